@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite needs. Idempotent: skips apt when all are present.
+set -euo pipefail
+
+APT_PACKAGES=(
+  tmux
+  postgresql
+  iproute2
+  openssl
+  e2fsprogs
+  qemu-system-x86
+  qemu-utils
+  busybox-static
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

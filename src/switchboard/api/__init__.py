@@ -1,0 +1,1 @@
+"""The CloudStack-compatible API at /client/api: thin edges over the services."""

@@ -1,0 +1,57 @@
+"""The context a command handler receives: parsed parameters, the caller, a database session, services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from switchboard.api.caller import Caller
+from switchboard.api.registry import Command
+from switchboard.errors import PermissionDenied
+from switchboard.services import Services
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    """What the handler may know of the HTTP request beyond its parameters."""
+
+    client_ip: str = ""
+    cookies: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    method: str = "GET"
+
+
+@dataclass
+class Call:
+    command: Command
+    params: dict[str, Any]
+    caller: Caller | None
+    session: Session
+    services: Services
+    meta: RequestMeta = field(default_factory=RequestMeta)
+    # Cookies to set on the HTTP response (login); a value of None clears the cookie (logout).
+    set_cookies: dict[str, str | None] = field(default_factory=dict)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.params.get(name, default)
+
+    @property
+    def who(self) -> Caller:
+        """The authenticated caller; commands that allow anonymous calls must not use this."""
+        if self.caller is None:
+            raise PermissionDenied("This command requires an authenticated caller")
+        return self.caller
+
+    @property
+    def page(self) -> int | None:
+        return self.params.get("page")
+
+    @property
+    def pagesize(self) -> int | None:
+        return self.params.get("pagesize")
+
+    @property
+    def keyword(self) -> str | None:
+        return self.params.get("keyword")

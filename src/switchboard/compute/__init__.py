@@ -1,0 +1,1 @@
+"""Instances: lifecycle, planner, power-state sync."""

@@ -1,0 +1,1 @@
+"""The ground floor: typed SQLAlchemy models, the engine, and Alembic migrations."""

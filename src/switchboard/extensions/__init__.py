@@ -1,0 +1,1 @@
+"""The Extensions Framework: registry and paths, readiness, the runner, the payload builder."""

@@ -1,0 +1,1 @@
+"""Async jobs: a queue in the database, workers inside each server, restart recovery. A mechanism only."""

@@ -1,0 +1,49 @@
+"""Process-wide settings of the management server, resolved once from flags and the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Where the server keeps its data and how it reaches its database.
+
+    `database_url` defaults to a SQLite file inside `data_dir`. The key file (`secret.key`, 0600) holds the
+    server's own secret; together with the database it is what signs sessions and seals API secrets.
+    """
+
+    data_dir: Path
+    database_url: str
+    host: str = "127.0.0.1"
+    port: int = 8080
+    server_name: str = field(default_factory=lambda: os.uname().nodename)
+
+    @property
+    def key_file(self) -> Path:
+        return self.data_dir / "secret.key"
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        data_dir: str | os.PathLike[str] | None = None,
+        database_url: str | None = None,
+        host: str | None = None,
+        port: int | None = None,
+    ) -> Settings:
+        """Flags win over `SWITCHBOARD_DATA_DIR` / `SWITCHBOARD_DATABASE_URL`, which win over defaults."""
+        resolved_dir = Path(data_dir or os.environ.get("SWITCHBOARD_DATA_DIR") or "./data").resolve()
+        url = database_url or os.environ.get("SWITCHBOARD_DATABASE_URL") or sqlite_url(resolved_dir)
+        return cls(
+            data_dir=resolved_dir,
+            database_url=url,
+            host=host or "127.0.0.1",
+            port=port if port is not None else 8080,
+        )
+
+
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{data_dir / 'switchboard.db'}"
