@@ -11,6 +11,12 @@ APT_PACKAGES=(
   qemu-system-x86
   qemu-utils
   busybox-static
+  # agent storage and networking (tests/agent/storage, tests/agent/network, bench/storage.py)
+  xfsprogs
+  btrfs-progs
+  lvm2
+  thin-provisioning-tools
+  openvswitch-switch
 )
 
 missing=()

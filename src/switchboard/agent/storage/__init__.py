@@ -27,11 +27,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from switchboard.agent.storage.base import StorageBackend, StorageError
 from switchboard.agent.storage.params import InvalidRequest, option, parse_size
-from switchboard.agent.templates import TemplateStore
+
+if TYPE_CHECKING:  # templates imports this package's runner; avoid the import cycle at run time
+    from switchboard.agent.templates import TemplateStore
 
 __all__ = ["InvalidRequest", "StorageBackend", "StorageError", "UnknownBackend", "create_storage", "names"]
 
