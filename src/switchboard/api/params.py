@@ -107,10 +107,10 @@ def parse_params(command: str, declared: tuple[Param, ...], raw: RawRequest) -> 
 
 
 def parse_value(command: str, param: Param, text: str) -> Any:
-    if param.type is ParamType.LIST:
-        item = Param(param.name, param.item_type or ParamType.STRING)
-        return [parse_value(command, item, part.strip()) for part in text.split(",") if part.strip()]
     try:
+        if param.type is ParamType.LIST:
+            item = Param(param.name, param.item_type or ParamType.STRING)
+            return [_PARSERS[item.type](part.strip(), item) for part in text.split(",") if part.strip()]
         return _PARSERS[param.type](text, param)
     except ValueError as exc:
         raise InvalidParameter(

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from switchboard.api.call import Call, RequestMeta
+from switchboard.api.caller import Caller
+from switchboard.api.dispatcher import Dispatcher
+from switchboard.api.params import Param, ParamType, RawRequest
+from switchboard.api.registry import CommandRegistry, api_command
+from switchboard.api.responses import AsyncJobRequest, ListResponse, ObjectResponse
+from switchboard.db.engine import Database
+from switchboard.errors import AuthenticationFailed, Conflict, OperationFailed
+from switchboard.roles import ALL_ROLES, RoleType
+from switchboard.services import Services
+from switchboard.settings import Settings
+
+
+def caller(role: RoleType) -> Caller:
+    return Caller(
+        user_id=1, user_uuid="u", username="alice", account_id=1, account_uuid="a", account_name="acct",
+        domain_id=1, domain_uuid="d", domain_path="/", role_id=1, role_uuid="r", role_name="x", role_type=role,
+    )
+
+
+class KeyAuthenticator:
+    """Accepts apikey=admin or apikey=user; anything else fails like a bad signature."""
+
+    def authenticate(self, _session: Any, raw: RawRequest, _meta: RequestMeta) -> Caller:
+        key = raw.scalars.get("apikey")
+        if key == "admin":
+            return caller(RoleType.ADMIN)
+        if key == "user":
+            return caller(RoleType.USER)
+        raise AuthenticationFailed("unable to verify user credentials and/or request signature")
+
+
+@pytest.fixture
+def dispatcher(tmp_path: Path) -> Dispatcher:
+    registry = CommandRegistry()
+
+    @api_command("listThings", registry=registry, roles=ALL_ROLES, description="d", is_list=True)
+    def list_things(call: Call) -> ListResponse:
+        items = [{"id": str(i)} for i in range(5)]
+        return ListResponse("thing", items[: call.pagesize or 5])
+
+    @api_command("createThing", registry=registry, description="d",
+                 params=[Param("name", ParamType.STRING, required=True)])
+    def create_thing(call: Call) -> ObjectResponse:
+        if call.get("name") == "dup":
+            raise Conflict("Thing by name already exists")
+        if call.get("name") == "boom":
+            raise RuntimeError("secret internals")
+        if call.get("name") == "fail":
+            raise OperationFailed("backend said no")
+        return ObjectResponse("thing", {"name": call.get("name")})
+
+    @api_command("deployThing", registry=registry, roles=ALL_ROLES, description="d", is_async=True)
+    def deploy_thing(_call: Call) -> AsyncJobRequest:
+        return AsyncJobRequest("deployThing", {"x": 1}, object_id="obj-1")
+
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
+    services = Services(settings=settings, db=Database.from_url(settings.database_url))
+    return Dispatcher(registry=registry, services=services, authenticator=KeyAuthenticator(),
+                      submit_job=lambda call, request: f"job-for-{request.handler}")
+
+
+def run(dispatcher: Dispatcher, **pairs: str) -> tuple[int, dict[str, Any]]:
+    reply = dispatcher.dispatch(pairs, RequestMeta())
+    return reply.status, reply.body
+
+
+def test_list_envelope_has_count_and_objects(dispatcher: Dispatcher) -> None:
+    status, body = run(dispatcher, command="listThings", apikey="user", pagesize="2")
+    assert status == 200
+    assert body == {"listthingsresponse": {"count": 2, "thing": [{"id": "0"}, {"id": "1"}]}}
+
+
+def test_unknown_command_is_432(dispatcher: Dispatcher) -> None:
+    status, body = run(dispatcher, command="frobnicate", apikey="admin")
+    assert status == 432
+    error = body["frobnicateresponse"]
+    assert error["errorcode"] == 432
+    assert "does not exist" in error["errortext"]
+    assert error["uuidList"] == []
+
+
+def test_role_not_allowed_looks_like_unknown_command(dispatcher: Dispatcher) -> None:
+    status, body = run(dispatcher, command="createThing", apikey="user", name="x")
+    assert status == 432
+    assert body["createthingresponse"]["errorcode"] == 432
+
+
+def test_authentication_failure_is_401(dispatcher: Dispatcher) -> None:
+    status, body = run(dispatcher, command="listThings", apikey="nobody")
+    assert status == 401
+    assert body["listthingsresponse"]["errorcode"] == 401
+
+
+def test_missing_parameter_is_431_and_named(dispatcher: Dispatcher) -> None:
+    status, body = run(dispatcher, command="createThing", apikey="admin")
+    assert status == 431
+    assert body["createthingresponse"]["cserrorcode"] == 4350
+    assert "name" in body["createthingresponse"]["errortext"]
+
+
+def test_domain_errors_map_to_codes_and_internal_errors_hide_details(dispatcher: Dispatcher) -> None:
+    assert run(dispatcher, command="createThing", apikey="admin", name="dup")[0] == 431
+    status, body = run(dispatcher, command="createThing", apikey="admin", name="fail")
+    assert (status, body["createthingresponse"]["errortext"]) == (530, "backend said no")
+    status, body = run(dispatcher, command="createThing", apikey="admin", name="boom")
+    assert status == 530
+    assert "secret internals" not in body["createthingresponse"]["errortext"]
+
+
+def test_async_command_answers_with_job_and_object_id(dispatcher: Dispatcher) -> None:
+    status, body = run(dispatcher, command="deployThing", apikey="user")
+    assert status == 200
+    assert body == {"deploythingresponse": {"jobid": "job-for-deployThing", "id": "obj-1"}}
