@@ -85,3 +85,19 @@ def xfs_mount(tmp_path: Path) -> Iterator[Path]:
     finally:
         subprocess.run(["umount", str(mnt)], check=True)
     assert loop_devices_for(tmp_path) == [], "loop device left behind"
+
+
+@pytest.fixture
+def btrfs_mount(tmp_path: Path) -> Iterator[Path]:
+    """A btrfs filesystem in a loop-mounted image (reflink-capable), unmounted afterwards."""
+    need("mkfs.btrfs", "mount", "umount")
+    img, mnt = tmp_path / "btrfs.img", tmp_path / "btrfs"
+    subprocess.run(["truncate", "-s", "300M", str(img)], check=True)
+    subprocess.run(["mkfs.btrfs", "-q", str(img)], check=True)
+    mnt.mkdir()
+    subprocess.run(["mount", "-o", "loop", str(img), str(mnt)], check=True)
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", str(mnt)], check=True)
+    assert loop_devices_for(tmp_path) == [], "loop device left behind"
