@@ -9,10 +9,11 @@
     - `size` (default: the template image's own size): root disk size when the request gives none, as
       bytes or a string such as `"20G"`. A requested size never shrinks a disk below its image.
     - `reflink` (default `auto`): `auto` | `always` (fail if the filesystem cannot) | `never`.
-* `lvm` — one logical volume per disk (`LvmStorage`), alias of the original's name: none.
+* `lvm` — one logical volume per disk (`LvmStorage`).
     - `vg` or `volume_group` (required): the volume group.
     - `size` (default: the image's size, at least 1 GiB like the original): root LV size.
-    - `lv_prefix` (default `vm-`): LVs are `<prefix><vm>` (root) and `<prefix><vm>-data<N>`.
+    - `lv_prefix` (default `vm-`): LVs are `<prefix><vm>` (root) and `<prefix><vm>_data<N>`.
+    - `wipe` (default true): zero what the image does not cover, so no earlier tenant's data is readable.
 * `lvm-thin` (alias `lvmthin`, the original's name) — thin snapshots of per-template base volumes
   (`LvmThinStorage`).
     - `vg`/`volume_group` and `thinpool` (required): the volume group and its thin pool LV.
@@ -63,6 +64,7 @@ def _lvm(options: Mapping[str, Any], templates: TemplateStore) -> StorageBackend
         templates=templates,
         default_size=parse_size(option(options, "size")),
         lv_prefix=str(option(options, "lv_prefix", default="vm-")),
+        wipe=bool(option(options, "wipe", default=True)),
     )
 
 

@@ -27,7 +27,9 @@ class CommandFailed(StorageError):
         self.argv = tuple(argv)
         self.returncode = returncode
         self.stderr = stderr
-        detail = stderr.strip().splitlines()[-1] if stderr.strip() else "no message"
+        # The last line is usually the reason; LVM ends with a generic "Run `lvcreate --help'" hint.
+        lines = [ln.strip() for ln in stderr.splitlines() if ln.strip() and not ln.strip().startswith("Run `")]
+        detail = lines[-1] if lines else "no message"
         super().__init__(f"{argv[0]} failed (rc {returncode}): {detail}")
 
 
