@@ -1,0 +1,444 @@
+"""The only code that starts extension processes (protocol notes §1.1 to §1.5).
+
+One run:
+
+1. The entry point is validated (regular, readable, executable, inside its extension directory); a bad one
+   gives a failed result with CloudStack's text ("Extension not configured" / "File is not executable")
+   without starting anything.
+2. The payload is written as compact JSON to `<payload root>/<extension name>/<uuid>.json`, file 0600 in
+   directories 0700 (the payload holds secrets: passwords, tokens, the VNC password).
+3. The executable is started directly (never through a shell) with
+   `argv = [entry, action, payload_file, str(timeout)]`, stdin `/dev/null`, in a new session (its own process
+   group), working directory = the extension's directory, and this environment and nothing else — none of the
+   server's variables (database URLs, keys) reach the extension:
+
+       PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+       LANG=C.UTF-8
+       LC_ALL=C.UTF-8
+       HOME=<the extension's directory>
+       TMPDIR=/tmp
+
+   plus any variables the operator configured explicitly (`extra_env`).
+4. stdout and stderr are merged and read as the process runs, keeping the first `output_limit` bytes (1 MiB);
+   beyond that the output is drained and dropped and a marker line says how much was cut.
+5. At the deadline the whole process group gets SIGKILL and the result is a failure with details "Timeout".
+   When the executable exits, output that daemonised children still write is read for at most
+   `_EOF_GRACE` seconds; those children are left alone (an extension may legitimately start a daemon).
+6. Success is the exit code alone. Details: the trimmed output on success,
+   `Exit code: <n>, Output: <trimmed output>` on failure.
+7. `status`/`statuses` payloads are removed at once; others stay for debugging and are garbage-collected
+   after a day by a background sweep started when a payload is written (bounded to `_GC_BUDGET` seconds, at
+   most one sweep per extension per `_GC_INTERVAL`).
+
+Concurrency: at most `limit` processes per extension at a time (settable per extension); further runs wait
+in line — they never fail for being over the limit. Queueing time does not count against the timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from switchboard.extensions.paths import EntryPoint, EntryPointError, ExtensionRoots
+
+__all__ = [
+    "CHILD_PATH",
+    "DEFAULT_OUTPUT_LIMIT",
+    "TRUNCATION_MARKER",
+    "ExtensionRunner",
+    "RunResult",
+    "collect_old_payloads",
+]
+
+log = logging.getLogger(__name__)
+
+CHILD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+DEFAULT_OUTPUT_LIMIT = 1 << 20
+TRUNCATION_MARKER = "[output truncated: {dropped} more bytes not shown]"
+_REMOVED_AT_ONCE = frozenset({"status", "statuses"})
+_PAYLOAD_MAX_AGE = 24 * 3600.0
+_GC_BUDGET = 3.0
+_GC_INTERVAL = 60.0
+_EOF_GRACE = 1.0
+_CHUNK = 1 << 16
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunResult:
+    """What one run of an extension executable produced.
+
+    `success`: exit code 0 (and no timeout). `exit_code`: None when the process never started or was killed
+    at the timeout. `details`: what CloudStack reports — trimmed output on success, `Exit code: N, Output: …`
+    on failure, "Timeout", or the entry-point error text. `output`: the trimmed, possibly truncated output
+    (decoded as UTF-8 with replacement, NUL characters removed). `duration`: seconds the process ran.
+    """
+
+    success: bool
+    exit_code: int | None
+    details: str
+    output: str
+    timed_out: bool = False
+    truncated: bool = False
+    duration: float = 0.0
+    payload_file: Path | None = None
+
+
+class _Gate:
+    """A counting limiter whose limit can change while runs wait (asyncio.Semaphore's cannot)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.active = 0
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def __aenter__(self) -> None:
+        if self.active < self.limit and not self._waiters:
+            self.active += 1
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter  # the releaser has already counted us in
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release()  # we were admitted just as we were cancelled: pass the slot on
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            raise
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        self.active -= 1
+        self.wake()
+
+    def wake(self) -> None:
+        while self._waiters and self.active < self.limit:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self.active += 1
+                waiter.set_result(None)
+
+
+class ExtensionRunner:
+    """Runs extension executables for the whole process. Create one per server and share it.
+
+    All processes are started from one event loop (the first one that runs something, or a private loop
+    thread when only `run_blocking` is used); calls from other loops or threads are handed to it, so the
+    per-extension limits hold for every caller.
+    """
+
+    def __init__(
+        self,
+        *,
+        roots: ExtensionRoots,
+        default_limit: int = 16,
+        output_limit: int = DEFAULT_OUTPUT_LIMIT,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> None:
+        if default_limit < 1 or output_limit < 1:
+            raise ValueError("limits must be positive")
+        self.roots = roots
+        self.default_limit = default_limit
+        self.output_limit = output_limit
+        self.extra_env = dict(extra_env or {})
+        self._gates: dict[str, _Gate] = {}
+        self._limits: dict[str, int] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_lock = threading.Lock()
+        self._background: set[asyncio.Future[Any]] = set()
+        self._last_gc: dict[Path, float] = {}
+
+    # -- limits -------------------------------------------------------------------------------------------
+
+    def set_limit(self, extension_name: str, limit: int) -> None:
+        """At most `limit` (≥ 1) concurrent processes of this extension; raising it admits waiting runs."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        self._limits[extension_name] = limit
+        gate = self._gates.get(extension_name)
+        if gate is not None and self._loop is not None and not self._loop.is_closed():
+            gate.limit = limit
+            self._loop.call_soon_threadsafe(gate.wake)
+
+    def limit(self, extension_name: str) -> int:
+        return self._limits.get(extension_name, self.default_limit)
+
+    # -- running ------------------------------------------------------------------------------------------
+
+    async def run(
+        self,
+        *,
+        extension_name: str,
+        entry: EntryPoint,
+        action: str,
+        payload: Mapping[str, Any],
+        timeout: int,
+        kill_after: float | None = None,
+    ) -> RunResult:
+        """Run `entry action payload_file timeout` and wait for it (queueing first if the extension is busy).
+
+        `timeout`: whole seconds, passed as argv[3] and, unless `kill_after` (seconds) is given, the deadline
+        after which the process group is killed. Never raises for anything the executable does; raises
+        OSError when the payload cannot be written.
+        """
+        loop = asyncio.get_running_loop()
+        home = self._home_loop(loop)
+        coro = self._run(extension_name, entry, action, payload, timeout, kill_after)
+        if home is loop:
+            return await coro
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, home))
+
+    def run_blocking(self, **kwargs: Any) -> RunResult:
+        """`run` for worker threads (same keyword arguments). Must not be called from an event loop thread."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass  # no loop in this thread: blocking is fine
+        else:
+            raise RuntimeError("run_blocking called from an event loop; await run() instead")
+        home = self._home_loop(None)
+        future: Future[RunResult] = asyncio.run_coroutine_threadsafe(self.run(**kwargs), home)
+        return future.result()
+
+    def _home_loop(self, current: asyncio.AbstractEventLoop | None) -> asyncio.AbstractEventLoop:
+        with self._loop_lock:
+            if self._loop is None or self._loop.is_closed():
+                self._gates.clear()
+                self._loop = current or _start_private_loop()
+            return self._loop
+
+    async def _run(
+        self,
+        extension_name: str,
+        entry: EntryPoint,
+        action: str,
+        payload: Mapping[str, Any],
+        timeout: int,
+        kill_after: float | None,
+    ) -> RunResult:
+        gate = self._gates.get(extension_name)
+        if gate is None:
+            gate = self._gates[extension_name] = _Gate(self.limit(extension_name))
+        async with gate:
+            try:
+                executable = entry.validate()
+            except EntryPointError as exc:
+                log.warning("extension %s: %s", extension_name, exc.reason)
+                return RunResult(success=False, exit_code=None, details=str(exc), output="")
+            payload_file = self._write_payload(extension_name, payload)
+            try:
+                return await self._execute(executable, entry.directory, action, payload_file, timeout, kill_after)
+            finally:
+                if action in _REMOVED_AT_ONCE:
+                    with contextlib.suppress(FileNotFoundError):
+                        payload_file.unlink()
+
+    async def _execute(
+        self,
+        executable: Path,
+        directory: Path,
+        action: str,
+        payload_file: Path,
+        timeout: int,
+        kill_after: float | None,
+    ) -> RunResult:
+        argv = [str(executable), action, str(payload_file), str(int(timeout))]
+        loop = asyncio.get_running_loop()
+        started = time.monotonic()
+        try:
+            transport, proto = await loop.subprocess_exec(
+                lambda: _Collector(loop, self.output_limit),
+                *argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                env=self.child_env(directory),
+                cwd=str(directory),
+                start_new_session=True,
+                close_fds=True,
+            )
+        except OSError as exc:  # e.g. a bad interpreter line (ENOEXEC / ENOENT)
+            details = f"Exit code: 127, Output: cannot execute {executable.name}: {exc.strerror}"
+            return RunResult(success=False, exit_code=127, details=details, output="", payload_file=payload_file)
+        deadline = float(timeout) if kill_after is None else kill_after
+        timed_out = False
+        try:
+            try:
+                await asyncio.wait_for(asyncio.shield(proto.exited), timeout=max(deadline, 0.0))
+            except TimeoutError:
+                timed_out = True
+                _kill_group(transport.get_pid())
+                await proto.exited
+            # The leader is gone; a daemonised child may still hold the pipe open: do not wait for it long.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(proto.closed), timeout=_EOF_GRACE)
+            code = transport.get_returncode()
+        finally:
+            if not proto.exited.done():  # cancelled while running: take the whole group down with us
+                _kill_group(transport.get_pid())
+            transport.close()
+        duration = time.monotonic() - started
+        sink = proto.sink
+        output = sink.text()
+        if timed_out:
+            return RunResult(
+                success=False, exit_code=None, details="Timeout", output=output, timed_out=True,
+                truncated=sink.truncated, duration=duration, payload_file=payload_file,
+            )  # fmt: skip
+        code = code if code is not None else -1
+        details = output if code == 0 else f"Exit code: {code}, Output: {output}"
+        return RunResult(
+            success=code == 0, exit_code=code, details=details, output=output,
+            truncated=sink.truncated, duration=duration, payload_file=payload_file,
+        )  # fmt: skip
+
+    def child_env(self, extension_dir: Path) -> dict[str, str]:
+        """The complete environment of an extension process (see the module docstring)."""
+        env = {
+            "PATH": CHILD_PATH,
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "HOME": str(extension_dir),
+            "TMPDIR": "/tmp",
+        }
+        env.update(self.extra_env)
+        return env
+
+    # -- payload files ------------------------------------------------------------------------------------
+
+    def _write_payload(self, extension_name: str, payload: Mapping[str, Any]) -> Path:
+        directory = self.roots.payload_dir(extension_name)
+        existed = directory.is_dir()
+        if not existed:
+            _private_dir(self.roots.payloads)
+            _private_dir(directory)
+        path = directory / f"{uuid.uuid4()}.json"
+        data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        if existed:
+            self._schedule_gc(directory)
+        return path
+
+    def _schedule_gc(self, directory: Path) -> None:
+        now = time.monotonic()
+        if now - self._last_gc.get(directory, -_GC_INTERVAL) < _GC_INTERVAL:
+            return
+        self._last_gc[directory] = now
+        task = asyncio.get_running_loop().run_in_executor(
+            None, collect_old_payloads, directory, _PAYLOAD_MAX_AGE, _GC_BUDGET
+        )
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+
+def collect_old_payloads(directory: Path, max_age: float, budget: float) -> int:
+    """Delete `*.json` payload files older than `max_age` seconds; stop after `budget` seconds.
+
+    Returns the number of files deleted. Errors on single files are ignored (another server may race us).
+    """
+    started = time.monotonic()
+    cutoff = time.time() - max_age
+    deleted = 0
+    try:
+        entries = os.scandir(directory)
+    except OSError:
+        return 0
+    with entries:
+        for entry in entries:
+            if time.monotonic() - started > budget:
+                log.info("payload cleanup of %s stopped after %.1f s", directory, budget)
+                break
+            if not entry.name.endswith(".json"):
+                continue
+            with contextlib.suppress(OSError):
+                if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    deleted += 1
+    return deleted
+
+
+class _CappedOutput:
+    """Keeps the first `limit` bytes of a stream, counts the rest."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.kept = bytearray()
+        self.dropped = 0
+
+    @property
+    def truncated(self) -> bool:
+        return self.dropped > 0
+
+    def feed(self, chunk: bytes) -> None:
+        room = self.limit - len(self.kept)
+        if room > 0:
+            self.kept += chunk[:room]
+        self.dropped += max(0, len(chunk) - max(room, 0))
+
+    def text(self) -> str:
+        # Java reads lines and joins them with "\n", then trim(): normalise line ends the same way. NUL cannot
+        # be stored in PostgreSQL text columns, so it goes.
+        text = self.kept.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\x00", "").strip()
+        if self.truncated:
+            text = f"{text}\n{TRUNCATION_MARKER.format(dropped=self.dropped)}"
+        return text
+
+
+class _Collector(asyncio.SubprocessProtocol):
+    """Collects the merged output and tells apart "the process exited" from "the pipe closed".
+
+    (asyncio's Process.wait() waits for both, so a daemonised child holding stdout would stall it.)
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, limit: int) -> None:
+        self.sink = _CappedOutput(limit)
+        self.exited: asyncio.Future[None] = loop.create_future()
+        self.closed: asyncio.Future[None] = loop.create_future()
+
+    def pipe_data_received(self, fd: int, data: bytes | str) -> None:
+        self.sink.feed(data if isinstance(data, bytes) else data.encode())
+
+    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def process_exited(self) -> None:
+        if not self.exited.done():
+            self.exited.set_result(None)
+
+
+def _kill_group(pid: int) -> None:
+    # start_new_session made the child a session and group leader: its pgid is its pid.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _private_dir(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+
+
+def _start_private_loop() -> asyncio.AbstractEventLoop:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="extension-runner", daemon=True)
+    thread.start()
+    return loop
