@@ -1,0 +1,120 @@
+"""queryAsyncJobResult and listAsyncJobs: jobs in CloudStack's AsyncJobResponse shape (§7.2).
+
+    jobstatus      0 pending or in progress, 1 succeeded, 2 failed, 3 cancelled
+    jobresultcode  0, or the failure's error code (431, 530, ...)
+    jobresult      {"<objectName>": {...}} on success,
+                   {"uuidList": [], "errorcode": 530, "errortext": "..."} on failure
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from switchboard.api.call import Call
+from switchboard.api.caller import Caller
+from switchboard.api.params import Param, ParamType, format_date
+from switchboard.api.registry import api_command
+from switchboard.api.responses import ListResponse, RawResponse
+from switchboard.errors import InvalidParameter, PermissionDenied
+from switchboard.jobs import JobFilter, JobScope, JobStatus, JobView, job_service
+from switchboard.roles import ALL_ROLES, RoleType
+
+_WIRE_STATUS = {
+    JobStatus.PENDING: 0,
+    JobStatus.IN_PROGRESS: 0,
+    JobStatus.SUCCEEDED: 1,
+    JobStatus.FAILED: 2,
+    JobStatus.CANCELLED: 3,
+}
+
+
+def job_response(job: JobView) -> dict[str, Any]:
+    """One job as CloudStack's AsyncJobResponse; absent values are left out, as CloudStack does."""
+    owner = job.owner
+    fields: dict[str, Any] = {
+        "accountid": owner.account_uuid,
+        "account": owner.account_name,
+        "domainid": owner.domain_uuid,
+        "domainpath": owner.domain_path,
+        "userid": owner.user_uuid,
+        "cmd": job.command,
+        "jobstatus": _WIRE_STATUS[job.status],
+        "jobprocstatus": job.progress,
+        "jobresultcode": job.result_code,
+        "jobinstancetype": job.instance_type,
+        "jobinstanceid": job.instance_id,
+        "managementserverid": job.server_uuid,
+        "managementservername": job.server_name,
+        "created": format_date(job.created),
+        "completed": format_date(job.completed),
+        "jobid": job.uuid,
+    }
+    if job.status.finished:
+        fields["jobresulttype"] = "object"
+        fields["jobresult"] = job.result if job.result is not None else {}
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def _visible_scope(caller: Caller) -> JobScope:
+    """Everything a caller may ever see: root admins all, domain and resource admins their domain's
+    subtree, users their own account."""
+    if caller.role_type is RoleType.ADMIN:
+        return JobScope()
+    if caller.role_type in (RoleType.DOMAIN_ADMIN, RoleType.RESOURCE_ADMIN):
+        return JobScope(domain_path=caller.domain_path)
+    return JobScope(account_id=caller.account_id)
+
+
+@api_command(
+    "queryAsyncJobResult",
+    params=[Param("jobid", ParamType.UUID, required=True, description="the ID of the asynchronous job")],
+    roles=ALL_ROLES,
+    description="Retrieves the current status of asynchronous job.",
+)
+def query_async_job_result(call: Call) -> RawResponse:
+    job_id: str = call.get("jobid")
+    job = job_service(call.services).get(call.session, job_id)
+    if job is None:
+        raise InvalidParameter(
+            f"Unable to execute API command queryasyncjobresult due to invalid value. Invalid parameter jobid "
+            f"value={job_id} due to incorrect long value format, or entity does not exist or due to incorrect "
+            "parameter annotation for the field in api cmd class.",
+            parameter="jobid",
+        )
+    if not _visible_scope(call.who).allows(job.owner):
+        raise PermissionDenied(f"Account {call.who.account_name} does not have permission to access job {job_id}")
+    return RawResponse(job_response(job))
+
+
+@api_command(
+    "listAsyncJobs",
+    params=[
+        Param("startdate", ParamType.DATE, description="The start date of the async job (use format yyyy-MM-dd)"),
+        Param("account", ParamType.STRING, description="list resources by account. Must be used with domainId"),
+        Param("domainid", ParamType.UUID, description="list only resources belonging to the domain specified"),
+        Param("managementserverid", ParamType.UUID, since="4.19",
+              description="The id of the management server"),
+    ],
+    roles=ALL_ROLES,
+    description="Lists all pending asynchronous jobs for the account.",
+    response_object="asyncjobs",
+    is_list=True,
+)
+def list_async_jobs(call: Call) -> ListResponse:
+    caller = call.who
+    scope = _visible_scope(caller)
+    if not call.get("listall") and call.get("domainid") is None and call.get("account") is None:
+        # As CloudStack: without listall (or an explicit owner) every caller sees its own account's jobs.
+        scope = JobScope(account_id=caller.account_id)
+    filters = JobFilter(
+        account_name=call.get("account"),
+        domain_uuid=call.get("domainid"),
+        server_uuid=call.get("managementserverid"),
+        created_since=call.get("startdate"),
+        keyword=call.keyword,
+    )
+    pagesize = call.pagesize if call.pagesize and call.pagesize > 0 else None
+    offset = ((call.page or 1) - 1) * pagesize if pagesize else 0
+    jobs, total = job_service(call.services).list(call.session, scope=scope, filters=filters,
+                                                   offset=max(offset, 0), limit=pagesize)
+    return ListResponse("asyncjobs", [job_response(job) for job in jobs], count=total)

@@ -1,0 +1,161 @@
+"""Running one claimed job, and repairing one orphaned job, up to the recorded outcome.
+
+Both end with a conditional write of the outcome (`repository.finish`): a run that lost the job to a
+takeover drops its outcome instead of overwriting the one the rescuer recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from switchboard.db.base import utcnow
+from switchboard.db.engine import Database
+from switchboard.db.models.jobs import AsyncJob
+from switchboard.errors import OperationFailed, SwitchboardError
+from switchboard.jobs import repository
+from switchboard.jobs.context import JobContext, JobOwner
+from switchboard.jobs.handlers import JobHandlers, UnknownHandler
+from switchboard.jobs.repository import Orphan, ServerRun
+from switchboard.jobs.states import JobStatus
+
+log = logging.getLogger(__name__)
+
+# Turns a handler's exception into (result code, failure result); supplied by the composition root so that
+# the wire codes stay with the API.
+ErrorToResult = Callable[[Exception], tuple[int, dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: JobStatus
+    code: int
+    result: dict[str, Any]
+
+
+class Executor:
+    """Runs handlers for one server run and records what came of them."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        handlers: JobHandlers,
+        error_to_result: ErrorToResult,
+        finish_attempts: int = 30,
+        retry_delay: float = 1.0,
+    ) -> None:
+        self._db = db
+        self._handlers = handlers
+        self._error_to_result = error_to_result
+        self._finish_attempts = finish_attempts
+        self._retry_delay = retry_delay
+
+    def run(self, job: AsyncJob, run: ServerRun) -> Outcome:
+        """Run a job this run has claimed and record its outcome. Handler failures become a FAILED job;
+        nothing a handler raises escapes."""
+        ctx = self.context(job, run)
+        try:
+            result = self._handlers.get(job.handler).run(ctx)
+            outcome = Outcome(JobStatus.SUCCEEDED, 0, _json_object(result, job.handler))
+        except SwitchboardError as exc:
+            log.info("job %s (%s) failed: %s", job.uuid, job.command, exc.message)
+            outcome = self._failure(exc)
+        except Exception as exc:  # the worker's boundary: an unexpected error still finishes the job
+            log.exception("job %s (%s) failed unexpectedly", job.uuid, job.command)
+            outcome = self._failure(exc)
+        self.record(job, run, outcome)
+        return outcome
+
+    def recover(self, orphan: Orphan, run: ServerRun) -> Outcome | None:
+        """Take an orphaned job over, run its handler's interruption hook, and fail it with the
+        interruption text. None if another server took it first."""
+        interruption = (
+            f"Job interrupted: management server {orphan.server_name or 'unknown'} stopped while running it"
+        )
+        with self._db.session() as session:
+            if not repository.adopt_orphan(session, orphan=orphan, run=run, interruption=interruption,
+                                           now=utcnow()):
+                return None
+            job = session.get_one(AsyncJob, orphan.job_id)
+        message = job.interruption or interruption
+        log.warning("job %s (%s): %s", job.uuid, job.command, message)
+        try:
+            hook = self._handlers.get(job.handler).on_interrupted
+        except UnknownHandler:
+            log.error("job %s: handler %s is not registered here, so no recovery hook ran", job.uuid, job.handler)
+            hook = None
+        if hook is not None:
+            try:
+                hook(self.context(job, run, interruption=message))
+            except Exception as exc:  # a failed repair must not keep the job in progress forever
+                log.exception("job %s: the recovery hook of %s failed", job.uuid, job.handler)
+                message = f"{message}; recovery failed: {exc}"
+        outcome = self._failure(OperationFailed(message))
+        self.record(job, run, outcome)
+        return outcome
+
+    def context(self, job: AsyncJob, run: ServerRun, *, interruption: str | None = None) -> JobContext:
+        def report(value: int) -> None:
+            try:
+                with self._db.session() as session:
+                    repository.set_progress(session, job_id=job.id, runid=run.runid, value=value)
+            except SQLAlchemyError:
+                log.warning("job %s: could not record progress", job.uuid, exc_info=True)
+
+        return JobContext(
+            job_id=job.id,
+            job_uuid=job.uuid,
+            command=job.command,
+            handler=job.handler,
+            args=dict(job.args or {}),
+            owner=JobOwner(
+                user_id=job.user_id, user_uuid=job.user_uuid, user_name=job.user_name,
+                account_id=job.account_id, account_uuid=job.account_uuid, account_name=job.account_name,
+                domain_id=job.domain_id, domain_uuid=job.domain_uuid, domain_path=job.domain_path,
+                role_type=job.role_type,
+            ),
+            instance_type=job.instance_type,
+            instance_id=job.instance_id,
+            db=self._db,
+            interruption=interruption,
+            _report_progress=report,
+        )
+
+    def record(self, job: AsyncJob, run: ServerRun, outcome: Outcome) -> bool:
+        """Write the outcome, retrying while the database is unreachable. False if the job is no longer
+        this run's (it was taken over) or the database stayed unreachable."""
+        for attempt in range(1, self._finish_attempts + 1):
+            try:
+                with self._db.session() as session:
+                    mine = repository.finish(session, job_id=job.id, runid=run.runid, status=outcome.status,
+                                             code=outcome.code, result=outcome.result, now=utcnow())
+                if not mine:
+                    log.warning("job %s was taken over by another server; its outcome is dropped", job.uuid)
+                return mine
+            except SQLAlchemyError:
+                log.warning("job %s: recording the outcome failed (attempt %d)", job.uuid, attempt, exc_info=True)
+                time.sleep(self._retry_delay)
+        log.error("job %s: gave up recording its outcome; the takeover will fail it", job.uuid)
+        return False
+
+    def _failure(self, exc: Exception) -> Outcome:
+        code, result = self._error_to_result(exc)
+        return Outcome(JobStatus.FAILED, code, result)
+
+
+def _json_object(result: object, handler: str) -> dict[str, Any]:
+    """The handler's result as a plain JSON object; raises OperationFailed if it is not one."""
+    if not isinstance(result, dict):
+        raise OperationFailed(f"job handler {handler} returned {type(result).__name__}, not a JSON object")
+    try:
+        decoded: dict[str, Any] = json.loads(json.dumps(result))
+    except (TypeError, ValueError) as exc:
+        raise OperationFailed(f"job handler {handler} returned a result that is not JSON: {exc}") from exc
+    return decoded

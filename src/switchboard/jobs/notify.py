@@ -1,0 +1,87 @@
+"""Waking idle workers: in-process when this server queues a job, and across servers on PostgreSQL.
+
+Workers also poll, so a lost wake-up only costs one poll interval; these signals just cut the latency.
+On PostgreSQL the submitter issues `pg_notify` inside the request's transaction (delivered at commit,
+dropped on rollback) and every server LISTENs on a dedicated connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import psycopg
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "switchboard_jobs"
+
+
+class Waker:
+    """A generation counter under a condition: `wait(since, t)` returns once `notify()` was called after
+    the caller read `since` from `generation()`, or after `t` seconds - no wake-up is lost in between."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._generation = 0
+        self._closed = False
+
+    def generation(self) -> int:
+        with self._cond:
+            return self._generation
+
+    def notify(self) -> None:
+        with self._cond:
+            self._generation += 1
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """Wake every waiter for good (shutdown)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def wait(self, since: int, timeout: float) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: self._closed or self._generation != since, timeout)
+
+
+def notify_servers(session: Session) -> None:
+    """Queue a cross-server wake-up in `session`'s transaction (PostgreSQL only; a no-op elsewhere)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+
+
+class PgListener:
+    """A thread that LISTENs for job notifications on its own connection and pokes the waker.
+
+    Connection failures are logged and retried every `retry` seconds; polling covers the gap."""
+
+    def __init__(self, engine: Engine, waker: Waker, *, retry: float = 2.0) -> None:
+        url = engine.url.set(drivername="postgresql")
+        self._conninfo = url.render_as_string(hide_password=False)
+        self._waker = waker
+        self._retry = retry
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="jobs-listen", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    while not self._stop.is_set():
+                        for _note in conn.notifies(timeout=0.5, stop_after=1):
+                            self._waker.notify()
+            except psycopg.Error as exc:
+                log.warning("job notifications unavailable, relying on polling: %s", exc.__class__.__name__)
+                self._stop.wait(self._retry)

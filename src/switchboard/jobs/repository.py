@@ -1,0 +1,225 @@
+"""Every query on the job and management-server tables. Callers own the session and its transaction.
+
+Claiming works the same way on both databases: one `UPDATE ... WHERE id = (SELECT ... LIMIT 1) AND
+status = 'pending'`. On PostgreSQL the inner SELECT takes the row with `FOR UPDATE SKIP LOCKED`, so
+concurrent claimers (threads or servers) pass over each other's rows instead of queueing behind them; on
+SQLite the single statement takes the write lock and the repeated status check keeps a row from being
+claimed twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from switchboard.db.models.jobs import AsyncJob, ManagementServer
+from switchboard.jobs.context import JobSpec
+from switchboard.jobs.states import JobStatus, ServerStatus
+
+
+@dataclass(frozen=True)
+class ServerRun:
+    """This process's registration: the server's row id and public uuid, its name, and this run's id."""
+
+    server_id: int
+    uuid: str
+    name: str
+    runid: str
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """An in-progress job whose owner run is gone."""
+
+    job_id: int
+    runid: str | None
+    server_name: str | None
+
+
+# --- jobs -----------------------------------------------------------------------------------------------
+
+
+def insert_job(session: Session, spec: JobSpec, *, now: dt.datetime) -> AsyncJob:
+    """Add a pending job to the session (flushed, not committed: it lives or dies with the transaction)."""
+    owner = spec.owner
+    job = AsyncJob(
+        command=spec.command,
+        handler=spec.handler,
+        args=spec.args,
+        user_id=owner.user_id,
+        user_uuid=owner.user_uuid,
+        user_name=owner.user_name,
+        account_id=owner.account_id,
+        account_uuid=owner.account_uuid,
+        account_name=owner.account_name,
+        domain_id=owner.domain_id,
+        domain_uuid=owner.domain_uuid,
+        domain_path=owner.domain_path,
+        role_type=owner.role_type,
+        instance_type=spec.instance_type,
+        instance_id=spec.instance_id,
+        status=JobStatus.PENDING.value,
+        progress=0,
+        result_code=0,
+        created=now,
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def claim_next(session: Session, *, run: ServerRun, handlers: Collection[str], now: dt.datetime) -> AsyncJob | None:
+    """Claim the oldest pending job that one of `handlers` can run; None when there is none."""
+    if not handlers:
+        return None
+    candidate = (
+        select(AsyncJob.id)
+        .where(AsyncJob.status == JobStatus.PENDING.value, AsyncJob.handler.in_(list(handlers)))
+        .order_by(AsyncJob.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    claimed = session.execute(
+        update(AsyncJob)
+        .where(AsyncJob.id == candidate, AsyncJob.status == JobStatus.PENDING.value)
+        .values(
+            status=JobStatus.IN_PROGRESS.value,
+            owner_server_id=run.server_id,
+            owner_runid=run.runid,
+            claimed=now,
+        )
+        .returning(AsyncJob.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if claimed is None:
+        return None
+    return session.get_one(AsyncJob, claimed)
+
+
+def finish(
+    session: Session,
+    *,
+    job_id: int,
+    runid: str,
+    status: JobStatus,
+    code: int,
+    result: dict[str, Any] | None,
+    now: dt.datetime,
+) -> bool:
+    """Record the outcome of a job this run owns. False when the job is no longer ours (it was taken over
+    because this server was believed dead) - the outcome is then dropped."""
+    changed = session.execute(
+        update(AsyncJob)
+        .where(AsyncJob.id == job_id, AsyncJob.status == JobStatus.IN_PROGRESS.value, AsyncJob.owner_runid == runid)
+        .values(status=status.value, result_code=code, result=result, completed=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(changed.rowcount)  # type: ignore[attr-defined]
+
+
+def set_progress(session: Session, *, job_id: int, runid: str, value: int) -> bool:
+    changed = session.execute(
+        update(AsyncJob)
+        .where(AsyncJob.id == job_id, AsyncJob.status == JobStatus.IN_PROGRESS.value, AsyncJob.owner_runid == runid)
+        .values(progress=value)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(changed.rowcount)  # type: ignore[attr-defined]
+
+
+def cancel_pending(session: Session, *, job_uuid: str, now: dt.datetime) -> bool:
+    """Cancel a job that no worker has claimed yet. False if it is running, finished or unknown."""
+    changed = session.execute(
+        update(AsyncJob)
+        .where(AsyncJob.uuid == job_uuid, AsyncJob.status == JobStatus.PENDING.value)
+        .values(status=JobStatus.CANCELLED.value, completed=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(changed.rowcount)  # type: ignore[attr-defined]
+
+
+def find_orphans(session: Session, *, cutoff: dt.datetime, own_runid: str) -> list[Orphan]:
+    """In-progress jobs whose owner run is gone: the server restarted (another run id), shut down, or has
+    not heartbeaten since `cutoff`. Jobs of this very run are never orphans to itself."""
+    rows = session.execute(
+        select(AsyncJob.id, AsyncJob.owner_runid, ManagementServer.name)
+        .outerjoin(ManagementServer, AsyncJob.owner_server_id == ManagementServer.id)
+        .where(
+            AsyncJob.status == JobStatus.IN_PROGRESS.value,
+            or_(AsyncJob.owner_runid.is_(None), AsyncJob.owner_runid != own_runid),
+            or_(
+                ManagementServer.id.is_(None),
+                ManagementServer.runid != AsyncJob.owner_runid,
+                ManagementServer.status == ServerStatus.DOWN.value,
+                ManagementServer.last_heartbeat < cutoff,
+            ),
+        )
+        .order_by(AsyncJob.id)
+    ).all()
+    return [Orphan(job_id=row[0], runid=row[1], server_name=row[2]) for row in rows]
+
+
+def adopt_orphan(session: Session, *, orphan: Orphan, run: ServerRun, interruption: str, now: dt.datetime) -> bool:
+    """Take an orphan over so that this run repairs and fails it. The first interruption text sticks, so a
+    job whose rescuer died too still names the server that was running it. False if another server was
+    quicker."""
+    owner_matches = (
+        AsyncJob.owner_runid.is_(None) if orphan.runid is None else AsyncJob.owner_runid == orphan.runid
+    )
+    changed = session.execute(
+        update(AsyncJob)
+        .where(AsyncJob.id == orphan.job_id, AsyncJob.status == JobStatus.IN_PROGRESS.value, owner_matches)
+        .values(
+            owner_server_id=run.server_id,
+            owner_runid=run.runid,
+            claimed=now,
+            interruption=func.coalesce(AsyncJob.interruption, interruption),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(changed.rowcount)  # type: ignore[attr-defined]
+
+
+# --- management servers ---------------------------------------------------------------------------------
+
+
+def register_server(session: Session, *, uuid: str, name: str, runid: str, now: dt.datetime) -> ServerRun:
+    """Insert or revive this server's row with a new run id, status Up and a fresh heartbeat."""
+    server = session.execute(select(ManagementServer).where(ManagementServer.uuid == uuid)).scalar_one_or_none()
+    if server is None:
+        server = ManagementServer(uuid=uuid, created=now)
+        session.add(server)
+    server.name = name
+    server.runid = runid
+    server.status = ServerStatus.UP.value
+    server.started = now
+    server.last_heartbeat = now
+    session.flush()
+    return ServerRun(server_id=server.id, uuid=server.uuid, name=name, runid=runid)
+
+
+def heartbeat(session: Session, *, run: ServerRun, now: dt.datetime) -> bool:
+    """Stamp this run's heartbeat. False if the row now belongs to another run (a second process started
+    with the same server identity)."""
+    changed = session.execute(
+        update(ManagementServer)
+        .where(ManagementServer.id == run.server_id, ManagementServer.runid == run.runid)
+        .values(last_heartbeat=now, status=ServerStatus.UP.value)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(changed.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_down(session: Session, *, run: ServerRun) -> None:
+    session.execute(
+        update(ManagementServer)
+        .where(ManagementServer.id == run.server_id, ManagementServer.runid == run.runid)
+        .values(status=ServerStatus.DOWN.value)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,63 @@
+"""The jobs service the rest of the server uses: register handlers, queue jobs, read them back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from switchboard.db.base import utcnow
+from switchboard.errors import OperationFailed
+from switchboard.jobs import queries, repository
+from switchboard.jobs.context import JobSpec
+from switchboard.jobs.handlers import JobHandlers
+from switchboard.jobs.notify import Waker, notify_servers
+from switchboard.jobs.queries import JobFilter, JobScope, JobView
+from switchboard.services import Services
+
+
+class JobService:
+    """Queues jobs inside the caller's transaction and answers queries about them.
+
+    `handlers` is where services register what their jobs run (see switchboard.jobs.handlers)."""
+
+    def __init__(self, *, handlers: JobHandlers, waker: Waker) -> None:
+        self.handlers = handlers
+        self._waker = waker
+
+    def submit(self, session: Session, spec: JobSpec) -> str:
+        """Queue `spec` in `session`'s transaction and return the job's uuid. The job exists only if that
+        transaction commits; idle workers (here and, on PostgreSQL, on every server) are woken at commit.
+
+        Raises OperationFailed if no handler called `spec.handler` is registered in this server."""
+        if spec.handler not in self.handlers:
+            raise OperationFailed(f"Unable to queue {spec.command}: no job handler {spec.handler!r} in this server")
+        job = repository.insert_job(session, spec, now=utcnow())
+        notify_servers(session)
+        event.listen(session, "after_commit", self._after_commit, once=True)
+        return job.uuid
+
+    def get(self, session: Session, job_uuid: str) -> JobView | None:
+        return queries.get_view(session, job_uuid)
+
+    def list(
+        self, session: Session, *, scope: JobScope, filters: JobFilter, offset: int = 0, limit: int | None = None
+    ) -> tuple[list[JobView], int]:
+        """A page of jobs visible in `scope`, newest first, and the total before paging."""
+        return queries.list_views(session, scope=scope, filters=filters, offset=offset, limit=limit)
+
+    def cancel(self, session: Session, job_uuid: str) -> bool:
+        """Cancel a job no worker has started; False if it is already running or finished."""
+        return repository.cancel_pending(session, job_uuid=job_uuid, now=utcnow())
+
+    def _after_commit(self, _session: Any) -> None:
+        self._waker.notify()
+
+
+def job_service(services: Services) -> JobService:
+    """The JobService wired into this process (LookupError if the jobs area is not wired)."""
+    service = services.get("jobs")
+    if not isinstance(service, JobService):
+        raise LookupError("the 'jobs' service is not a JobService")
+    return service

@@ -1,0 +1,77 @@
+"""Fixtures for the job machinery: a migrated database and the pieces of a job system built on it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from switchboard.db.engine import Database
+from switchboard.db.migrate import upgrade
+from switchboard.errors import SwitchboardError
+from switchboard.jobs import Executor, JobHandlers, JobRuntime, JobService, JobSettings, Waker
+
+
+def error_to_result(exc: Exception) -> tuple[int, dict[str, Any]]:
+    """The test's own mapping: distinguishes domain errors (400) from anything else (500)."""
+    code = 400 if isinstance(exc, SwitchboardError) else 500
+    return code, {"errorcode": code, "errortext": str(exc)}
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database.from_url(database_url)
+    upgrade(database.engine)
+    yield database
+    database.dispose()
+
+
+class JobSystem:
+    """One "server" in this process: handlers, service and runtime sharing one waker."""
+
+    def __init__(self, db: Database, *, name: str = "test-ms", server_uuid: str | None = None,
+                 settings: JobSettings | None = None) -> None:
+        self.db = db
+        self.handlers = JobHandlers()
+        self.waker = Waker()
+        self.service = JobService(handlers=self.handlers, waker=self.waker)
+        self.settings = settings or JobSettings(workers=2, poll_interval=0.2, heartbeat_interval=0.3,
+                                                heartbeat_timeout=1.5, shutdown_grace=5)
+        self.server_uuid = server_uuid or str(uuid.uuid4())
+        self.name = name
+        self.runtime = self.new_runtime()
+
+    def new_runtime(self) -> JobRuntime:
+        return JobRuntime(
+            db=self.db,
+            handlers=self.handlers,
+            executor=Executor(db=self.db, handlers=self.handlers, error_to_result=error_to_result,
+                              finish_attempts=3, retry_delay=0.1),
+            waker=self.waker,
+            settings=self.settings,
+            server_uuid=self.server_uuid,
+            server_name=self.name,
+        )
+
+
+@pytest.fixture
+def system(db: Database) -> Iterator[JobSystem]:
+    built = JobSystem(db)
+    yield built
+    built.runtime.stop()
+
+
+def wait_for(predicate: Any, *, timeout: float = 20.0, interval: float = 0.05, what: str = "condition") -> Any:
+    """Poll `predicate` until it returns something truthy; fail the test after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(interval)

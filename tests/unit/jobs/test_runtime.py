@@ -1,0 +1,178 @@
+"""The runtime in this process: workers run handlers, outcomes are recorded, orphans are failed and
+repaired, and a clean stop marks the server Down."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+from collections import Counter
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from switchboard.db.base import utcnow
+from switchboard.db.engine import Database
+from switchboard.db.models.jobs import AsyncJob, ManagementServer
+from switchboard.errors import Conflict
+from switchboard.jobs import JobContext, JobSpec, JobStatus, JobView, repository
+from tests.unit.jobs.conftest import JobSystem, wait_for
+
+pytestmark = pytest.mark.database
+
+
+def _submit(system: JobSystem, handler: str, args: dict[str, Any] | None = None) -> str:
+    with system.db.session() as session:
+        return system.service.submit(session, JobSpec(command="testJob", handler=handler, args=args or {}))
+
+
+def _finished(system: JobSystem, job_uuid: str) -> JobView | None:
+    with system.db.session() as session:
+        view = system.service.get(session, job_uuid)
+    return view if view is not None and view.status.finished else None
+
+
+def test_a_worker_runs_the_handler_and_records_its_result_and_progress(system: JobSystem) -> None:
+    seen: list[JobContext] = []
+
+    def run(ctx: JobContext) -> dict[str, Any]:
+        seen.append(ctx)
+        ctx.progress(42)
+        return {"thing": {"doubled": ctx.args["n"] * 2}}
+
+    system.handlers.register("double", run)
+    system.runtime.start()
+    job = _submit(system, "double", {"n": 21})
+    view = wait_for(lambda: _finished(system, job), what="the job to finish")
+    assert view.status is JobStatus.SUCCEEDED
+    assert (view.result_code, view.result, view.progress) == (0, {"thing": {"doubled": 42}}, 42)
+    assert view.server_name == "test-ms" and view.server_uuid == system.server_uuid
+    assert view.completed is not None and view.completed >= view.created
+    assert seen[0].job_uuid == job and seen[0].interruption is None
+
+
+def test_handler_failures_finish_the_job_as_failed_with_the_mapped_error(system: JobSystem) -> None:
+    def conflict(ctx: JobContext) -> dict[str, Any]:
+        raise Conflict("the instance is already running")
+
+    def broken(ctx: JobContext) -> dict[str, Any]:
+        raise KeyError("oops")
+
+    system.handlers.register("conflict", conflict)
+    system.handlers.register("broken", broken)
+    system.handlers.register("not-json", lambda ctx: {"when": dt.datetime.now()})
+    system.handlers.register("not-a-dict", lambda ctx: ["a"])  # type: ignore[arg-type,return-value]
+    system.runtime.start()
+    jobs = {name: _submit(system, name) for name in ("conflict", "broken", "not-json", "not-a-dict")}
+    views = {name: wait_for(lambda j=job: _finished(system, j), what=name) for name, job in jobs.items()}
+    assert {name: view.status for name, view in views.items()} == dict.fromkeys(jobs, JobStatus.FAILED)
+    assert views["conflict"].result == {"errorcode": 400, "errortext": "the instance is already running"}
+    assert views["conflict"].result_code == 400
+    assert views["broken"].result_code == 500
+    assert "not JSON" in views["not-json"].result["errortext"]  # type: ignore[index]
+    assert "not a JSON object" in views["not-a-dict"].result["errortext"]  # type: ignore[index]
+
+
+def test_a_restarted_server_fails_its_previous_runs_jobs_and_runs_their_recovery_hook(db: Database) -> None:
+    repaired: list[JobContext] = []
+    before = JobSystem(db, name="ms-a")
+    before.handlers.register("deploy", lambda ctx: {}, on_interrupted=repaired.append)
+    job = _submit(before, "deploy", {"vm": "vm-1"})
+    # The previous run claimed the job and died without a trace (no runtime: nothing finishes it).
+    with db.session() as session:
+        dead = repository.register_server(session, uuid=before.server_uuid, name="ms-a", runid=str(uuid.uuid4()),
+                                          now=utcnow())
+    with db.session() as session:
+        assert repository.claim_next(session, run=dead, handlers=["deploy"], now=utcnow()) is not None
+
+    after = JobSystem(db, name="ms-a", server_uuid=before.server_uuid)
+    after.handlers.register("deploy", lambda ctx: {}, on_interrupted=repaired.append)
+    try:
+        after.runtime.start()
+        view = wait_for(lambda: _finished(after, job), what="the interrupted job to fail")
+    finally:
+        after.runtime.stop()
+    assert view.status is JobStatus.FAILED
+    message = "Job interrupted: management server ms-a stopped while running it"
+    assert view.result == {"errorcode": 400, "errortext": message}
+    assert [(ctx.job_uuid, ctx.args, ctx.interruption) for ctx in repaired] == [(job, {"vm": "vm-1"}, message)]
+
+
+def test_jobs_of_a_silent_server_are_taken_over_even_if_the_hook_fails(db: Database) -> None:
+    def failing_hook(ctx: JobContext) -> None:
+        raise Conflict("the instance vanished")
+
+    rescuer = JobSystem(db, name="rescuer")
+    rescuer.handlers.register("start", lambda ctx: {}, on_interrupted=failing_hook)
+    job = _submit(rescuer, "start")
+    with db.session() as session:
+        silent = repository.register_server(session, uuid=str(uuid.uuid4()), name="silent", runid="r-1",
+                                            now=utcnow() - dt.timedelta(seconds=30))
+    with db.session() as session:
+        repository.claim_next(session, run=silent, handlers=["start"], now=utcnow())
+    try:
+        rescuer.runtime.start()
+        view = wait_for(lambda: _finished(rescuer, job), what="the orphan to fail")
+    finally:
+        rescuer.runtime.stop()
+    assert view.status is JobStatus.FAILED
+    assert view.result["errortext"] == (  # type: ignore[index]
+        "Job interrupted: management server silent stopped while running it; recovery failed: the instance vanished"
+    )
+    assert view.server_name == "rescuer"
+
+
+def test_a_clean_stop_waits_for_running_jobs_and_marks_the_server_down(system: JobSystem) -> None:
+    started, release = threading.Event(), threading.Event()
+
+    def slow(ctx: JobContext) -> dict[str, Any]:
+        started.set()
+        release.wait(10)
+        return {"done": {}}
+
+    system.handlers.register("slow", slow)
+    run = system.runtime.start()
+    job = _submit(system, "slow")
+    assert started.wait(10)
+    threading.Timer(0.3, release.set).start()
+    system.runtime.stop()
+    with system.db.session() as session:
+        server = session.get_one(ManagementServer, run.server_id)
+        assert server.status == "Down"
+        assert system.service.get(session, job).status is JobStatus.SUCCEEDED  # type: ignore[union-attr]
+
+
+def test_two_servers_share_one_queue_and_run_every_job_once(db: Database) -> None:
+    runs: Counter[int] = Counter()
+    seen_on: set[str] = set()
+    both_seen = threading.Condition()
+
+    def counter(server: str) -> Any:
+        def count(ctx: JobContext) -> dict[str, Any]:
+            with both_seen:
+                runs[ctx.args["n"]] += 1
+                seen_on.add(server)
+                both_seen.notify_all()
+                # Hold each worker until both servers run jobs: a server whose workers are all busy leaves
+                # the queue to the other, so both must take part.
+                both_seen.wait_for(lambda: len(seen_on) == 2, timeout=15)
+            return {"n": {"value": ctx.args["n"]}}
+
+        return count
+
+    servers = [JobSystem(db, name=f"ms-{n}") for n in range(2)]
+    for server in servers:
+        server.handlers.register("count", counter(server.name))
+        server.runtime.start()
+    try:
+        jobs = [_submit(servers[n % 2], "count", {"n": n}) for n in range(40)]
+        wait_for(lambda: all(_finished(servers[0], job) for job in jobs), what="all jobs")
+    finally:
+        for server in servers:
+            server.runtime.stop()
+    assert runs == Counter(range(40))
+    assert seen_on == {"ms-0", "ms-1"}
+    with db.session() as session:
+        owners = set(session.execute(select(AsyncJob.owner_server_id)).scalars())
+    assert len(owners) == 2
