@@ -15,6 +15,8 @@ from sqlalchemy.engine import make_url
 
 PG_URL = os.environ.get("SWITCHBOARD_TEST_DATABASE_URL")
 
+pytest_plugins = ["tests.support.fixtures"]
+
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:

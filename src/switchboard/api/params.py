@@ -65,6 +65,8 @@ class RawRequest:
     """The request's parameters: scalars by lower-cased name, maps grouped by name and index."""
 
     def __init__(self, pairs: Mapping[str, str]) -> None:
+        # The pairs exactly as sent: request signatures cover the names in their original case and order.
+        self.pairs: dict[str, str] = dict(pairs)
         self.scalars: dict[str, str] = {}
         maps: dict[str, dict[int, dict[str, str]]] = {}
         for raw_name, value in pairs.items():

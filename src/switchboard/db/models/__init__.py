@@ -1,4 +1,7 @@
 """Every model module, imported so that `Base.metadata` knows all tables.
 
-One module per area; each area's owner adds its module here.
+One module per area; each area's owner adds its module here (one `import` line each, kept sorted).
 """
+
+import switchboard.db.models.identity
+import switchboard.db.models.jobs  # noqa: F401

@@ -1,0 +1,57 @@
+"""A short-lived, in-process cache of what verifying a signed request needs, per API key.
+
+Unsealing the secret and joining user, account, domain and role for every request would cost more than the
+rest of a request. Entries live `ttl` seconds (so a change made by another server is seen within that time)
+and this process drops them at once whenever it changes a user, an account or a key.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from switchboard.api.caller import Caller
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    caller: Caller
+    secret_key: bytes
+    active: bool  # user and account enabled
+    loaded_at: float
+
+
+class KeyCache:
+    """Thread-safe TTL cache from API key to KeyEntry, bounded to `max_entries` (oldest dropped first)."""
+
+    def __init__(self, *, ttl: float = 10.0, max_entries: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl
+        self._max = max_entries
+        self._clock = clock
+        self._entries: dict[str, KeyEntry] = {}
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        return self._clock()
+
+    def get(self, api_key: str) -> KeyEntry | None:
+        entry = self._entries.get(api_key)
+        if entry is None or self._clock() - entry.loaded_at > self._ttl:
+            return None
+        return entry
+
+    def put(self, api_key: str, entry: KeyEntry) -> None:
+        with self._lock:
+            if len(self._entries) >= self._max:
+                # dicts keep insertion order: drop the oldest tenth in one go
+                for stale in list(self._entries)[: max(1, self._max // 10)]:
+                    del self._entries[stale]
+            self._entries[api_key] = entry
+
+    def clear(self) -> None:
+        """Forget everything; called after any change to users, accounts, roles or keys."""
+        with self._lock:
+            self._entries.clear()

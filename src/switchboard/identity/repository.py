@@ -1,0 +1,126 @@
+"""Queries of the identity tables. Nothing above this module writes SQL for domains, accounts or users."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session, aliased
+
+from switchboard.api.caller import Caller
+from switchboard.db.models.identity import Account, Domain, LoginSession, Role, User
+from switchboard.identity import paths
+from switchboard.identity.records import AccountRecord, DomainRecord, UserRecord, role_type_of
+
+
+def _user_select() -> Select[tuple[User, Account, Domain, Role]]:
+    return (
+        select(User, Account, Domain, Role)
+        .join(Account, User.account_id == Account.id)
+        .join(Domain, Account.domain_id == Domain.id)
+        .join(Role, Account.role_id == Role.id)
+        .where(User.removed.is_(None), Account.removed.is_(None))
+    )
+
+
+def find_user(session: Session, *where: ColumnElement[bool]) -> UserRecord | None:
+    row = session.execute(_user_select().where(*where)).first()
+    return UserRecord(*row) if row else None
+
+
+def list_users(session: Session, *where: ColumnElement[bool]) -> list[UserRecord]:
+    rows = session.execute(_user_select().where(*where).order_by(User.id.desc())).all()
+    return [UserRecord(*row) for row in rows]
+
+
+def find_session(session: Session, digest: str) -> tuple[LoginSession, UserRecord] | None:
+    stmt = _user_select().add_columns(LoginSession).join(LoginSession, LoginSession.user_id == User.id)
+    row = session.execute(stmt.where(LoginSession.key_digest == digest)).first()
+    if row is None:
+        return None
+    user, account, domain, role, login = row
+    return login, UserRecord(user, account, domain, role)
+
+
+def find_domain(session: Session, *where: ColumnElement[bool]) -> Domain | None:
+    return session.scalars(select(Domain).where(Domain.removed.is_(None), *where)).first()
+
+
+def list_domains(session: Session, *where: ColumnElement[bool]) -> list[DomainRecord]:
+    parent = aliased(Domain)
+    child = aliased(Domain)
+    has_child = (
+        select(func.count(child.id)).where(child.parent_id == Domain.id, child.removed.is_(None))
+        .correlate(Domain).scalar_subquery()
+    )
+    stmt = (
+        select(Domain, parent, has_child)
+        .outerjoin(parent, Domain.parent_id == parent.id)
+        .where(Domain.removed.is_(None), *where)
+        .order_by(Domain.id.desc())
+    )
+    return [DomainRecord(domain, par, bool(count)) for domain, par, count in session.execute(stmt).all()]
+
+
+def find_role(session: Session, *where: ColumnElement[bool]) -> Role | None:
+    return session.scalars(select(Role).where(Role.removed.is_(None), *where)).first()
+
+
+def list_roles(session: Session, *where: ColumnElement[bool]) -> Sequence[Role]:
+    return session.scalars(select(Role).where(Role.removed.is_(None), *where).order_by(Role.id.desc())).all()
+
+
+def find_account(session: Session, *where: ColumnElement[bool]) -> AccountRecord | None:
+    records = list_accounts(session, *where)
+    return records[0] if records else None
+
+
+def list_accounts(session: Session, *where: ColumnElement[bool]) -> list[AccountRecord]:
+    """Accounts with their domain, role and live users: two queries whatever the number of accounts."""
+    rows = session.execute(
+        select(Account, Domain, Role)
+        .join(Domain, Account.domain_id == Domain.id)
+        .join(Role, Account.role_id == Role.id)
+        .where(Account.removed.is_(None), *where)
+        .order_by(Account.id.desc())
+    ).all()
+    if not rows:
+        return []
+    users: dict[int, list[User]] = {}
+    ids = [account.id for account, _, _ in rows]
+    for user in session.scalars(
+        select(User).where(User.account_id.in_(ids), User.removed.is_(None)).order_by(User.id)
+    ):
+        users.setdefault(user.account_id, []).append(user)
+    return [AccountRecord(account, domain, role, users.get(account.id, [])) for account, domain, role in rows]
+
+
+def make_caller(record: UserRecord, *, session_key: str | None = None) -> Caller:
+    user, account, domain, role = record.user, record.account, record.domain, record.role
+    return Caller(
+        user_id=user.id,
+        user_uuid=user.uuid,
+        username=user.username,
+        account_id=account.id,
+        account_uuid=account.uuid,
+        account_name=account.name,
+        domain_id=domain.id,
+        domain_uuid=domain.uuid,
+        domain_path=paths.shown(domain.path),
+        role_id=role.id,
+        role_uuid=role.uuid,
+        role_name=role.name,
+        role_type=role_type_of(role),
+        session_key=session_key,
+    )
+
+
+def is_active(record: UserRecord) -> bool:
+    """A user may call the API only while it and its account are enabled."""
+    return record.user.state == "enabled" and record.account.state == "enabled"
+
+
+def add(session: Session, *objects: Any) -> None:
+    session.add_all(objects)
+    session.flush()

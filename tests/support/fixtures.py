@@ -1,0 +1,113 @@
+"""Shared fixtures: a running management server, its admin API keys and a `cs` client (pytest plugin).
+
+    def test_something(admin_cs):           # an unmodified `cs.CloudStack` signed with the admin's keys
+        admin_cs.listZones()
+
+    def test_other(api_server, admin_keys):  # the ServerProcess and {"apikey": ..., "secretkey": ...}
+        ...
+
+The server is started once per test session, on a SQLite file, or on a fresh PostgreSQL database when
+SWITCHBOARD_TEST_DATABASE_URL is set (as the `database_url` fixture does). Tests that need a server of
+their own (special environment, kill/restart) use `start_server(...)` and stop it themselves; two servers
+that must share API keys must share the data directory (the key file) as well as the database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cs import CloudStack
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from switchboard.api.signing import compute_signature
+from tests.support.server import ServerProcess
+
+PG_URL = os.environ.get("SWITCHBOARD_TEST_DATABASE_URL")
+# The admin password of the shared `api_server` (set through SWITCHBOARD_ADMIN_PASSWORD at first start).
+ADMIN_PASSWORD = "sbt-admin-password"
+
+
+@contextmanager
+def fresh_database(directory: Path) -> Iterator[str]:
+    """A fresh database URL: a SQLite file in `directory`, or a new PostgreSQL database (dropped after)."""
+    if not PG_URL:
+        yield f"sqlite:///{directory / 'switchboard.db'}"
+        return
+    name = f"sbtest_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def start_server(directory: Path, *, env: dict[str, str] | None = None,
+                 database_url: str | None = None) -> Iterator[ServerProcess]:
+    """Run a server with its own data dir (and fresh database unless given) for the `with` block."""
+    with fresh_database(directory) if database_url is None else _given(database_url) as url:
+        server = ServerProcess(data_dir=directory / "data", database_url=url, env=env or {})
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@contextmanager
+def _given(url: str) -> Iterator[str]:
+    yield url
+
+
+def api_keys_of(server: ServerProcess, username: str = "admin") -> dict[str, str]:
+    """`switchboard admin api-keys` against the server's database: {"apikey": ..., "secretkey": ...}."""
+    result = server.cli("admin", "api-keys", "--username", username)
+    keys: dict[str, str] = json.loads(result.stdout)
+    return keys
+
+
+def cs_client(server: ServerProcess, keys: dict[str, str], **kwargs: Any) -> CloudStack:
+    """An unmodified `cs` client for `server` signed with `keys` (signature version 3 by default)."""
+    return CloudStack(endpoint=server.url, key=keys["apikey"], secret=keys["secretkey"], **kwargs)
+
+
+def signed_params(params: dict[str, str], keys: dict[str, str]) -> dict[str, str]:
+    """`params` plus `apiKey` and a §7.1 signature, for hand-built requests."""
+    request = {**params, "apiKey": keys["apikey"]}
+    request["signature"] = compute_signature(request, keys["secretkey"])
+    return request
+
+
+def signed_get(server: ServerProcess, params: dict[str, str], keys: dict[str, str]) -> httpx.Response:
+    return httpx.get(server.url, params=signed_params({"response": "json", **params}, keys), timeout=30)
+
+
+@pytest.fixture(scope="session")
+def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One management server for the whole test session (admin password: see ADMIN_PASSWORD)."""
+    with start_server(tmp_path_factory.mktemp("api-server"), env={"SWITCHBOARD_ADMIN_PASSWORD": ADMIN_PASSWORD}) \
+            as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def admin_keys(api_server: ServerProcess) -> dict[str, str]:
+    return api_keys_of(api_server)
+
+
+@pytest.fixture(scope="session")
+def admin_cs(api_server: ServerProcess, admin_keys: dict[str, str]) -> CloudStack:
+    return cs_client(api_server, admin_keys)
