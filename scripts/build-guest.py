@@ -14,7 +14,8 @@ The guest is three files in the cache directory (default `<repo>/.cache/guest/`,
                    console, and powers off cleanly on Ctrl-Alt-Del (busybox init's `::ctrlaltdel:` action).
 
 `manifest.json` names the files and the boot arguments to use. A build is skipped when `stamp` matches the
-hash of all inputs (this script, the kernel package name, the busybox binary), so running it again is cheap.
+hash of the inputs (this script, the busybox binary) and the manifest names the kernel package apt currently
+offers, so running it again is cheap (`--no-kernel-check` skips asking apt).
 A file lock serialises concurrent builds. Needs: apt-get (download only), dpkg-deb, depmod (kmod),
 busybox-static, mkfs.ext4 (e2fsprogs). Exits non-zero with a message naming the missing tool otherwise.
 """
@@ -91,11 +92,12 @@ def _file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def input_stamp(package: str) -> str:
-    """Hash of everything a build depends on."""
+def input_stamp() -> str:
+    """Hash of the local build inputs (this script, busybox). The kernel package is checked separately
+    because asking apt costs a second or more."""
     if not BUSYBOX.exists():
         raise BuildError(f"{BUSYBOX} not found; install busybox-static")
-    parts = [_file_digest(Path(__file__)), package, _file_digest(BUSYBOX), str(ROOTFS_SIZE_MIB)]
+    parts = [_file_digest(Path(__file__)), _file_digest(BUSYBOX), str(ROOTFS_SIZE_MIB)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -293,24 +295,36 @@ def _load(directory: Path) -> GuestArtifacts:
     )
 
 
-def _is_current(directory: Path, stamp: str) -> bool:
+def _is_current(directory: Path, stamp: str, package: str | None) -> bool:
     stamp_file = directory / "stamp"
-    return stamp_file.exists() and stamp_file.read_text().strip() == stamp and (directory / "manifest.json").exists()
+    manifest = directory / "manifest.json"
+    if not (stamp_file.exists() and manifest.exists() and stamp_file.read_text().strip() == stamp):
+        return False
+    return package is None or json.loads(manifest.read_text()).get("kernel_package") == package
 
 
-def build(directory: Path | None = None, *, force: bool = False, log: bool = False) -> GuestArtifacts:
+def build(
+    directory: Path | None = None, *, force: bool = False, check_kernel: bool = True, log: bool = False
+) -> GuestArtifacts:
     """Build the guest into `directory` (default `cache_dir()`) unless it is current; return its paths.
 
-    Raises BuildError when a tool is missing or a step fails. Safe to call from concurrent processes.
+    With `check_kernel=False` a cached guest is reused without asking apt whether a newer kernel package
+    exists (saves about a second). Raises BuildError when a tool is missing or a step fails. Safe to call
+    from concurrent processes (a file lock serialises builds).
     """
     directory = directory or cache_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    package = kernel_package()
-    stamp = input_stamp(package)
+    stamp = input_stamp()
     with open(directory / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not force and _is_current(directory, stamp):
-            return _load(directory)
+        if not force and _is_current(directory, stamp, None):
+            if not check_kernel:
+                return _load(directory)
+            package = kernel_package()
+            if _is_current(directory, stamp, package):
+                return _load(directory)
+        else:
+            package = kernel_package()
         (directory / "stamp").unlink(missing_ok=True)
         with tempfile.TemporaryDirectory(dir=directory, prefix=".build-") as tmp:
             work = Path(tmp)
@@ -348,9 +362,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dir", type=Path, default=None, help="cache directory (default: %(default)s)")
     parser.add_argument("--force", action="store_true", help="rebuild even when the stamp matches")
+    parser.add_argument(
+        "--no-kernel-check", action="store_true", help="reuse a cached guest without asking apt for a newer kernel"
+    )
     args = parser.parse_args(argv)
     try:
-        artifacts = build(args.dir, force=args.force, log=True)
+        artifacts = build(args.dir, force=args.force, check_kernel=not args.no_kernel_check, log=True)
     except BuildError as exc:
         print(f"build-guest: {exc}", file=sys.stderr)
         return 1

@@ -17,6 +17,8 @@ APT_PACKAGES=(
   lvm2
   thin-provisioning-tools
   openvswitch-switch
+  # test guest builder (scripts/build-guest.py: depmod) and VMM drivers (tests/agent/vmm, tests/agent/fcstandin)
+  kmod
 )
 
 missing=()
