@@ -1,0 +1,121 @@
+"""A migrated database per test (copied from one migrated template, so each test pays no migration),
+with the ROOT domain, an admin and a user account, and callers for both."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from switchboard.api.caller import Caller
+from switchboard.db.engine import Database, make_engine
+from switchboard.db.migrate import upgrade
+from switchboard.db.models.identity import Account, Domain, Role, User
+from switchboard.roles import RoleType
+
+PG_URL = os.environ.get("SWITCHBOARD_TEST_DATABASE_URL")
+
+
+def _pg_admin() -> object:
+    return create_engine(PG_URL or "", isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a database migrated to head, used only as a template."""
+    if not PG_URL:
+        path = tmp_path_factory.mktemp("infra-template") / "template.db"
+        engine = make_engine(f"sqlite:///{path}")
+        upgrade(engine)
+        engine.dispose()  # closing the last connection checkpoints the WAL into the file
+        yield str(path)
+        return
+    name = f"sbtpl_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:  # type: ignore[attr-defined]
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield name
+    finally:
+        with admin.connect() as conn:  # type: ignore[attr-defined]
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def db(migrated_template: str, tmp_path: Path) -> Iterator[Database]:
+    """A fresh migrated database for one test."""
+    if not PG_URL:
+        target = tmp_path / "switchboard.db"
+        shutil.copyfile(migrated_template, target)
+        database = Database.from_url(f"sqlite:///{target}")
+        yield database
+        database.dispose()
+        return
+    name = f"sbtest_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:  # type: ignore[attr-defined]
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"'))
+    database = Database.from_url(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+    try:
+        yield database
+    finally:
+        database.dispose()
+        with admin.connect() as conn:  # type: ignore[attr-defined]
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()  # type: ignore[attr-defined]
+
+
+def make_caller(session: Session, *, name: str, role_type: RoleType, domain: Domain | None = None) -> Caller:
+    """An account with one user of the given role type, returned as the Caller the API would build."""
+    if domain is None:
+        domain = session.query(Domain).filter_by(path="/").one_or_none()
+        if domain is None:
+            domain = Domain(name="ROOT", path="/", level=0)
+            session.add(domain)
+            session.flush()
+    role = session.query(Role).filter_by(role_type=role_type.wire_name).first()
+    if role is None:
+        role = Role(name=f"{role_type.wire_name} role", role_type=role_type.wire_name)
+        session.add(role)
+        session.flush()
+    account = Account(name=name, domain_id=domain.id, role_id=role.id)
+    session.add(account)
+    session.flush()
+    user = User(username=name, account_id=account.id, domain_id=domain.id)
+    session.add(user)
+    session.flush()
+    return Caller(
+        user_id=user.id, user_uuid=user.uuid, username=name, account_id=account.id, account_uuid=account.uuid,
+        account_name=name, domain_id=domain.id, domain_uuid=domain.uuid,
+        domain_path="ROOT" if domain.path == "/" else "ROOT/" + domain.path.strip("/"),
+        role_id=role.id, role_uuid=role.uuid, role_name=role.name, role_type=role_type,
+    )
+
+
+@pytest.fixture
+def session(db: Database) -> Iterator[Session]:
+    """One session for the test; committed at the end like a request (failures roll back)."""
+    with db.session() as session:
+        yield session
+
+
+@pytest.fixture
+def admin(session: Session) -> Caller:
+    return make_caller(session, name="admin", role_type=RoleType.ADMIN)
+
+
+@pytest.fixture
+def user(session: Session, admin: Caller) -> Caller:
+    return make_caller(session, name="alice", role_type=RoleType.USER)
