@@ -42,6 +42,8 @@ def record_state(payload: dict[str, Any], state: str | None) -> None:
         STATE_DIR.mkdir(parents=True, exist_ok=True)
         if state is None:
             (STATE_DIR / name).unlink(missing_ok=True)
+            if not any(STATE_DIR.iterdir()):
+                STATE_DIR.rmdir()
         else:
             (STATE_DIR / name).write_text(state)
     except OSError:

@@ -50,6 +50,7 @@ record_state() {  # record_state <poweron|poweroff|absent>; best effort, never f
     mkdir -p "$STATE_DIR" 2>/dev/null || return 0
     if [[ "$1" == absent ]]; then
         rm -f "$STATE_DIR/$name"
+        rmdir "$STATE_DIR" 2>/dev/null || true  # only when no instance is left
     else
         printf '%s\n' "$1" >"$STATE_DIR/$name" 2>/dev/null || true
     fi

@@ -1,0 +1,1 @@
+"""The extension author's kit: `switchboard ext scaffold` and `switchboard ext check`."""
