@@ -1,0 +1,133 @@
+"""Real server processes: a server SIGKILLed mid-job fails that job on its next start (after the recovery
+hook ran), and two servers on one database share a queue and take over each other's orphans."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from switchboard.db.base import utcnow
+from switchboard.db.engine import Database
+from switchboard.db.models.jobs import AsyncJob
+from switchboard.jobs import JobSpec, JobStatus
+from switchboard.jobs.notify import notify_servers
+from switchboard.jobs.repository import insert_job
+from tests.support.fixtures import api_keys_of, cs_client, fresh_database, start_server
+from tests.support.server import ServerProcess
+
+pytestmark = pytest.mark.database
+
+HANDLERS = "tests.integration.jobs.slow_handlers"
+
+
+def _env(traces: Path, label: str) -> dict[str, str]:
+    return {
+        "SWITCHBOARD_EXTRA_MODULES": HANDLERS,
+        "SBT_JOBS_DIR": str(traces),
+        "SBT_JOBS_LABEL": label,
+        "SWITCHBOARD_JOB_WORKERS": "4",
+        "SWITCHBOARD_JOB_POLL_INTERVAL": "0.2",
+        "SWITCHBOARD_HEARTBEAT_INTERVAL": "0.5",
+        "SWITCHBOARD_HEARTBEAT_TIMEOUT": "3",
+    }
+
+
+def _name(server: ServerProcess) -> str:
+    return f"{os.uname().nodename}:{server.port}"
+
+
+def _queue(db: Database, handler: str, count: int, **args: Any) -> list[str]:
+    with db.session() as session:
+        uuids = [insert_job(session, JobSpec(command="sbtTest", handler=handler, args={**args, "n": n}),
+                            now=utcnow()).uuid for n in range(count)]
+        notify_servers(session)
+    return uuids
+
+
+def _jobs(db: Database, uuids: list[str]) -> dict[str, AsyncJob]:
+    with db.session() as session:
+        return {job.uuid: job for job in session.execute(select(AsyncJob).where(AsyncJob.uuid.in_(uuids))).scalars()}
+
+
+def _wait(predicate: Any, what: str, timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.1)
+    return value
+
+
+def _interrupted(name: str) -> str:
+    return f"Job interrupted: management server {name} stopped while running it"
+
+
+def test_a_server_killed_mid_job_fails_it_at_restart_and_runs_the_recovery_hook(tmp_path: Path) -> None:
+    traces = tmp_path / "traces"
+    traces.mkdir()
+    with start_server(tmp_path, env=_env(traces, "only")) as server:
+        cs = cs_client(server, api_keys_of(server), poll_interval=0.2)
+        job_id = cs.sbtSlowJob(seconds=120)["jobid"]
+        _wait(lambda: list(traces.glob(f"{job_id}.started.*")), "the slow job to start")
+        running = cs.queryAsyncJobResult(jobid=job_id)
+        assert (running["jobstatus"], running["cmd"]) == (0, "sbtSlowJob")
+        assert "jobresult" not in running and "completed" not in running
+
+        server.kill()
+        server.start()
+        failed = _wait(lambda: (r := cs.queryAsyncJobResult(jobid=job_id))["jobstatus"] != 0 and r,
+                       "the interrupted job to fail")
+        message = _interrupted(_name(server))
+        assert failed["jobstatus"] == 2 and failed["jobresultcode"] == 530
+        assert failed["jobresulttype"] == "object"
+        assert failed["jobresult"] == {"uuidList": [], "errorcode": 530, "errortext": message}
+        assert (traces / f"{job_id}.interrupted.only").read_text() == message
+        assert failed["completed"] and failed["jobid"] == job_id
+        assert failed["account"] == "admin" and failed["domainpath"] == "ROOT"
+
+        # The restarted server runs new jobs normally.
+        (traces / "release").touch()
+        assert cs.sbtSlowJob(seconds=60, fetch_result=True)["sbtslow"]["label"] == "only"
+
+
+def test_two_servers_share_one_queue_and_the_survivor_takes_over_the_dead_ones_jobs(tmp_path: Path) -> None:
+    traces = tmp_path / "traces"
+    traces.mkdir()
+    with fresh_database(tmp_path) as url, \
+            start_server(tmp_path / "a", env=_env(traces, "a"), database_url=url) as a, \
+            start_server(tmp_path / "b", env=_env(traces, "b"), database_url=url) as b:
+        db = Database.from_url(url)
+        try:
+            quick = _queue(db, "sbtQuick", 120)
+            _wait(lambda: all(job.status == JobStatus.SUCCEEDED for job in _jobs(db, quick).values()),
+                  "every quick job to succeed")
+            assert sorted(path.name for path in traces.glob("*.ran")) == sorted(f"{job}.ran" for job in quick)
+            assert all(len((traces / f"{job}.ran").read_text().splitlines()) == 1 for job in quick)
+
+            # Eight jobs that hold their worker: four workers each, so each server must run four of them.
+            slow = _queue(db, "sbtSlow", 8)
+            _wait(lambda: len(list(traces.glob("*.started.*"))) == 8, "all slow jobs to start")
+            on_a = {job for job in slow if (traces / f"{job}.started.a").exists()}
+            assert len(on_a) == 4
+
+            a.kill()
+            _wait(lambda: all(_jobs(db, list(on_a))[job].status == JobStatus.FAILED for job in on_a),
+                  "the survivor to fail the dead server's jobs")
+            jobs = _jobs(db, slow)
+            for job in on_a:
+                assert jobs[job].result == {"uuidList": [], "errorcode": 530, "errortext": _interrupted(_name(a))}
+                assert (traces / f"{job}.interrupted.b").read_text() == _interrupted(_name(a))
+            assert all(jobs[job].status == JobStatus.IN_PROGRESS for job in set(slow) - on_a)
+
+            (traces / "release").touch()
+            _wait(lambda: all(_jobs(db, list(set(slow) - on_a))[job].status == JobStatus.SUCCEEDED
+                              for job in set(slow) - on_a), "the survivor's own jobs to finish")
+            assert not list(traces.glob("*.interrupted.a"))
+            assert b.process is not None and b.process.poll() is None
+        finally:
+            db.dispose()
