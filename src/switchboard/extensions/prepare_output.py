@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from switchboard.errors import ExtensionFailed
 
@@ -64,7 +64,7 @@ class PrepareOutcome:
     merged: dict[str, Any]
 
 
-def _uuid_array(value: Any) -> bool:
+def _uuid_array(value: Any) -> TypeGuard[list[dict[str, Any]]]:
     return (
         isinstance(value, list)
         and bool(value)

@@ -86,7 +86,7 @@ def lifecycle(state: str | None, message: str) -> Callable[[dict[str, Any]], int
     return run
 
 
-ACTIONS = {
+ACTIONS: dict[str, Callable[[dict[str, Any]], int]] = {
     "prepare": prepare,
     "create": lifecycle("poweron", "Instance created"),
     "start": lifecycle("poweron", "Instance started"),
