@@ -77,9 +77,13 @@ def claim_next(session: Session, *, run: ServerRun, handlers: Collection[str], n
     """Claim the oldest pending job that one of `handlers` can run; None when there is none."""
     if not handlers:
         return None
+    waiting = (AsyncJob.status == JobStatus.PENDING.value, AsyncJob.handler.in_(list(handlers)))
+    # Look before taking a write lock: idle workers poll, and on SQLite a write blocks every other writer.
+    if session.execute(select(AsyncJob.id).where(*waiting).limit(1)).first() is None:
+        return None
     candidate = (
         select(AsyncJob.id)
-        .where(AsyncJob.status == JobStatus.PENDING.value, AsyncJob.handler.in_(list(handlers)))
+        .where(*waiting)
         .order_by(AsyncJob.id)
         .limit(1)
         .with_for_update(skip_locked=True)
