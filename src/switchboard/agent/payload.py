@@ -160,6 +160,10 @@ def _root_size(vm: Mapping[str, Any], details: Mapping[str, Any]) -> int | None:
     return None
 
 
+def _first(*values: object) -> object:
+    return next(v for v in values if v is not None and v != "")
+
+
 def spec_from_payload(payload: Mapping[str, Any], *, name: str | None = None) -> VmSpec:
     """Build the spec for one VM from a CloudStack payload.
 
@@ -173,7 +177,7 @@ def spec_from_payload(payload: Mapping[str, Any], *, name: str | None = None) ->
     details = _vm_details(payload)
     return VmSpec(
         name=vm_name,
-        vcpus=_int(vm.get("cpus") or payload.get("cpus") or 1, "cpus", minimum=1),
+        vcpus=_int(_first(vm.get("cpus"), payload.get("cpus"), 1), "cpus", minimum=1),
         memory_mib=_memory_mib(vm or payload),
         template=_template(details),
         nics=_nics(vm),

@@ -29,6 +29,7 @@ __all__ = ["Phase", "StateError", "StateStore", "VmRecord", "atomic_write", "pri
 
 _log = logging.getLogger(__name__)
 _FORMAT = 1
+_STALE_TMP_SECONDS = 300
 
 
 class StateError(Exception):
@@ -57,6 +58,8 @@ class VmRecord:
     nics: list[NicAttachment] = field(default_factory=list)
     boot_id: str | None = None  # the host boot in which the VMM was last launched
     last_error: str | None = None
+    # Stopped by a host-wide graceful shutdown while meant to run: started again by the next agent.
+    held: bool = False
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
 
@@ -77,6 +80,7 @@ class VmRecord:
             "nics": [dataclasses.asdict(n) for n in self.nics],
             "boot_id": self.boot_id,
             "last_error": self.last_error,
+            "held": self.held,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }
@@ -94,6 +98,7 @@ class VmRecord:
             nics=[NicAttachment(**n) for n in data.get("nics", [])],
             boot_id=data.get("boot_id"),
             last_error=data.get("last_error"),
+            held=bool(data.get("held", False)),
             created_at=float(data.get("created_at", 0.0)),
             updated_at=float(data.get("updated_at", 0.0)),
         )
@@ -158,9 +163,15 @@ class StateStore:
                 _log.error("ignoring state file %s: it describes VM %s", path, record.name)
                 continue
             self._records[name] = record
+        # Temporary files of writes a crash interrupted; young ones may belong to a live writer.
         for stale in self._vms.glob(".*.tmp"):
             with contextlib.suppress(OSError):
-                stale.unlink()
+                if time.time() - stale.stat().st_mtime > _STALE_TMP_SECONDS:
+                    stale.unlink()
+
+    def path(self, name: str) -> Path:
+        """Where `name`'s record lives (whether or not it exists)."""
+        return self._vms / f"{validate_vm_name(name)}.json"
 
     def get(self, name: str) -> VmRecord | None:
         """The record for `name`, or None. The object is shared: mutate it only under the VM's lock."""
@@ -176,14 +187,14 @@ class StateStore:
         """Persist `record` (atomically) and make it the cached one. Raises StateError."""
         record.updated_at = time.time()
         data = json.dumps(record.to_json(), indent=1, sort_keys=True).encode()
-        path = self._vms / f"{validate_vm_name(record.name)}.json"
+        path = self.path(record.name)
         atomic_write(path, data)
         with self._lock:
             self._records[record.name] = record
 
     def remove(self, name: str) -> None:
         """Forget `name` on disk and in memory. No error when it is absent."""
-        path = self._vms / f"{validate_vm_name(name)}.json"
+        path = self.path(name)
         try:
             path.unlink(missing_ok=True)
         except OSError as exc:

@@ -1,0 +1,65 @@
+"""What the API handlers need, gathered in one object (built by `server.py`, stored on `app.state`), and
+the authentication dependencies that every protected route declares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from switchboard.agent.api.errors import ApiError
+from switchboard.agent.auth import AccessDenied, Authenticator, AuthFailed, Principal, Role, Throttled
+from switchboard.agent.config import AgentConfig
+from switchboard.agent.metrics import AgentMetrics
+from switchboard.agent.reconcile import Reconciler
+from switchboard.agent.service import VmService
+from switchboard.agent.snapshots import SnapshotService
+
+__all__ = ["AgentContext", "admin", "context", "reader"]
+
+_REALM = 'Basic realm="switchboard-agent", charset="UTF-8"'
+
+
+@dataclass
+class AgentContext:
+    config: AgentConfig
+    service: VmService
+    snapshots: SnapshotService
+    reconciler: Reconciler
+    metrics: AgentMetrics
+    authenticator: Authenticator
+
+
+def context(request: Request) -> AgentContext:
+    agent: AgentContext = request.app.state.agent
+    return agent
+
+
+async def _principal(request: Request, *, write: bool) -> Principal:
+    agent = context(request)
+    source = request.client.host if request.client else "unknown"
+    try:
+        principal = await agent.authenticator.authenticate(request.headers.get("authorization"), source)
+    except AuthFailed as exc:
+        agent.metrics.auth_failure("credentials")
+        raise ApiError(401, str(exc), headers={"WWW-Authenticate": _REALM}) from exc
+    except AccessDenied as exc:
+        agent.metrics.auth_failure("group")
+        raise ApiError(403, str(exc)) from exc
+    except Throttled as exc:
+        agent.metrics.auth_failure("throttled")
+        raise ApiError(429, str(exc), headers={"Retry-After": str(int(exc.retry_after) + 1)}) from exc
+    if write and principal.role is not Role.ADMIN:
+        agent.metrics.auth_failure("read_only")
+        raise ApiError(403, f"user {principal.user} has read-only access")
+    return principal
+
+
+async def reader(request: Request) -> Principal:
+    """Any authenticated user (admin or read-only group)."""
+    return await _principal(request, write=False)
+
+
+async def admin(request: Request) -> Principal:
+    """An authenticated user of the admin group."""
+    return await _principal(request, write=True)

@@ -1,0 +1,230 @@
+"""The idempotent steps that the service, the snapshot service and the reconcile pass are built from.
+
+Each step checks before it acts, records what it did in the VM's record, and can run again after a crash:
+provision (storage), plumb (network), launch (VMM), halt and teardown. Backend errors are translated here,
+once, into `OperationFailed` with the backend's own message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from switchboard.agent.errors import InvalidRequest, OperationFailed
+from switchboard.agent.locks import VmLocks
+from switchboard.agent.model import DiskAttachment, LaunchConfig, PowerState
+from switchboard.agent.names import validate_vm_name
+from switchboard.agent.network.base import NetworkBackend, NetworkError
+from switchboard.agent.spec import VmSpec
+from switchboard.agent.state import StateStore, VmRecord, atomic_write, private_dir
+from switchboard.agent.storage.base import StorageBackend, StorageError
+from switchboard.agent.storage.params import InvalidRequest as StorageInvalidRequest
+from switchboard.agent.templates import ChecksumMismatch, InvalidTemplate, TemplateNotFound
+from switchboard.agent.vmm.base import VmmDriver, VmmError
+
+__all__ = ["AgentPaths", "Runtime", "current_boot_id"]
+
+_log = logging.getLogger(__name__)
+DEFAULT_BOOT_ARGS = "console=ttyS0 reboot=k panic=1 pci=off"
+
+
+def current_boot_id() -> str:
+    """The kernel's id for this boot; a change tells the reconcile pass that the host rebooted."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class AgentPaths:
+    """Where the agent keeps things. `state_dir` persists; `run_dir` may be a tmpfs."""
+
+    state_dir: Path
+    run_dir: Path
+    log_dir: Path
+    kernel_dir: Path
+    image_dir: Path
+
+    @property
+    def snapshot_dir(self) -> Path:
+        return self.state_dir / "snapshots"
+
+    @property
+    def tombstone_dir(self) -> Path:
+        return self.state_dir / "deleted"
+
+    def vm_run_dir(self, name: str) -> Path:
+        return self.run_dir / validate_vm_name(name)
+
+    def console_log(self, name: str) -> Path:
+        return self.log_dir / validate_vm_name(name) / "console.log"
+
+
+@contextlib.contextmanager
+def backend_errors(kind: str) -> Iterator[None]:
+    """Translate a backend's own error into OperationFailed, keeping its message."""
+    try:
+        yield
+    except (InvalidTemplate, TemplateNotFound, ChecksumMismatch, StorageInvalidRequest) as exc:
+        # The caller named a template or size this host cannot use: their mistake, not the host's.
+        raise InvalidRequest(f"{kind}: {exc}") from exc
+    except (VmmError, StorageError, NetworkError) as exc:
+        raise OperationFailed(f"{kind}: {exc}") from exc
+
+
+class Runtime:
+    """Dependencies plus the steps over them. One instance per agent process (built in `server.py`)."""
+
+    def __init__(
+        self,
+        *,
+        store: StateStore,
+        locks: VmLocks,
+        vmm: VmmDriver,
+        storage: StorageBackend,
+        network: NetworkBackend,
+        paths: AgentPaths,
+        boot_id: str,
+        stop_grace_seconds: float,
+        restart_on_crash: bool = False,
+    ) -> None:
+        self.store = store
+        self.locks = locks
+        self.vmm = vmm
+        self.storage = storage
+        self.network = network
+        self.paths = paths
+        self.boot_id = boot_id
+        self.stop_grace_seconds = stop_grace_seconds
+        self.restart_on_crash = restart_on_crash
+        for directory in (paths.run_dir, paths.log_dir, paths.snapshot_dir, paths.tombstone_dir):
+            private_dir(directory)
+
+    # -- checks -------------------------------------------------------------------------------------------
+
+    def kernel_path(self, spec: VmSpec) -> Path:
+        return self.paths.kernel_dir / spec.template.kernel
+
+    def check_template(self, spec: VmSpec) -> None:
+        """Refuse a spec whose kernel is not on this host (the storage backend checks the image)."""
+        kernel = self.kernel_path(spec)
+        if not kernel.is_file():
+            raise InvalidRequest(f"kernel {spec.template.kernel!r} not found in {self.paths.kernel_dir}")
+
+    def power_state(self, name: str) -> PowerState:
+        """What the VMM says, or UNKNOWN when it cannot say (logged)."""
+        try:
+            return self.vmm.power_state(name)
+        except VmmError as exc:
+            _log.warning("power state of %s unknown: %s", name, exc)
+            return PowerState.UNKNOWN
+
+    # -- steps --------------------------------------------------------------------------------------------
+
+    def provision(self, record: VmRecord) -> None:
+        """Make sure the root volume exists (idempotent in the backend) and record it."""
+        spec = record.spec
+        with backend_errors("storage"):
+            root = self.storage.provision_root(spec.name, spec.template, size_bytes=spec.root_size_bytes)
+        record.volumes = [root]
+        self.store.save(record)
+
+    def plumb(self, record: VmRecord) -> None:
+        """Create or re-attach the host side of every NIC (idempotent) and record the attachments."""
+        with backend_errors("network"):
+            record.nics = self.network.plug(record.name, record.spec.nics) if record.spec.nics else []
+        self.store.save(record)
+
+    def launch_config(self, record: VmRecord) -> LaunchConfig:
+        spec = record.spec
+        root = [v for v in record.volumes if v.role == "root"]
+        if not root:
+            raise OperationFailed(f"VM {spec.name} has no root volume recorded")
+        disks = [DiskAttachment(drive_id="rootfs", path=root[0].path, is_root=True)]
+        disks += [
+            DiskAttachment(drive_id=v.role, path=v.path, read_only=v.read_only)
+            for v in record.volumes
+            if v.role != "root"
+        ]
+        console = self.paths.console_log(spec.name)
+        private_dir(console.parent)
+        return LaunchConfig(
+            name=spec.name,
+            vcpus=spec.vcpus,
+            memory_mib=spec.memory_mib,
+            kernel=self.kernel_path(spec),
+            boot_args=spec.boot_args(DEFAULT_BOOT_ARGS),
+            disks=tuple(disks),
+            nics=tuple(record.nics),
+            run_dir=private_dir(self.paths.vm_run_dir(spec.name)),
+            console_log=console,
+        )
+
+    def launch(self, record: VmRecord) -> None:
+        """Boot the VM unless its VMM already runs (then adopt it). Records the outcome."""
+        state = self.power_state(record.name)
+        if state in (PowerState.RUNNING, PowerState.PAUSED):
+            record.observed = state
+        else:
+            config = self.launch_config(record)
+            with backend_errors("vmm"):
+                # A guest that powered itself off may leave its VMM process behind (Firecracker on x86).
+                self.vmm.kill(record.name)
+                self.vmm.launch(config)
+            record.observed = PowerState.RUNNING
+            record.boot_id = self.boot_id
+        record.last_error = None
+        record.held = False
+        self.store.save(record)
+
+    def start(self, record: VmRecord) -> None:
+        """Re-plumb the network (a host reboot loses TAPs) and launch."""
+        self.plumb(record)
+        self.launch(record)
+
+    def halt(self, record: VmRecord, *, graceful: bool) -> None:
+        """Stop the VMM (gracefully: guest shutdown within the grace time) and record it stopped."""
+        with backend_errors("vmm"):
+            if graceful:
+                self.vmm.shutdown(record.name, grace_seconds=self.stop_grace_seconds)
+            else:
+                self.vmm.kill(record.name)
+        record.observed = PowerState.STOPPED
+        self.store.save(record)
+
+    def teardown(self, name: str, record: VmRecord | None) -> None:
+        """Remove everything the VM has on this host: VMM, TAPs, volumes, snapshots, logs, run files.
+
+        Safe to repeat; raises OperationFailed when a backend refuses (the caller keeps the record so the
+        reconcile pass retries)."""
+        with backend_errors("vmm"):
+            self.vmm.kill(name)
+        with backend_errors("network"):
+            self.network.unplug(name, record.nics if record else [])
+        with backend_errors("storage"):
+            self.storage.delete(name)
+        for directory in (
+            self.paths.vm_run_dir(name),
+            self.paths.snapshot_dir / name,
+            self.paths.console_log(name).parent,
+        ):
+            shutil.rmtree(directory, ignore_errors=True)
+
+    # -- tombstones: names whose leftovers the reconcile pass may remove ------------------------------
+
+    def mark_deleted(self, name: str) -> None:
+        data = json.dumps({"name": name, "deleted_at": time.time()}).encode()
+        atomic_write(self.paths.tombstone_dir / f"{validate_vm_name(name)}.json", data)
+
+    def clear_deleted(self, name: str) -> None:
+        (self.paths.tombstone_dir / f"{validate_vm_name(name)}.json").unlink(missing_ok=True)
+
+    def deleted_names(self) -> set[str]:
+        return {p.stem for p in self.paths.tombstone_dir.glob("*.json")}
