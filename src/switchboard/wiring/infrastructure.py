@@ -1,12 +1,57 @@
-"""Wiring of the infrastructure area into the management server."""
+"""Wiring of the infrastructure area: the usage-check registry other areas add to, and the job handlers
+of its async commands (deleteNetwork, deleteTemplate).
+
+Areas wired later may:
+* register deletion guards: `parts.services.registry[USAGE_SERVICE].register("host", check)`;
+* provide the extension linker under `LINKER_SERVICE` (see switchboard.infra.extension_link).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from switchboard.api.commands.networks import DELETE_NETWORK_JOB
+from switchboard.api.commands.templates import DELETE_TEMPLATE_JOB
+from switchboard.infra import networks, templates, zones
+from switchboard.infra.events import ActorIds, record_event
+from switchboard.infra.usage import USAGE_SERVICE, UsageChecks
+from switchboard.jobs import JobContext, job_service
 
 if TYPE_CHECKING:
     from switchboard.server import ServerParts
 
 
+def _actor(ctx: JobContext) -> ActorIds:
+    owner = ctx.owner
+    return ActorIds(user_id=owner.user_id, account_id=owner.account_id, domain_id=owner.domain_id)
+
+
+def _delete_network(checks: UsageChecks) -> Any:
+    def run(ctx: JobContext) -> dict[str, Any]:
+        with ctx.db.session() as session:
+            network = networks.get_network(session, ctx.args["id"], parameter="id")
+            networks.delete_network(session, network, checks=checks)
+            record_event(session, type="NETWORK.DELETE", description=f"Deleted network {network.name}",
+                         actor=_actor(ctx), resource_type="Network", resource_uuid=network.uuid)
+        return {"success": True}
+
+    return run
+
+
+def _delete_template(ctx: JobContext) -> dict[str, Any]:
+    with ctx.db.session() as session:
+        template = templates.get_template(session, ctx.args["id"])
+        zone = zones.get_zone(session, ctx.args["zoneid"]) if ctx.args.get("zoneid") else None
+        templates.delete_template(session, template, zone=zone)
+        record_event(session, type="TEMPLATE.DELETE", description=f"Deleted template {template.name}",
+                     actor=_actor(ctx), resource_type="Template", resource_uuid=template.uuid)
+    return {"success": True}
+
+
 def wire(parts: ServerParts) -> None:
-    """Nothing to wire yet."""
+    checks = UsageChecks()
+    parts.services.registry[USAGE_SERVICE] = checks
+    handlers = job_service(parts.services).handlers
+    # Both jobs are single transactions: a server dying mid-job leaves nothing half-done to repair.
+    handlers.register(DELETE_NETWORK_JOB, _delete_network(checks))
+    handlers.register(DELETE_TEMPLATE_JOB, _delete_template)

@@ -1,0 +1,111 @@
+"""Event and alert commands: listEvents (every role, scoped to what the caller may see), listAlerts,
+listEventTypes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import distinct, select
+
+from switchboard.api.call import Call
+from switchboard.api.commands.infra_common import listing, page_of
+from switchboard.api.params import Param, ParamType, format_date
+from switchboard.api.registry import api_command
+from switchboard.api.responses import ListResponse
+from switchboard.db.models.events import Alert, Event
+from switchboard.infra import events
+from switchboard.infra.common import one_of
+from switchboard.roles import ALL_ROLES
+
+
+def event_view(event: Event) -> dict[str, Any]:
+    """CloudStack's EventResponse."""
+    fields: dict[str, Any] = {
+        "id": event.uuid,
+        "username": event.username,
+        "type": event.type,
+        "level": event.level,
+        "description": event.description,
+        "account": event.account_name,
+        "domainid": event.domain_uuid,
+        "domain": event.domain_name,
+        "created": format_date(event.created),
+        "state": event.state,
+        "resourceid": event.resource_uuid,
+        "resourcetype": event.resource_type,
+        "archived": event.archived,
+    }
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+@api_command(
+    "listEvents",
+    params=[
+        Param("id", ParamType.UUID, description="the ID of the event"),
+        Param("type", description="the event type (see event types)"),
+        Param("level", description="the event level (INFO, WARN, ERROR)"),
+        Param("startdate", ParamType.DATE, description="the start date range of the list you want to retrieve "
+              "(use format \"yyyy-MM-dd\" or the new format \"yyyy-MM-dd HH:mm:ss\")"),
+        Param("enddate", ParamType.DATE, description="the end date range of the list you want to retrieve"),
+        Param("resourceid", ParamType.UUID, description="the ID of the resource associated with the event"),
+        Param("resourcetype", description="the type of the resource associated with the event"),
+        Param("duration", ParamType.INTEGER, description="the duration of the event (ignored)"),
+        Param("entrytime", ParamType.INTEGER, description="the time the event was entered (ignored)"),
+        Param("account", description="list resources by account (ignored)"),
+        Param("domainid", ParamType.UUID, description="list only resources belonging to the domain (ignored)"),
+        Param("isrecursive", ParamType.BOOLEAN, description="lists all resources down the domain tree (ignored)"),
+    ],
+    roles=ALL_ROLES,
+    description="A command to list events.",
+    response_object="event",
+    is_list=True,
+)
+def list_events(call: Call) -> ListResponse:
+    level = call.get("level")
+    if level is not None:
+        level = one_of(level, ("INFO", "WARN", "ERROR"), parameter="level")
+    found, total = events.list_events(
+        call.session, call.who, page_of(call), uuid=call.get("id"), type=call.get("type"), level=level,
+        start=call.get("startdate"), end=call.get("enddate"), resource_uuid=call.get("resourceid"),
+    )
+    return listing("event", found, total, event_view)
+
+
+@api_command(
+    "listEventTypes",
+    roles=ALL_ROLES,
+    description="List Event Types (those recorded so far)",
+    response_object="eventtype",
+)
+def list_event_types(call: Call) -> ListResponse:
+    names = call.session.execute(select(distinct(Event.type)).order_by(Event.type)).scalars().all()
+    return ListResponse("eventtype", [{"name": name} for name in names])
+
+
+def alert_view(alert: Alert) -> dict[str, Any]:
+    """CloudStack's AlertResponse."""
+    fields: dict[str, Any] = {
+        "id": alert.uuid,
+        "type": alert.type,
+        "name": alert.name,
+        "description": alert.subject,
+        "sent": format_date(alert.last_sent),
+    }
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+@api_command(
+    "listAlerts",
+    params=[
+        Param("id", ParamType.UUID, description="the ID of the alert"),
+        Param("type", ParamType.INTEGER, description="list by alert type"),
+        Param("name", description="list by alert name"),
+    ],
+    description="Lists all alerts.",
+    response_object="alert",
+    is_list=True,
+)
+def list_alerts(call: Call) -> ListResponse:
+    found, total = events.list_alerts(call.session, page_of(call), uuid=call.get("id"), type=call.get("type"),
+                                      name=call.get("name"))
+    return listing("alert", found, total, alert_view)

@@ -1,0 +1,142 @@
+"""Zone commands: createZone, listZones, updateZone, deleteZone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from switchboard.api.call import Call
+from switchboard.api.commands.infra_common import audit, listing, page_of, without_none
+from switchboard.api.params import Param, ParamType
+from switchboard.api.registry import api_command
+from switchboard.api.responses import ListResponse, ObjectResponse, SuccessResponse
+from switchboard.db.models.infrastructure import Zone
+from switchboard.infra import zones
+from switchboard.roles import ALL_ROLES
+
+_SETTABLE = [
+    Param("dns1", description="the first DNS for the Zone"),
+    Param("dns2", description="the second DNS for the Zone"),
+    Param("internaldns1", description="the first internal DNS for the Zone"),
+    Param("internaldns2", description="the second internal DNS for the Zone"),
+    Param("ip6dns1", description="the first DNS for IPv6 network in the Zone"),
+    Param("ip6dns2", description="the second DNS for IPv6 network in the Zone"),
+    Param("guestcidraddress", description="the guest CIDR address for the Zone"),
+    Param("domain", description="Network domain name for the networks in the zone"),
+    Param("allocationstate", description="Allocation state of this Zone for allocation of new resources"),
+    Param("localstorageenabled", ParamType.BOOLEAN, description="true if local storage offering enabled"),
+]
+
+
+def zone_view(zone: Zone, *, full: bool) -> dict[str, Any]:
+    """CloudStack's ZoneResponse; addresses only in the admin's (full) view."""
+    fields: dict[str, Any] = {
+        "id": zone.uuid,
+        "name": zone.name,
+        "description": zone.description,
+        "networktype": zone.network_type,
+        "securitygroupsenabled": zone.security_groups_enabled,
+        "allocationstate": zone.allocation_state,
+        "zonetoken": zone.zone_token,
+        "dhcpprovider": "VirtualRouter",
+        "localstorageenabled": zone.local_storage_enabled,
+        "type": "Core",
+        "tags": [],
+        "hasannotations": False,
+        "isnsxenabled": False,
+        "allowuserspecifyvrmtu": False,
+    }
+    if full:
+        fields.update({
+            "dns1": zone.dns1, "dns2": zone.dns2, "ip6dns1": zone.ip6_dns1, "ip6dns2": zone.ip6_dns2,
+            "internaldns1": zone.internal_dns1, "internaldns2": zone.internal_dns2,
+            "guestcidraddress": zone.guest_cidr, "domain": zone.network_domain,
+        })
+    return without_none(fields)
+
+
+def _spec(call: Call) -> zones.ZoneSpec:
+    return zones.ZoneSpec(
+        name=call.get("name"), description=call.get("description"), network_type=call.get("networktype"),
+        dns1=call.get("dns1"), dns2=call.get("dns2"), internal_dns1=call.get("internaldns1"),
+        internal_dns2=call.get("internaldns2"), ip6_dns1=call.get("ip6dns1"), ip6_dns2=call.get("ip6dns2"),
+        guest_cidr=call.get("guestcidraddress"), network_domain=call.get("domain"),
+        allocation_state=call.get("allocationstate"),
+        security_groups_enabled=call.get("securitygroupenabled"),
+        local_storage_enabled=call.get("localstorageenabled"),
+    )
+
+
+@api_command(
+    "createZone",
+    params=[
+        Param("name", required=True, description="the name of the Zone"),
+        Param("networktype", required=True, description="network type of the zone, can be Basic or Advanced"),
+        Param("dns1", required=True, description="the first DNS for the Zone"),
+        Param("internaldns1", required=True, description="the first internal DNS for the Zone"),
+        *(param for param in _SETTABLE if param.name not in ("dns1", "internaldns1")),
+        Param("description", description="the description of the Zone"),
+        Param("securitygroupenabled", ParamType.BOOLEAN, description="true if network is security group enabled"),
+        Param("isedge", ParamType.BOOLEAN, description="true if the zone is an edge zone"),
+    ],
+    description="Creates a Zone.",
+    response_object="zone",
+)
+def create_zone(call: Call) -> ObjectResponse:
+    zone = zones.create_zone(call.session, _spec(call))
+    audit(call, "ZONE.CREATE", f"Created zone {zone.name}", resource_type="Zone", resource_uuid=zone.uuid)
+    return ObjectResponse("zone", zone_view(zone, full=True))
+
+
+@api_command(
+    "listZones",
+    params=[
+        Param("id", ParamType.UUID, description="the ID of the zone"),
+        Param("ids", ParamType.LIST, item_type=ParamType.UUID, description="the IDs of the zones"),
+        Param("name", description="the name of the zone"),
+        Param("available", ParamType.BOOLEAN, description="true if you want to retrieve all available Zones"),
+        Param("networktype", description="the network type of the zone that the virtual machine belongs to"),
+        Param("showcapacities", ParamType.BOOLEAN, description="flag to display the capacity of the zones"),
+        Param("domainid", ParamType.UUID, description="the ID of the domain associated with the zone"),
+    ],
+    roles=ALL_ROLES,
+    description="Lists zones",
+    response_object="zone",
+    is_list=True,
+)
+def list_zones(call: Call) -> ListResponse:
+    admin = call.who.is_admin
+    found, total = zones.list_zones(
+        call.session, page_of(call), uuid=call.get("id"), uuids=call.get("ids"), name=call.get("name"),
+        network_type=call.get("networktype"), enabled_only=not admin,
+    )
+    return listing("zone", found, total, lambda zone: zone_view(zone, full=admin))
+
+
+@api_command(
+    "updateZone",
+    params=[
+        Param("id", ParamType.UUID, required=True, description="the ID of the Zone"),
+        Param("name", description="the name of the Zone"),
+        *_SETTABLE,
+        Param("description", description="the description of the Zone"),
+    ],
+    description="Updates a Zone.",
+    response_object="zone",
+)
+def update_zone(call: Call) -> ObjectResponse:
+    zone = zones.get_zone(call.session, call.get("id"), parameter="id")
+    zones.update_zone(call.session, zone, _spec(call))
+    audit(call, "ZONE.EDIT", f"Updated zone {zone.name}", resource_type="Zone", resource_uuid=zone.uuid)
+    return ObjectResponse("zone", zone_view(zone, full=True))
+
+
+@api_command(
+    "deleteZone",
+    params=[Param("id", ParamType.UUID, required=True, description="the ID of the Zone")],
+    description="Deletes a Zone.",
+)
+def delete_zone(call: Call) -> SuccessResponse:
+    zone = zones.get_zone(call.session, call.get("id"), parameter="id")
+    zones.delete_zone(call.session, zone)
+    audit(call, "ZONE.DELETE", f"Deleted zone {zone.name}", resource_type="Zone", resource_uuid=zone.uuid)
+    return SuccessResponse()

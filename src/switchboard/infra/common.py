@@ -1,0 +1,89 @@
+"""Small helpers shared by the infrastructure services: paging, lookups by public id, name rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from switchboard.errors import InvalidParameter, NotFound
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page:
+    """CloudStack paging: `page` starts at 1; without `pagesize` everything is returned."""
+
+    page: int | None = None
+    pagesize: int | None = None
+    keyword: str | None = None
+
+    @property
+    def limited(self) -> bool:
+        return bool(self.pagesize and self.pagesize > 0)
+
+
+def fetch_page(session: Session, stmt: Select[Any], page: Page) -> tuple[Sequence[Any], int]:
+    """Run `stmt` (already ordered) for one page; return the rows and the total before paging.
+
+    Without paging this is a single query; with paging a second COUNT query gives the total.
+    """
+    if not page.limited:
+        rows = session.execute(stmt).all()
+        return rows, len(rows)
+    size = page.pagesize or 0
+    total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    offset = ((page.page or 1) - 1) * size
+    rows = session.execute(stmt.limit(size).offset(max(offset, 0))).all()
+    return rows, int(total)
+
+
+def live_by_uuid(session: Session, model: type[T], uuid: str, *, parameter: str, label: str) -> T:
+    """The not-removed row of `model` with public id `uuid`; NotFound naming the parameter otherwise."""
+    row = session.execute(
+        select(model).where(model.uuid == uuid, model.removed.is_(None))  # type: ignore[attr-defined]
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"Unable to find {label} by id {uuid} (parameter {parameter})", uuids=[uuid])
+    return row
+
+
+def require_name(name: str | None, *, parameter: str = "name") -> str:
+    """A trimmed, non-empty name; InvalidParameter naming `parameter` otherwise."""
+    if name is None or not name.strip():
+        raise InvalidParameter(f"Parameter {parameter} must not be empty", parameter=parameter)
+    return name.strip()
+
+
+def one_of(value: str, allowed: Sequence[str], *, parameter: str, ignore_case: bool = True) -> str:
+    """Return the canonical spelling of `value` among `allowed`; InvalidParameter listing them otherwise."""
+    for option in allowed:
+        if option == value or (ignore_case and option.lower() == value.lower()):
+            return option
+    raise InvalidParameter(
+        f"Invalid value {value} for parameter {parameter}; expected one of {', '.join(allowed)}", parameter=parameter
+    )
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A SAVEPOINT around one insert that may clash with a concurrent one (the caller retries on
+    IntegrityError). The enclosing transaction carries on after a clash.
+
+    Python's sqlite3 module opens transactions lazily, before the first write: a SAVEPOINT issued before
+    that would itself become the outermost transaction and its RELEASE would commit early. So on SQLite
+    a real transaction is opened first (IMMEDIATE: it also takes the write lock, so no other writer can
+    slip in between our read of free values and our insert).
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if raw is not None and not raw.in_transaction:  # type: ignore[attr-defined]
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    with session.begin_nested():
+        yield

@@ -1,0 +1,182 @@
+"""The audit trail (`record_event`, `list_events`) and operator alerts (`record_alert`, `list_alerts`).
+
+Every area records its events through `record_event`, inside the transaction of the work it describes,
+so an event exists exactly when the change it reports was committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from switchboard.api.caller import Caller
+from switchboard.db.base import utcnow
+from switchboard.db.models.events import Alert, Event, EventLevel, EventState
+from switchboard.db.models.identity import Account, Domain, User
+from switchboard.identity.scope import account_clause
+from switchboard.infra.common import Page, fetch_page
+
+# CloudStack's alert types that Switchboard raises (AlertManager.AlertType), by name.
+ALERT_TYPES: dict[int, str] = {
+    7: "ALERT.TYPE.HOST",
+    12: "ALERT.TYPE.USERVM",
+    13: "ALERT.TYPE.MANAGEMENT_NODE",
+    33: "ALERT.TYPE.EXTENSION.PATH.NOT.READY",
+}
+
+
+class Actor(Protocol):
+    """Who caused an event: any object with these ids (an API Caller, a job's owner)."""
+
+    @property
+    def user_id(self) -> int | None: ...
+
+    @property
+    def account_id(self) -> int | None: ...
+
+    @property
+    def domain_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class ActorIds:
+    """An Actor for code that has ids but no Caller (e.g. a job worker)."""
+
+    user_id: int | None = None
+    account_id: int | None = None
+    domain_id: int | None = None
+
+
+def record_event(
+    session: Session,
+    *,
+    type: str,
+    description: str,
+    actor: Actor | None = None,
+    resource_type: str | None = None,
+    resource_uuid: str | None = None,
+    level: EventLevel = EventLevel.INFO,
+    state: EventState = EventState.COMPLETED,
+) -> Event:
+    """Add an event (e.g. type "VM.CREATE") to the session; the caller's transaction commits it.
+
+    The actor's user, account and domain names are looked up once and stored with the event, so listing
+    events needs no joins. Without an actor the event is a system event, visible to admins only.
+    """
+    event = Event(type=type, description=description, level=level.value, state=state.value,
+                  resource_type=resource_type, resource_uuid=resource_uuid)
+    if actor is not None:
+        event.user_id, event.account_id, event.domain_id = actor.user_id, actor.account_id, actor.domain_id
+        _fill_names(session, event)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _fill_names(session: Session, event: Event) -> None:
+    if event.user_id is not None:
+        row = session.execute(
+            select(User.username, Account.id, Account.name, Domain.id, Domain.uuid, Domain.name)
+            .join(Account, Account.id == User.account_id).join(Domain, Domain.id == Account.domain_id)
+            .where(User.id == event.user_id)
+        ).first()
+        if row is not None:
+            (event.username, event.account_id, event.account_name, event.domain_id, event.domain_uuid,
+             event.domain_name) = row
+            return
+    if event.account_id is not None:
+        row = session.execute(
+            select(Account.name, Domain.id, Domain.uuid, Domain.name)
+            .join(Domain, Domain.id == Account.domain_id).where(Account.id == event.account_id)
+        ).first()
+        if row is not None:
+            event.account_name, event.domain_id, event.domain_uuid, event.domain_name = row
+
+
+def list_events(
+    session: Session,
+    caller: Caller,
+    page: Page,
+    *,
+    uuid: str | None = None,
+    type: str | None = None,
+    level: str | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    resource_uuid: str | None = None,
+) -> tuple[Sequence[Event], int]:
+    """Events the caller may see (a User: its own account's), newest first."""
+    stmt = (
+        select(Event)
+        .where(Event.archived.is_(False), Event.display.is_(True), account_clause(caller, Event.account_id))
+        .order_by(Event.created.desc(), Event.id.desc())
+    )
+    if uuid:
+        stmt = stmt.where(Event.uuid == uuid)
+    if type:
+        stmt = stmt.where(Event.type == type)
+    if level:
+        stmt = stmt.where(Event.level == level.upper())
+    if start is not None:
+        stmt = stmt.where(Event.created >= start)
+    if end is not None:
+        stmt = stmt.where(Event.created <= end)
+    if resource_uuid:
+        stmt = stmt.where(Event.resource_uuid == resource_uuid)
+    if page.keyword:
+        pattern = f"%{page.keyword}%"
+        stmt = stmt.where(Event.description.ilike(pattern) | Event.type.ilike(pattern))
+    rows, total = fetch_page(session, stmt, page)
+    return [row[0] for row in rows], total
+
+
+def record_alert(
+    session: Session,
+    *,
+    type: int,
+    subject: str,
+    content: str | None = None,
+    zone_id: int | None = None,
+    pod_id: int | None = None,
+    cluster_id: int | None = None,
+) -> Alert:
+    """Raise an alert. A repeat of an unarchived alert with the same type and subject is counted on the
+    existing row (sent count, last sent) rather than added again, so periodic checks do not flood."""
+    existing = session.execute(
+        select(Alert).where(Alert.type == type, Alert.subject == subject, Alert.archived.is_(False))
+        .order_by(Alert.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    if existing is not None:
+        existing.sent_count += 1
+        existing.last_sent = utcnow()
+        if content is not None:
+            existing.content = content
+        session.flush()
+        return existing
+    alert = Alert(type=type, name=ALERT_TYPES.get(type), subject=subject, content=content, zone_id=zone_id,
+                  pod_id=pod_id, cluster_id=cluster_id)
+    session.add(alert)
+    session.flush()
+    return alert
+
+
+def list_alerts(
+    session: Session, page: Page, *, uuid: str | None = None, type: int | None = None, name: str | None = None,
+) -> tuple[Sequence[Alert], int]:
+    """Unarchived alerts, most recently sent first."""
+    stmt = select(Alert).where(Alert.archived.is_(False)).order_by(Alert.last_sent.desc(), Alert.id.desc())
+    if uuid:
+        stmt = stmt.where(Alert.uuid == uuid)
+    if type is not None:
+        stmt = stmt.where(Alert.type == type)
+    if name:
+        stmt = stmt.where(Alert.name == name)
+    if page.keyword:
+        stmt = stmt.where(Alert.subject.ilike(f"%{page.keyword}%"))
+    rows, total = fetch_page(session, stmt, page)
+    return [row[0] for row in rows], total

@@ -1,0 +1,42 @@
+"""OS types (CloudStack's guest OS list), seeded by the infrastructure migration."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from switchboard.db.models.infrastructure import GuestOs, GuestOsCategory
+from switchboard.infra.common import Page, fetch_page, live_by_uuid
+
+
+def get_os_type(session: Session, uuid: str, *, parameter: str = "ostypeid") -> GuestOs:
+    return live_by_uuid(session, GuestOs, uuid, parameter=parameter, label="OS type")
+
+
+def list_os_types(
+    session: Session, page: Page, *, uuid: str | None = None, description: str | None = None,
+    category_uuid: str | None = None,
+) -> tuple[Sequence[tuple[GuestOs, GuestOsCategory]], int]:
+    """Live OS types with their category, ordered by id."""
+    stmt = (
+        select(GuestOs, GuestOsCategory)
+        .join(GuestOsCategory, GuestOsCategory.id == GuestOs.category_id)
+        .where(GuestOs.removed.is_(None))
+        .order_by(GuestOs.id)
+    )
+    if uuid:
+        stmt = stmt.where(GuestOs.uuid == uuid)
+    if description:
+        stmt = stmt.where(GuestOs.display_name == description)
+    if category_uuid:
+        stmt = stmt.where(GuestOsCategory.uuid == category_uuid)
+    if page.keyword:
+        stmt = stmt.where(GuestOs.display_name.ilike(f"%{page.keyword}%"))
+    rows, total = fetch_page(session, stmt, page)
+    return [(row[0], row[1]) for row in rows], total
+
+
+def list_categories(session: Session) -> Sequence[GuestOsCategory]:
+    return session.execute(select(GuestOsCategory).order_by(GuestOsCategory.id)).scalars().all()

@@ -1,0 +1,204 @@
+"""NIC allocation for instances: a unique locally administered MAC, an IPv4 address from the network's
+range (Isolated and Shared networks), and the VLAN URIs the payload's NIC object carries.
+
+Allocation inserts under a savepoint and retries on a unique-constraint clash, so concurrent deploys
+(several servers on PostgreSQL) never share a MAC or an IP.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from switchboard.db.models.infrastructure import Network, NetworkState, Nic
+from switchboard.errors import Conflict, InvalidParameter, NotFound, OperationFailed
+from switchboard.infra import validate
+from switchboard.infra.common import savepoint
+from switchboard.infra.networks import broadcast_uri
+
+_ATTEMPTS = 20
+_MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class NicView:
+    """Everything the payload builder needs for one NIC (CloudStack's NicTO), in domain names."""
+
+    id: int
+    uuid: str  # the NIC's uuid (`nicUuid` on the wire)
+    instance_id: int | None
+    device_id: int
+    is_default: bool
+    mac: str
+    ip: str | None
+    netmask: str | None
+    gateway: str | None
+    ip6_address: str | None
+    dns1: str | None
+    dns2: str | None
+    network_id: int
+    network_uuid: str  # `uuid` on the wire
+    network_name: str
+    guest_type: str
+    traffic_type: str
+    broadcast_type: str
+    broadcast_uri: str
+    isolation_uri: str
+    vlan: int | None
+    mtu: int
+    network_rate_mbps: int
+    segment_name: str  # CloudStack's networkSegmentName, D<domain>-A<account>-Z<zone>-S<network>
+
+
+def random_mac() -> str:
+    """A random unicast, locally administered MAC with CloudStack's `02:` first octet."""
+    return "02:" + ":".join(f"{byte:02x}" for byte in secrets.token_bytes(5))
+
+
+def _free_ip(session: Session, network: Network) -> str | None:
+    if not (network.start_ip and network.end_ip):
+        return None
+    used = set(session.execute(
+        select(Nic.ip4_address).where(Nic.network_id == network.id, Nic.ip4_address.is_not(None))
+    ).scalars())
+    start, end = int(ipaddress.IPv4Address(network.start_ip)), int(ipaddress.IPv4Address(network.end_ip))
+    for number in range(start, end + 1):
+        candidate = str(ipaddress.IPv4Address(number))
+        if candidate != network.gateway and candidate not in used:
+            return candidate
+    raise Conflict(f"Insufficient address capacity: no free IP address left in network {network.name}",
+                   uuids=[network.uuid])
+
+
+def _check_requested_ip(network: Network, ip: str) -> str:
+    address = validate.ipv4(ip, parameter="ipaddress") or ""
+    if not (network.start_ip and network.end_ip):
+        raise InvalidParameter(f"Network {network.name} has no IP range to take {address} from",
+                               parameter="ipaddress")
+    low, high = ipaddress.IPv4Address(network.start_ip), ipaddress.IPv4Address(network.end_ip)
+    if not low <= ipaddress.IPv4Address(address) <= high or address == network.gateway:
+        raise InvalidParameter(f"IP address {address} is outside the range of network {network.name}",
+                               parameter="ipaddress")
+    return address
+
+
+def allocate_nic(
+    session: Session,
+    network: Network,
+    *,
+    instance_id: int | None,
+    device_id: int,
+    is_default: bool,
+    ip: str | None = None,
+    mac: str | None = None,
+) -> Nic:
+    """Give an instance a NIC on `network`. A requested `ip`/`mac` must be free (Conflict otherwise);
+    without them the lowest free IP of the range and a random MAC are taken."""
+    requested_ip = _check_requested_ip(network, ip) if ip else None
+    requested_mac = normalise_mac(mac) if mac else None
+    uri = broadcast_uri(network.vlan)
+    for _attempt in range(_ATTEMPTS):
+        nic = Nic(
+            instance_id=instance_id, network_id=network.id, device_id=device_id, is_default=is_default,
+            mac_address=requested_mac or random_mac(), ip4_address=requested_ip or _free_ip(session, network),
+            broadcast_uri=uri, isolation_uri=uri, mode="Dhcp", state="Reserved",
+        )
+        try:
+            with savepoint(session):
+                session.add(nic)
+                session.flush()
+        except IntegrityError:
+            if requested_ip or requested_mac:
+                raise Conflict(f"The requested address is already in use in network {network.name}") from None
+            continue  # another allocation took the IP or the MAC meanwhile: pick again
+        if network.state == NetworkState.ALLOCATED.value:
+            network.state = NetworkState.IMPLEMENTED.value
+            session.flush()
+        return nic
+    raise OperationFailed(f"Unable to allocate a NIC on network {network.name}: too much contention")
+
+
+def normalise_mac(mac: str) -> str:
+    """Lower-case colon form; InvalidParameter for anything that is not a unicast MAC."""
+    text = mac.strip().lower().replace("-", ":")
+    if not _MAC.match(text) or int(text[:2], 16) & 1:
+        raise InvalidParameter(f"Invalid MAC address {mac}", parameter="macaddress")
+    return text
+
+
+def get_nic(session: Session, uuid: str) -> Nic:
+    nic = session.execute(select(Nic).where(Nic.uuid == uuid)).scalar_one_or_none()
+    if nic is None:
+        raise NotFound(f"Unable to find NIC by id {uuid}", uuids=[uuid])
+    return nic
+
+
+def update_addresses(
+    session: Session, nic: Nic, *, mac: str | None = None, ip: str | None = None, ip6: str | None = None
+) -> Nic:
+    """Persist addresses an extension chose (prepare output): Conflict when another NIC has them."""
+    try:
+        with savepoint(session):
+            if mac is not None:
+                nic.mac_address = normalise_mac(mac)
+            if ip is not None:
+                nic.ip4_address = validate.ipv4(ip, parameter="ip")
+            if ip6 is not None:
+                nic.ip6_address = validate.ip_any(ip6, parameter="ip6address")
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"The address given for NIC {nic.uuid} is already in use") from None
+    return nic
+
+
+def attach_to_instance(session: Session, nic_ids: Iterable[int], instance_id: int) -> None:
+    """Point NICs allocated before their instance row existed at that instance."""
+    session.execute(update(Nic).where(Nic.id.in_(list(nic_ids))).values(instance_id=instance_id))
+
+
+def release_nic(session: Session, nic: Nic) -> None:
+    """Delete the NIC; its MAC and IP become free."""
+    session.delete(nic)
+    session.flush()
+
+
+def release_instance_nics(session: Session, instance_id: int) -> int:
+    """Delete every NIC of an instance; returns how many there were."""
+    result = session.execute(delete(Nic).where(Nic.instance_id == instance_id))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def nic_views(session: Session, instance_ids: Iterable[int]) -> dict[int, list[NicView]]:
+    """The NICs of many instances in one query, each list ordered by device id."""
+    ids = list(set(instance_ids))
+    result: dict[int, list[NicView]] = {instance_id: [] for instance_id in ids}
+    if not ids:
+        return result
+    rows = session.execute(
+        select(Nic, Network).join(Network, Network.id == Nic.network_id)
+        .where(Nic.instance_id.in_(ids)).order_by(Nic.instance_id, Nic.device_id, Nic.id)
+    ).all()
+    for nic, network in rows:
+        result[nic.instance_id].append(view_of(nic, network))  # type: ignore[index]
+    return result
+
+
+def view_of(nic: Nic, network: Network) -> NicView:
+    """The payload-ready view of one NIC on its network."""
+    return NicView(
+        id=nic.id, uuid=nic.uuid, instance_id=nic.instance_id, device_id=nic.device_id, is_default=nic.is_default,
+        mac=nic.mac_address, ip=nic.ip4_address, netmask=network.netmask, gateway=network.gateway,
+        ip6_address=nic.ip6_address, dns1=network.dns1, dns2=network.dns2, network_id=network.id,
+        network_uuid=network.uuid, network_name=network.name, guest_type=network.guest_type,
+        traffic_type=network.traffic_type, broadcast_type=network.broadcast_domain_type,
+        broadcast_uri=nic.broadcast_uri, isolation_uri=nic.isolation_uri, vlan=network.vlan, mtu=network.mtu,
+        network_rate_mbps=network.network_rate,
+        segment_name=f"D{network.domain_id}-A{network.account_id}-Z{network.zone_id}-S{network.id}",
+    )

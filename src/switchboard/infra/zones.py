@@ -1,0 +1,145 @@
+"""Zones: create, find, list, update and delete (refused while pods or networks use the zone)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from switchboard.db.base import utcnow
+from switchboard.db.models.infrastructure import AllocationState, Network, NetworkType, Pod, Zone
+from switchboard.errors import Conflict
+from switchboard.infra import validate
+from switchboard.infra.common import Page, fetch_page, live_by_uuid, one_of, require_name
+
+
+@dataclass(frozen=True, kw_only=True)
+class ZoneSpec:
+    """What createZone/updateZone may set. None means "not given" (keep the current value on update)."""
+
+    name: str | None = None
+    description: str | None = None
+    network_type: str | None = None
+    dns1: str | None = None
+    dns2: str | None = None
+    internal_dns1: str | None = None
+    internal_dns2: str | None = None
+    ip6_dns1: str | None = None
+    ip6_dns2: str | None = None
+    guest_cidr: str | None = None
+    network_domain: str | None = None
+    allocation_state: str | None = None
+    security_groups_enabled: bool | None = None
+    local_storage_enabled: bool | None = None
+
+
+def get_zone(session: Session, uuid: str, *, parameter: str = "zoneid") -> Zone:
+    return live_by_uuid(session, Zone, uuid, parameter=parameter, label="zone")
+
+
+def _check_name_free(session: Session, name: str, *, except_id: int | None = None) -> None:
+    clash = session.execute(
+        select(Zone.id).where(Zone.name == name, Zone.removed.is_(None), Zone.id != (except_id or 0))
+    ).first()
+    if clash is not None:
+        raise Conflict(f"A zone with name {name} already exists")
+
+
+def _apply(zone: Zone, spec: ZoneSpec) -> None:
+    if spec.description is not None:
+        zone.description = spec.description
+    if spec.network_type is not None:
+        zone.network_type = one_of(spec.network_type, [t.value for t in NetworkType], parameter="networktype")
+    for attribute, parameter in (
+        ("dns1", "dns1"), ("dns2", "dns2"), ("internal_dns1", "internaldns1"), ("internal_dns2", "internaldns2"),
+    ):
+        value = getattr(spec, attribute)
+        if value is not None:
+            setattr(zone, attribute, validate.ipv4(value, parameter=parameter))
+    for attribute, parameter in (("ip6_dns1", "ip6dns1"), ("ip6_dns2", "ip6dns2")):
+        value = getattr(spec, attribute)
+        if value is not None:
+            setattr(zone, attribute, validate.ip_any(value, parameter=parameter))
+    if spec.guest_cidr is not None:
+        zone.guest_cidr = validate.cidr(spec.guest_cidr, parameter="guestcidraddress")
+    if spec.network_domain is not None:
+        zone.network_domain = spec.network_domain or None
+    if spec.allocation_state is not None:
+        zone.allocation_state = one_of(
+            spec.allocation_state, [s.value for s in AllocationState], parameter="allocationstate"
+        )
+    if spec.security_groups_enabled is not None:
+        zone.security_groups_enabled = spec.security_groups_enabled
+    if spec.local_storage_enabled is not None:
+        zone.local_storage_enabled = spec.local_storage_enabled
+
+
+def create_zone(session: Session, spec: ZoneSpec) -> Zone:
+    """Create a zone. Conflict when a live zone has the name; InvalidParameter for malformed addresses."""
+    name = require_name(spec.name)
+    _check_name_free(session, name)
+    zone = Zone(name=name, network_type=NetworkType.ADVANCED.value, allocation_state=AllocationState.ENABLED.value)
+    _apply(zone, spec)
+    if zone.network_type == NetworkType.BASIC.value and spec.security_groups_enabled is None:
+        zone.security_groups_enabled = True  # CloudStack's basic zones always use security groups
+    session.add(zone)
+    session.flush()
+    return zone
+
+
+def update_zone(session: Session, zone: Zone, spec: ZoneSpec) -> Zone:
+    """Change the given fields of `zone`; the network type cannot change once set."""
+    if spec.name is not None:
+        name = require_name(spec.name)
+        _check_name_free(session, name, except_id=zone.id)
+        zone.name = name
+    _apply(zone, dataclasses.replace(spec, network_type=None))
+    session.flush()
+    return zone
+
+
+def delete_zone(session: Session, zone: Zone) -> None:
+    """Soft-delete `zone`; Conflict while live pods or networks belong to it."""
+    in_use = session.execute(
+        select(
+            exists().where(Pod.zone_id == zone.id, Pod.removed.is_(None)),
+            exists().where(Network.zone_id == zone.id, Network.removed.is_(None)),
+        )
+    ).one()
+    if in_use[0]:
+        raise Conflict(f"The zone {zone.name} is not deletable because there are pods in it", uuids=[zone.uuid])
+    if in_use[1]:
+        raise Conflict(f"The zone {zone.name} is not deletable because there are networks in it", uuids=[zone.uuid])
+    zone.removed = utcnow()
+    session.flush()
+
+
+def list_zones(
+    session: Session,
+    page: Page,
+    *,
+    uuid: str | None = None,
+    uuids: list[str] | None = None,
+    name: str | None = None,
+    network_type: str | None = None,
+    enabled_only: bool = False,
+) -> tuple[Sequence[Zone], int]:
+    """Live zones ordered by id; `enabled_only` for callers who may not see disabled zones."""
+    stmt = select(Zone).where(Zone.removed.is_(None)).order_by(Zone.id)
+    if uuid:
+        stmt = stmt.where(Zone.uuid == uuid)
+    if uuids:
+        stmt = stmt.where(Zone.uuid.in_(uuids))
+    if name:
+        stmt = stmt.where(Zone.name == name)
+    if network_type:
+        stmt = stmt.where(Zone.network_type == network_type)
+    if enabled_only:
+        stmt = stmt.where(Zone.allocation_state == AllocationState.ENABLED.value)
+    if page.keyword:
+        stmt = stmt.where(Zone.name.ilike(f"%{page.keyword}%"))
+    rows, total = fetch_page(session, stmt, page)
+    return [row[0] for row in rows], total
