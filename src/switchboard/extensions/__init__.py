@@ -1,1 +1,13 @@
-"""The Extensions Framework: registry and paths, readiness, the runner, the payload builder."""
+"""The Extensions Framework: registry and paths, readiness, the runner, the payload builder.
+
+Pure machinery (no database):
+
+* `paths` — extensions/payload roots, entry-point normalisation and confinement, checksums (§1.5, §1.7).
+* `scaffold` — Switchboard's scaffold script and the prepare-path step.
+* `runner` — the only code that starts extension processes.
+* `payload_model` / `payload` — the values the services fill in, and the only code that shapes payloads (§2).
+* `prepare_output` — the `prepare` merge patch and what is persisted from it (§2.6).
+* `power` — reading `status` / `statuses` answers (§1.3).
+* `readiness` — this server's checksums and the across-servers decision.
+* `kit` — `switchboard ext scaffold|check`, the extension author's kit.
+"""

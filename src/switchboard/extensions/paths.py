@@ -20,6 +20,7 @@ import hashlib
 import os
 import re
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -92,6 +93,47 @@ class ExtensionRoots:
         if layout == "cloudstack":
             return cls.cloudstack_layout()
         raise InvalidParameter(f"Unknown extensions layout: {layout}", parameter="layout")
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        data_dir: Path,
+        layout: str | None = None,
+        extensions: str | os.PathLike[str] | None = None,
+        payloads: str | os.PathLike[str] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> ExtensionRoots:
+        """Explicit values win over `SWITCHBOARD_EXTENSIONS_ROOT` / `SWITCHBOARD_EXTENSIONS_DATA`, which win
+        over the layout (`layout` or `SWITCHBOARD_EXTENSIONS_LAYOUT`: "switchboard", the default, or
+        "cloudstack"). Raises InvalidParameter for an unknown layout."""
+        env = os.environ if environ is None else environ
+        chosen = layout or env.get("SWITCHBOARD_EXTENSIONS_LAYOUT") or "switchboard"
+        if chosen not in ("switchboard", "cloudstack"):
+            raise InvalidParameter(f"Unknown extensions layout: {chosen}", parameter="layout")
+        base = cls.for_layout(chosen, data_dir=data_dir)  # type: ignore[arg-type]
+        ext = extensions or env.get("SWITCHBOARD_EXTENSIONS_ROOT")
+        data = payloads or env.get("SWITCHBOARD_EXTENSIONS_DATA")
+        return cls(
+            extensions=Path(ext) if ext else base.extensions,
+            payloads=Path(data) if data else base.payloads,
+        )
+
+    def ensure(self) -> list[str]:
+        """Create missing roots (code 0755, payloads 0700) and report what is unusable: one message per
+        problem, empty when both exist and are writable. Never raises; the server logs the messages."""
+        problems: list[str] = []
+        for path, mode in ((self.extensions, 0o755), (self.payloads, 0o700)):
+            try:
+                path.mkdir(parents=True, exist_ok=True, mode=mode)
+                if path == self.payloads:
+                    os.chmod(path, 0o700)  # payloads carry secrets, whatever the directory was before
+            except OSError as exc:
+                problems.append(f"cannot create {path}: {exc.strerror}")
+                continue
+            if not os.access(path, os.W_OK | os.X_OK):
+                problems.append(f"{path} is not writable")
+        return problems
 
     def payload_dir(self, extension_name: str) -> Path:
         """`<payload root>/<extension name>` (see `payload_directory_name`)."""

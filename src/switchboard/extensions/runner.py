@@ -331,7 +331,14 @@ class ExtensionRunner:
             _private_dir(directory)
         path = directory / f"{uuid.uuid4()}.json"
         data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        try:
+            fd = os.open(path, flags, 0o600)
+        except FileNotFoundError:  # the directory was removed meanwhile (deleteExtension cleanup=true)
+            _private_dir(self.roots.payloads)
+            _private_dir(directory)
+            existed = False
+            fd = os.open(path, flags, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         if existed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import stat
 import sys
 import threading
@@ -288,3 +289,13 @@ def test_cancelled_run_kills_the_process_group(roots: ExtensionRoots, tmp_path: 
     while not _gone(grandchild) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _gone(grandchild)
+
+
+def test_payload_directory_removed_between_runs_is_recreated(roots: ExtensionRoots) -> None:
+    entry = write_exe(roots, "rec/rec.py", RECORDER)
+    runner = ExtensionRunner(roots=roots)
+    assert run(runner, entry).success
+    shutil.rmtree(roots.payloads)
+    result = run(runner, entry)
+    assert result.success and result.payload_file is not None and result.payload_file.exists()
+    assert stat.S_IMODE(result.payload_file.parent.stat().st_mode) == 0o700

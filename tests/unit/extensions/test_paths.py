@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -177,3 +178,25 @@ def test_checksum_is_md5_of_the_entry_file_or_none(tmp_path: Path) -> None:
 def test_standalone_entry_point_is_confined_to_its_own_directory(tmp_path: Path) -> None:
     script = _script(tmp_path / "tool.sh")
     assert EntryPoint.standalone(script).validate() == script.resolve()
+
+
+def test_roots_resolve_explicit_over_environment_over_layout(tmp_path: Path) -> None:
+    env = {"SWITCHBOARD_EXTENSIONS_LAYOUT": "cloudstack", "SWITCHBOARD_EXTENSIONS_DATA": "/srv/data"}
+    roots = ExtensionRoots.resolve(data_dir=tmp_path, environ=env)
+    assert roots.extensions == Path("/usr/share/cloudstack-management/extensions")
+    assert roots.payloads == Path("/srv/data")
+    roots = ExtensionRoots.resolve(data_dir=tmp_path, layout="switchboard", payloads=tmp_path / "p", environ=env)
+    assert roots == ExtensionRoots(extensions=tmp_path / "extensions", payloads=tmp_path / "p")
+    assert ExtensionRoots.resolve(data_dir=tmp_path, environ={}) == ExtensionRoots.in_data_dir(tmp_path)
+    with pytest.raises(InvalidParameter):
+        ExtensionRoots.resolve(data_dir=tmp_path, layout="other", environ={})
+
+
+def test_ensure_creates_roots_with_private_payloads(tmp_path: Path) -> None:
+    roots = ExtensionRoots.in_data_dir(tmp_path / "data")
+    assert roots.ensure() == []
+    assert roots.extensions.is_dir()
+    assert stat.S_IMODE(roots.payloads.stat().st_mode) == 0o700
+    blocked = ExtensionRoots(extensions=tmp_path / "file" / "x", payloads=tmp_path / "p")
+    (tmp_path / "file").write_text("not a dir")
+    assert len(blocked.ensure()) == 1
