@@ -1,0 +1,299 @@
+"""What both VMM drivers share: per-VM records, liveness, the console log's verdicts, stop sequences.
+
+A driver owns `state_dir` (the agent passes `<state>/vmm`). Layout:
+
+    state_dir/tmux/server.sock        the private tmux server
+    state_dir/vms/<name>/record.json  the current launch: run dir, console log and where this boot's output
+                                      starts in it, the token that identifies the VMM's command line
+    state_dir/vms/<name>/vmm.pid      written by the session wrapper (see tmux.py)
+    state_dir/vms/<name>/vmm.status   the VMM's exit status, written when it exits
+    state_dir/vms/<name>/paused       present while the agent has the VM paused
+    state_dir/vms/<name>/stopped      present when the agent stopped the VMM itself
+
+Why a VMM exited is read from the guest console: Linux prints `reboot: Restarting system` before a reset
+and `reboot: Power down` (or `System halted`) before powering off; a VMM that went away with neither line
+since the boot started crashed or was killed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from switchboard.agent.model import LaunchConfig, PowerState
+from switchboard.agent.vmm.base import VmmError
+from switchboard.agent.vmm.tmux import SessionFiles, TmuxSupervisor, pid_alive, read_pid
+
+__all__ = ["LaunchRecord", "SupervisedDriver", "console_outcome"]
+
+_log = logging.getLogger(__name__)
+
+_RESET = b"reboot: Restarting system"
+_POWEROFF = (b"reboot: Power down", b"reboot: System halted")
+# Unix socket paths are limited to 108 bytes including the terminating NUL.
+_MAX_SOCKET_PATH = 107
+
+
+@dataclass(frozen=True)
+class LaunchRecord:
+    """What a driver remembers about the current launch of one VM (JSON in record.json)."""
+
+    name: str
+    run_dir: str
+    console_log: str
+    log_offset: int  # console log size when this boot started: its output begins there
+    token: str  # a path unique to this VM that appears in the VMM's command line
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self)))
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> LaunchRecord | None:
+        try:
+            return cls(**json.loads(path.read_text()))
+        except (FileNotFoundError, ValueError, TypeError):
+            return None
+
+
+def console_outcome(console_log: Path, offset: int, *, window: int = 65536) -> str | None:
+    """Return "reset" or "poweroff" from the last kernel reboot line after `offset` in the console log, looking
+    at no more than the last `window` bytes; None when there is none."""
+    try:
+        with console_log.open("rb") as fh:
+            size = fh.seek(0, 2)
+            start = max(offset, size - window)
+            if size <= start:
+                return None
+            fh.seek(start)
+            tail = fh.read()
+    except FileNotFoundError:
+        return None
+    reset_at = tail.rfind(_RESET)
+    poweroff_at = max(tail.rfind(marker) for marker in _POWEROFF)
+    if reset_at < 0 and poweroff_at < 0:
+        return None
+    return "reset" if reset_at > poweroff_at else "poweroff"
+
+
+class SupervisedDriver:
+    """Base of the VMM drivers: everything except talking to the VMM itself.
+
+    Subclasses set `name`, `capabilities` and `lingers_after_poweroff`, and implement `_argv` (the VMM's
+    command line), `_token`, `_configure` (drive the VMM to a booted guest after its process started) and
+    `_request_shutdown` (ask the guest to shut down). Every public method may raise VmmError."""
+
+    name: ClassVar[str]
+    capabilities: frozenset[str]
+    # Firecracker on x86 keeps running after the guest powers off; the driver then reaps it.
+    lingers_after_poweroff: ClassVar[bool] = False
+    start_timeout: float = 20.0
+
+    def __init__(self, *, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.tmux = TmuxSupervisor(state_dir / "tmux" / "server.sock")
+
+    # -- hooks ---------------------------------------------------------------------------------------
+
+    def _argv(self, config: LaunchConfig, restore_from: Path | None) -> Sequence[str]:
+        raise NotImplementedError
+
+    def _env(self, config: LaunchConfig) -> Mapping[str, str]:
+        return {}
+
+    def _token(self, config: LaunchConfig) -> Path:
+        raise NotImplementedError
+
+    def _configure(self, config: LaunchConfig, restore_from: Path | None) -> None:
+        raise NotImplementedError
+
+    def _request_shutdown(self, record: LaunchRecord) -> None:
+        raise NotImplementedError
+
+    # -- records -------------------------------------------------------------------------------------
+
+    def _dir(self, name: str) -> Path:
+        return self.state_dir / "vms" / TmuxSupervisor.check_name(name)
+
+    def _files(self, name: str) -> SessionFiles:
+        return SessionFiles(self._dir(name))
+
+    def record(self, name: str) -> LaunchRecord | None:
+        """The current launch record of `name`, or None if the driver never launched it."""
+        return LaunchRecord.load(self._dir(name) / "record.json")
+
+    def _flag(self, name: str, flag: str) -> Path:
+        return self._dir(name) / flag
+
+    def pid(self, name: str) -> int | None:
+        """The pid of `name`'s VMM if that process is alive, else None."""
+        record = self.record(name)
+        if record is None:
+            return None
+        pid = read_pid(self._files(name).pid)
+        return pid if pid is not None and pid_alive(pid, record.token) else None
+
+    # -- the VmmDriver interface ---------------------------------------------------------------------
+
+    def launch(self, config: LaunchConfig) -> None:
+        self._start(config, None)
+
+    def _start(self, config: LaunchConfig, restore_from: Path | None) -> None:
+        """Start the VMM in its session and drive it to a running guest, booted or restored from the
+        snapshot in `restore_from`. On failure nothing is left running."""
+        name = TmuxSupervisor.check_name(config.name)
+        if self.pid(name) is not None:
+            raise VmmError(f"the VMM of {name} is running already")
+        token = self._token(config)
+        if len(str(token).encode()) > _MAX_SOCKET_PATH:
+            raise VmmError(f"socket path too long for a Unix socket: {token}")
+        self.tmux.kill_session(name)  # a wrapper left behind by a VMM that died
+        token.unlink(missing_ok=True)
+        directory = self._dir(name)
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for flag in ("paused", "stopped"):
+            self._flag(name, flag).unlink(missing_ok=True)
+        offset = config.console_log.stat().st_size if config.console_log.exists() else 0
+        record = LaunchRecord(name, str(config.run_dir), str(config.console_log), offset, str(token))
+        record.save(directory / "record.json")
+        files = self._files(name)
+        self.tmux.start(name, self._argv(config, restore_from), files=files, console_log=config.console_log,
+                        env=self._env(config), cwd=config.run_dir)  # fmt: skip
+        try:
+            self._wait_started(record, files)
+            self._configure(config, restore_from)
+        except VmmError as exc:
+            # A VMM that refuses its configuration may exit while we talk to it: its own message on the
+            # console is then the better error.
+            exited = _wait_for(files.status.exists, 1.0)
+            self.kill(name)
+            if exited:
+                raise VmmError(f"{self.name} exited: {self.boot_output(record) or exc}") from exc
+            raise
+
+    def power_state(self, name: str) -> PowerState:
+        record = self.record(name)
+        if record is None:
+            return PowerState.STOPPED
+        files = self._files(name)
+        pid = read_pid(files.pid)
+        if pid is None:
+            # Between the session starting and the wrapper writing the pid: the VMM is starting.
+            return PowerState.RUNNING if self.tmux.has_session(name) else PowerState.STOPPED
+        if not pid_alive(pid, record.token):
+            return PowerState.STOPPED
+        if self.lingers_after_poweroff and self._outcome(record, window=4096) == "poweroff":
+            # The guest is gone; its VMM cannot boot it again, so it is reaped here.
+            _log.info("%s: guest powered off, stopping its VMM", name)
+            self._terminate(name, record, pid)
+            return PowerState.STOPPED
+        return PowerState.PAUSED if self._flag(name, "paused").exists() else PowerState.RUNNING
+
+    def shutdown(self, name: str, *, grace_seconds: float) -> None:
+        record = self.record(name)
+        pid = self.pid(name)
+        if record is None or pid is None:
+            self._cleanup(name, record)
+            return
+        self._flag(name, "stopped").touch()
+        try:
+            if self._flag(name, "paused").exists():
+                self.resume(name)  # a paused guest cannot act on Ctrl-Alt-Del
+            self._request_shutdown(record)
+        except VmmError as exc:
+            _log.warning("%s: graceful shutdown request failed (%s); terminating", name, exc)
+        else:
+            deadline = time.monotonic() + grace_seconds
+            while pid_alive(pid, record.token) and time.monotonic() < deadline:
+                if self._outcome(record, window=4096) == "poweroff":
+                    break
+                time.sleep(0.1)
+        self._terminate(name, record, pid)
+
+    def kill(self, name: str) -> None:
+        record = self.record(name)
+        pid = self.pid(name)
+        if record is not None and pid is not None:
+            self._flag(name, "stopped").touch()
+            self._terminate(name, record, pid, timeout=3.0)
+        else:
+            self._cleanup(name, record)
+
+    def running_vms(self) -> set[str]:
+        names = set()
+        for directory in (self.state_dir / "vms").glob("*"):
+            if directory.is_dir() and self.pid(directory.name) is not None:
+                names.add(directory.name)
+        return names
+
+    def exit_reason(self, name: str) -> str | None:
+        record = self.record(name)
+        if record is None:
+            return None
+        outcome = self._outcome(record)
+        if self.pid(name) is not None and not (self.lingers_after_poweroff and outcome == "poweroff"):
+            return None
+        if outcome is not None:
+            return outcome
+        if self._flag(name, "stopped").exists():
+            return "poweroff"  # the agent stopped it
+        return "crash"
+
+    # -- helpers -------------------------------------------------------------------------------------
+
+    def _outcome(self, record: LaunchRecord, *, window: int = 65536) -> str | None:
+        return console_outcome(Path(record.console_log), record.log_offset, window=window)
+
+    def _wait_started(self, record: LaunchRecord, files: SessionFiles) -> int:
+        """Wait for the VMM's pid and its socket (the token); VmmError with its output if it exits."""
+        deadline = time.monotonic() + self.start_timeout
+        token = Path(record.token)
+        while time.monotonic() < deadline:
+            pid = read_pid(files.pid)
+            if pid is not None and token.exists():
+                return pid
+            if files.status.exists() or (pid is None and not self.tmux.has_session(record.name)):
+                raise VmmError(f"{self.name} exited at start: {self.boot_output(record) or 'no output'}")
+            time.sleep(0.02)
+        raise VmmError(f"{self.name} did not open {token.name} within {self.start_timeout:.0f} s")
+
+    def boot_output(self, record: LaunchRecord, limit: int = 2000) -> str:
+        """The console output of the current boot (its last `limit` characters)."""
+        try:
+            with Path(record.console_log).open("rb") as fh:
+                fh.seek(record.log_offset)
+                data = fh.read()
+        except FileNotFoundError:
+            return ""
+        return data.decode(errors="replace").strip()[-limit:]
+
+    def _terminate(self, name: str, record: LaunchRecord, pid: int, timeout: float = 10.0) -> None:
+        TmuxSupervisor.terminate(pid, record.token, timeout=timeout)
+        self._cleanup(name, record)
+
+    def _cleanup(self, name: str, record: LaunchRecord | None) -> None:
+        # The wrapper writes the exit status right after the VMM exits; give it a moment, then make sure
+        # no session is left (kill-session is a no-op when the wrapper is gone already).
+        files = self._files(name)
+        if record is not None and read_pid(files.pid) is not None and not files.status.exists():
+            _wait_for(files.status.exists, 2.0)
+        self.tmux.kill_session(name)
+        self._flag(name, "paused").unlink(missing_ok=True)
+        if record is not None:
+            Path(record.token).unlink(missing_ok=True)
+
+
+def _wait_for(predicate: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
