@@ -1,0 +1,126 @@
+"""Unit behaviour of the throttle and login cache (with a fake clock), and of the issued certificates."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import sys
+from pathlib import Path
+
+import anyio
+import pytest
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from switchboard.agent.auth import AccessDenied, Authenticator, AuthFailed, Role, Throttled
+from switchboard.agent.config import AuthConfig
+from switchboard.agent.pki import PkiError, init_tls
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def _authenticator(clock: Clock, calls: list[str], **config: object) -> Authenticator:
+    def check(user: str, password: str, service: str) -> bool:
+        calls.append(user)
+        return password == "good"
+
+    settings = AuthConfig(enabled=True, admin_group="adm", readonly_group="ro", **config)  # type: ignore[arg-type]
+    return Authenticator(settings, check=check, groups=lambda u: {"a": {"adm"}, "r": {"ro"}}.get(u, set()),
+                         clock=clock)
+
+
+def test_a_lockout_ends_after_its_time_and_only_hits_the_failing_source() -> None:
+    clock, calls = Clock(), []
+    auth = _authenticator(clock, calls, max_failures=2, lockout_seconds=30)
+
+    async def scenario() -> None:
+        for _ in range(2):
+            with pytest.raises(AuthFailed):
+                await auth.authenticate(_basic("a", "bad"), "10.0.0.1")
+        with pytest.raises(Throttled):
+            await auth.authenticate(_basic("a", "good"), "10.0.0.1")
+        assert (await auth.authenticate(_basic("a", "good"), "10.0.0.2")).role is Role.ADMIN
+        clock.now += 31
+        assert (await auth.authenticate(_basic("r", "good"), "10.0.0.1")).role is Role.READONLY
+
+    anyio.run(scenario)
+    assert calls.count("a") == 3  # the throttled attempt never reached PAM
+
+
+def test_a_successful_login_is_cached_for_its_time_only() -> None:
+    clock, calls = Clock(), []
+    auth = _authenticator(clock, calls, cache_seconds=30)
+
+    async def scenario() -> None:
+        for _ in range(3):
+            await auth.authenticate(_basic("a", "good"), "s")
+        clock.now += 31
+        await auth.authenticate(_basic("a", "good"), "s")
+        with pytest.raises(AuthFailed):
+            await auth.authenticate(_basic("a", "other"), "s")
+
+    anyio.run(scenario)
+    assert calls == ["a", "a", "a"]
+
+
+@pytest.mark.parametrize("header", [None, "Bearer x", "Basic !!!", "Basic " + base64.b64encode(b"nocolon").decode()])
+def test_malformed_headers_are_401(header: str | None) -> None:
+    auth = _authenticator(Clock(), [])
+    with pytest.raises(AuthFailed):
+        anyio.run(auth.authenticate, header, "s")
+
+
+def test_users_outside_both_groups_are_denied() -> None:
+    auth = _authenticator(Clock(), [])
+    with pytest.raises(AccessDenied):
+        anyio.run(auth.authenticate, _basic("stranger", "good"), "s")
+
+
+def test_init_tls_issues_a_ca_a_server_cert_with_sans_and_client_certs(tmp_path: Path) -> None:
+    issued = init_tls(tmp_path / "tls", hostnames=["fc01.example", "fc01"], addresses=["10.0.0.5"],
+                      clients=["mgmt"])
+    server = x509.load_pem_x509_certificate((tmp_path / "tls" / "server.crt").read_bytes())
+    sans = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert sans.get_values_for_type(x509.DNSName) == ["fc01.example", "fc01"]
+    assert [str(ip) for ip in sans.get_values_for_type(x509.IPAddress)] == ["10.0.0.5"]
+    usage = server.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(usage) == [ExtendedKeyUsageOID.SERVER_AUTH]
+    client = x509.load_pem_x509_certificate(issued.clients["mgmt"][0].read_bytes())
+    assert list(client.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [
+        ExtendedKeyUsageOID.CLIENT_AUTH
+    ]
+    for key in ("ca.key", "server.key", "client-mgmt.key"):
+        assert (tmp_path / "tls" / key).stat().st_mode & 0o077 == 0
+    verify = subprocess.run(
+        ["openssl", "verify", "-CAfile", str(issued.ca_cert), str(tmp_path / "tls" / "server.crt"),
+         str(issued.clients["mgmt"][0])], capture_output=True, text=True,
+    )
+    assert verify.returncode == 0, verify.stderr
+    # A second run reuses the CA, so earlier client certificates stay valid.
+    ca_before = issued.ca_cert.read_bytes()
+    init_tls(tmp_path / "tls", clients=["second"])
+    assert issued.ca_cert.read_bytes() == ca_before
+    with pytest.raises(PkiError):
+        init_tls(tmp_path / "tls", clients=["../evil"])
+
+
+def test_the_cli_init_tls_prints_allow_list_entries(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "switchboard.agent.cli", "init-tls", "--dir", str(tmp_path / "t"),
+         "--hostname", "localhost", "--client", "mgmt"], capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "allowed_clients entry: sha256:" in result.stdout
+    bad = subprocess.run([sys.executable, "-m", "switchboard.agent.cli", "serve", "--config",
+                          str(tmp_path / "missing.json")], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "cannot read config" in bad.stderr

@@ -1,0 +1,159 @@
+"""TLS, mTLS with the client allow-list, PAM with group authorisation and throttling — all real: real
+certificates and handshakes, real local users and groups created for the test, the shipped PAM file."""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+import subprocess
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography import x509
+
+from agentcore.conftest import Host
+from agentcore.fakes import FakeNetwork, FakeStorage, FakeVmm
+from agentcore.harness import agent_config, client, payload, serve
+from switchboard.agent.server import build_agent
+
+REPO = Path(__file__).resolve().parents[3]
+PAM_SERVICE = "sbt-switchboard-agent"
+PASSWORD = "Sbt-Pw-4711!"
+USERS = {"sbtadmin": "sbtadm", "sbtreader": "sbtro", "sbtnobody": None}
+REFUSED = (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError)
+
+
+def _run(*args: str) -> None:
+    subprocess.run(args, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def pam_users() -> Iterator[None]:
+    """Local groups and users (prefixed sbt) and the shipped PAM service file, removed afterwards."""
+    if shutil.which("useradd") is None:
+        pytest.fail("useradd/groupadd are needed (package passwd)")
+    target = Path("/etc/pam.d") / PAM_SERVICE
+    shutil.copyfile(REPO / "deploy" / "pam.d" / "switchboard-agent", target)
+    try:
+        for group in ("sbtadm", "sbtro"):
+            subprocess.run(["groupdel", group], capture_output=True)
+            _run("groupadd", group)
+        for user, group in USERS.items():
+            subprocess.run(["userdel", user], capture_output=True)
+            _run("useradd", "-M", "-s", "/usr/sbin/nologin", *(["-G", group] if group else []), user)
+            subprocess.run(["chpasswd"], input=f"{user}:{PASSWORD}".encode(), check=True)
+        yield
+    finally:
+        for user in USERS:
+            subprocess.run(["userdel", user], capture_output=True)
+        for group in ("sbtadm", "sbtro"):
+            subprocess.run(["groupdel", group], capture_output=True)
+        target.unlink(missing_ok=True)
+
+
+def _host(tmp_path: Path, pki, **sections) -> Host:
+    return Host(tmp_path, pki, FakeVmm(), FakeStorage(tmp_path / "volumes"), FakeNetwork(),
+                agent_config(tmp_path, pki, **sections))
+
+
+def _fingerprint(cert_path: str) -> str:
+    from cryptography.hazmat.primitives import hashes
+
+    cert = x509.load_pem_x509_certificate(Path(cert_path).read_bytes())
+    return "sha256:" + cert.fingerprint(hashes.SHA256()).hex()
+
+
+def test_the_server_certificate_verifies_by_name_and_address(served, host: Host) -> None:
+    _, url = served
+    for base in (url, url.replace("localhost", "127.0.0.1")):
+        with client(base, host.pki) as http:
+            assert http.get("/v1/health").status_code == 200
+
+
+def test_clients_without_a_certificate_or_with_a_foreign_one_are_refused(served, host: Host) -> None:
+    _, url = served
+    for cert in (None, host.pki.rogue_client()):
+        with client(url, host.pki, cert=cert) as http, pytest.raises(REFUSED):
+            http.get("/v1/health")
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_tls_below_1_2_is_refused(served, host: Host) -> None:
+    _, url = served
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(str(host.pki.ca))
+    context.load_cert_chain(*host.pki.client("mgmt"))
+    context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+    context.maximum_version = ssl.TLSVersion.TLSv1_1
+    with httpx.Client(verify=context) as http, pytest.raises(REFUSED):
+        http.get(url + "/healthz")
+
+
+def test_the_allow_list_admits_listed_fingerprints_and_subjects_only(tmp_path: Path, pki) -> None:
+    allowed = [_fingerprint(pki.client("mgmt")[0]), "CN=ro,O=Switchboard"]
+    host = _host(tmp_path, pki, security={"tls": {**agent_config(tmp_path, pki).security.tls.model_dump(
+        mode="json"), "allowed_clients": allowed}})
+    agent = host.agent()
+    with serve(agent) as url:
+        for name in ("mgmt", "ro"):
+            with client(url, pki, cert=name) as http:
+                assert http.get("/v1/vms").status_code == 200, name
+        with client(url, pki, cert="other") as http:
+            refused = http.get("/v1/vms")
+            assert refused.status_code == 403
+            assert refused.json() == {"error": "client certificate not allowed"}
+            assert http.get("/healthz").status_code == 403
+    assert 'reason="client_cert"' in agent.metrics.render().decode()
+
+
+@pytest.mark.root
+class TestPam:
+    @pytest.fixture
+    def url(self, pam_users, tmp_path: Path, pki) -> Iterator[str]:
+        host = _host(tmp_path, pki, auth={"enabled": True, "service": PAM_SERVICE, "admin_group": "sbtadm",
+                                         "readonly_group": "sbtro", "max_failures": 2, "lockout_seconds": 600})
+        self.host = host
+        agent = build_agent(host.config, backends=(host.vmm, host.storage, host.network), boot_id="b")
+        with serve(agent) as base:
+            yield base
+
+    def test_groups_decide_what_a_user_may_do(self, url: str, pki) -> None:
+        with client(url, pki, auth=("sbtadmin", PASSWORD)) as admin:
+            assert admin.post("/v1/vms", json={"spec": payload("pam-1")}).status_code == 201
+        with client(url, pki, auth=("sbtreader", PASSWORD)) as reader:
+            assert reader.get("/v1/vms").json()["count"] == 1
+            assert reader.post("/v1/status", json={"vm_name": "pam-1"}).json()["power_state"] == "poweron"
+            assert reader.get("/metrics").status_code == 200
+            for method, path in [("POST", "/v1/vms/pam-1/stop"), ("DELETE", "/v1/vms/pam-1"),
+                                 ("POST", "/v1/create")]:
+                reply = reader.request(method, path, json={"spec": payload("pam-2")})
+                assert reply.status_code == 403, path
+                assert "read-only" in reply.json()["error"]
+        with client(url, pki, auth=("sbtnobody", PASSWORD)) as nobody:
+            reply = nobody.get("/v1/vms")
+            assert reply.status_code == 403 and "neither" in reply.json()["error"]
+        assert self.host.vmm.running_vms() == {"pam-1"}
+
+    def test_missing_and_wrong_credentials_are_401_and_repeated_failures_throttled(self, url: str, pki) -> None:
+        with client(url, pki, auth=None) as anonymous:
+            missing = anonymous.get("/v1/vms")
+            assert missing.status_code == 401 and missing.json() == {"error": "Missing credentials"}
+            assert missing.headers["WWW-Authenticate"].startswith("Basic")
+            assert anonymous.get("/healthz").status_code == 200
+
+        def bad_login(_: int) -> httpx.Response:
+            with client(url, pki, auth=("sbtadmin", "wrong")) as http:
+                return http.get("/v1/vms")
+
+        # Two failures (each delayed ~3 s by pam_unix, run side by side) lock this source out.
+        with ThreadPoolExecutor(2) as pool:
+            failures = list(pool.map(bad_login, range(2)))
+        assert [r.status_code for r in failures] == [401, 401]
+        assert failures[0].json() == {"error": "Invalid credentials"}
+        with client(url, pki, auth=("sbtadmin", PASSWORD)) as http:
+            locked = http.get("/v1/vms")
+        assert locked.status_code == 429
+        assert int(locked.headers["Retry-After"]) > 0
