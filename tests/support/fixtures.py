@@ -111,3 +111,17 @@ def admin_keys(api_server: ServerProcess) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def admin_cs(api_server: ServerProcess, admin_keys: dict[str, str]) -> CloudStack:
     return cs_client(api_server, admin_keys)
+
+
+def create_account_with_keys(admin: CloudStack, *, prefix: str = "sbt", account_type: int = 0,
+                             domain_id: str | None = None, password: str | None = None) -> tuple[dict[str, Any],
+                                                                                                  dict[str, str]]:
+    """Create an account (0 User, 1 Admin, 2 DomainAdmin, 3 ResourceAdmin) with one user and register its
+    API keys. Returns (the account as createAccount answered, {"apikey", "secretkey"})."""
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    account = admin.createAccount(
+        username=name, password=password or f"pw-{uuid.uuid4().hex}", email=f"{name}@example.com",
+        firstname="Test", lastname=name, accounttype=account_type, domainid=domain_id,
+    )["account"]
+    keys = admin.registerUserKeys(id=account["user"][0]["id"])["userkeys"]
+    return account, {"apikey": keys["apikey"], "secretkey": keys["secretkey"]}

@@ -243,13 +243,26 @@ class IdentityService:
             raise PermissionDenied("The caller may only manage its own user")
         return record
 
-    def set_user_state(self, session: Session, caller: Caller, user_uuid: str, state: str) -> UserRecord:
-        """Enable, disable or lock a user; disabling or locking also ends its login sessions."""
+    def check_user_state(self, session: Session, caller: Caller, user_uuid: str, state: str) -> UserRecord:
+        """Check that `caller` may put the user into `state`; raises NotFound/PermissionDenied/InvalidParameter."""
         if state not in USER_STATES:
             raise InvalidParameter(f"Invalid user state {state}", parameter="state")
         record = self._user_for(session, caller, user_uuid)
         if record.user.id == caller.user_id and state != "enabled":
             raise InvalidParameter("The caller cannot disable or lock itself", parameter="id")
+        return record
+
+    def set_user_state(self, session: Session, caller: Caller, user_uuid: str, state: str) -> UserRecord:
+        """Enable, disable or lock a user; disabling or locking also ends its login sessions."""
+        return self.apply_user_state(session, self.check_user_state(session, caller, user_uuid, state), state)
+
+    def apply_user_state(self, session: Session, record: UserRecord | str, state: str) -> UserRecord:
+        """Put a user (a record, or a user UUID already checked) into `state`. Raises NotFound."""
+        if isinstance(record, str):
+            found = repository.find_user(session, User.uuid == record)
+            if found is None:
+                raise NotFound(f"Unable to find user by id {record}", uuids=[record])
+            record = found
         record.user.state = state
         if state != "enabled":
             self.sessions.close_all_for_user(session, record.user.id)

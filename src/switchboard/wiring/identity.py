@@ -44,6 +44,15 @@ def announce(result: Bootstrapped) -> None:
     print("\n".join(lines), file=sys.stdout, flush=True)
 
 
+def _register_job_handlers(parts: ServerParts, service: IdentityService) -> None:
+    # The jobs area is wired after this one, so its handler registry exists only once start-up runs.
+    from switchboard.api.commands.identity import DISABLE_USER_JOB, run_disable_user
+
+    jobs = parts.services.registry.get("jobs")
+    if jobs is not None and DISABLE_USER_JOB not in jobs.handlers:
+        jobs.handlers.register(DISABLE_USER_JOB, lambda ctx: run_disable_user(ctx, service))
+
+
 def wire(parts: ServerParts) -> None:
     settings = parts.services.settings
     db = parts.services.db
@@ -58,6 +67,7 @@ def wire(parts: ServerParts) -> None:
         announce(created)
     parts.services.registry[SERVICE_NAME] = service
     parts.services.registry["server_key"] = server_key
+    parts.startup.insert(0, lambda: _register_job_handlers(parts, service))
     parts.authenticator = IdentityAuthenticator(
         server_key=server_key,
         sessions=sessions,

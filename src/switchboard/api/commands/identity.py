@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from switchboard.api.call import Call
 from switchboard.api.commands.identity_views import account_view, domain_view, keys_view, role_view, user_view
 from switchboard.api.params import Param, ParamType
 from switchboard.api.registry import api_command
-from switchboard.api.responses import ListResponse, ObjectResponse, RawResponse, paginate
+from switchboard.api.responses import AsyncJobRequest, ListResponse, ObjectResponse, RawResponse, paginate
 from switchboard.errors import InvalidParameter
-from switchboard.identity import identity_service
+from switchboard.identity import IdentityService, identity_service
 from switchboard.identity.authenticator import SESSION_COOKIE
 from switchboard.identity.records import ACCOUNT_TYPES
+from switchboard.jobs.context import JobContext
 from switchboard.roles import ALL_ROLES, RoleType
 
 _DOMAIN_ADMINS = frozenset({RoleType.ADMIN, RoleType.DOMAIN_ADMIN})
@@ -270,6 +271,29 @@ def _user_state_command(name: str, state: str, description: str) -> None:
 
 _user_state_command("lockUser", "locked", "Locks a user account")
 _user_state_command("enableUser", "enabled", "Enables a user account")
+
+DISABLE_USER_JOB = "identity.disableUser"
+
+
+@api_command(
+    "disableUser",
+    params=[Param("id", ParamType.UUID, required=True, description="Disables user by user ID.")],
+    roles=_DOMAIN_ADMINS,
+    description="Disables a user account",
+    response_object="user",
+    is_async=True,
+)
+def disable_user(call: Call) -> AsyncJobRequest:
+    record = identity_service(call.services).check_user_state(call.session, call.who, call.get("id"), "disabled")
+    return AsyncJobRequest(DISABLE_USER_JOB, args={"user": record.user.uuid}, instance_type="User",
+                           instance_id=record.user.uuid)
+
+
+def run_disable_user(ctx: JobContext, service: IdentityService) -> dict[str, Any]:
+    """The disableUser job: the checks were made when it was queued."""
+    with ctx.db.session() as session:
+        record = service.apply_user_state(session, ctx.args["user"], "disabled")
+        return {"user": user_view(record.user, record.account, record.domain, record.role)}
 
 
 @api_command(
