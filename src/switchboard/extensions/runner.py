@@ -296,6 +296,9 @@ class ExtensionRunner:
             transport.close()
         duration = time.monotonic() - started
         sink = proto.sink
+        # Never the payload or the output here: both may hold secrets.
+        log.debug("extension run %s %s: exit=%s timed_out=%s %.3f s", executable, action,
+                  transport.get_returncode(), timed_out, duration)  # fmt: skip
         output = sink.text()
         if timed_out:
             return RunResult(

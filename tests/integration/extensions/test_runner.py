@@ -83,6 +83,26 @@ def test_argv_payload_file_and_environment_are_exact(
     assert record["pgid"] == record["pid"], "the extension runs in its own process group"
 
 
+def test_bash_executable_sees_exact_argv_payload_and_clean_env(
+    roots: ExtensionRoots, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SWITCHBOARD_TEST_SECRET", "hunter2-api-secret")
+    body = '#!/bin/bash\nout="$HOME/bash-record"\nprintf "%s\\n" "$#" "$@" > "$out.argv"\n' \
+           'cat "$2" > "$out.payload"\nenv > "$out.env"\necho recorded\n'  # fmt: skip
+    entry = write_exe(roots, "bashrec/bashrec.sh", body)
+    payload = {"action": "ListSnapshots", "parameters": {"n": 1, "b": True}}
+    result = run(ExtensionRunner(roots=roots), entry, "ListSnapshots", payload, timeout=3)
+    assert result.success and result.details == "recorded"
+    base = roots.extensions / "bashrec" / "bash-record"
+    argv = Path(f"{base}.argv").read_text().splitlines()
+    assert argv[0] == "3"
+    assert argv[1:] == ["ListSnapshots", str(result.payload_file), "3"]
+    assert json.loads(Path(f"{base}.payload").read_text()) == payload
+    env = dict(line.split("=", 1) for line in Path(f"{base}.env").read_text().splitlines())
+    assert "SWITCHBOARD_TEST_SECRET" not in env
+    assert set(env) - {"PWD", "SHLVL", "_", "OLDPWD"} == {"PATH", "LANG", "LC_ALL", "HOME", "TMPDIR"}
+
+
 def test_status_payloads_are_removed_at_once(roots: ExtensionRoots) -> None:
     entry = write_exe(roots, "rec/rec.py", RECORDER)
     runner = ExtensionRunner(roots=roots)
