@@ -223,7 +223,8 @@ class TemplateStore:
         stat_key = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
         cache_key = str(path.resolve())
         with self._cache_lock:
-            entry = self._load_cache().get(cache_key)
+            cached = self._load_cache().get(cache_key)
+        entry: dict[str, Any] | None = cached if isinstance(cached, dict) else None
         want = {"sha256"} | ({extra_algo} if extra_algo else set())
         if entry and entry.get("stat") == stat_key and want <= set(entry.get("digests", {})):
             return entry
