@@ -4,6 +4,7 @@ One module per area; each area's owner adds its module here (one `import` line e
 """
 
 import switchboard.db.models.events
+import switchboard.db.models.extensions
 import switchboard.db.models.identity
 import switchboard.db.models.infrastructure
 import switchboard.db.models.jobs  # noqa: F401
