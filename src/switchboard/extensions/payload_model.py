@@ -73,9 +73,15 @@ class ExtensionInfo:
 
 @dataclass(frozen=True, kw_only=True)
 class ResourceMapInfo:
-    """The details given when the cluster was registered with the extension."""
+    """The details given when the cluster was registered with the extension, keys as the extension sees
+    them (no prefix). Use `from_cluster_details` when they are stored as the cluster's `External:` details."""
 
     details: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_cluster_details(cls, stored: Mapping[str, str]) -> ResourceMapInfo:
+        """From a cluster's stored details: only `External:` keys, prefix stripped."""
+        return cls(details=external_details(stored))
 
 
 @dataclass(frozen=True, kw_only=True)

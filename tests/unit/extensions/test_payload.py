@@ -191,3 +191,9 @@ def test_custom_action_payload_on_an_instance() -> None:
 def test_custom_action_without_parameters_or_instance() -> None:
     payload = custom_action_payload(action=CustomActionInfo(name="Ping"), parameters=None, instance=None, **EMPTY_CTX)
     assert payload == {"action": "Ping"}
+
+
+def test_resource_map_from_cluster_details_keeps_only_external_keys() -> None:
+    rmap = ResourceMapInfo.from_cluster_details({"External:zone_tag": "east", "cpu.overcommit.ratio": "2"})
+    payload = statuses_payload(extension=ExtensionInfo(name="E"), resource_map=rmap, host=HostInfo())
+    assert payload["externaldetails"] == {"resourcemap": {"zone_tag": "east"}}
