@@ -269,3 +269,17 @@ def test_template_lock_serialises_holders(dirs: tuple[Path, Path, Path]) -> None
     for t in threads:
         t.join()
     assert len(overlap) == 200 and not any(overlap)
+
+
+def test_concurrent_resolves_of_a_new_image_verify_it_once(dirs: tuple[Path, Path, Path]) -> None:
+    runner = CountingRunner()
+    store = TemplateStore(*dirs, runner=runner)
+    ref = TemplateRef(kernel="vmlinux", image="debian.img")
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(store.resolve(ref))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 4 and len(set(results)) == 1
+    assert len(runner.calls) == 1, "one qemu-img probe (and one hash) for four concurrent resolves"

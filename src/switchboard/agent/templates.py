@@ -219,6 +219,12 @@ class TemplateStore:
 
     def _info(self, path: Path, extra_algo: str | None) -> dict[str, Any]:
         """Digests (sha256, plus `extra_algo`), format and virtual size of `path`, cached by stat key."""
+        with self._locks_guard:
+            path_lock = self._thread_locks.setdefault(f"hash:{path}", threading.Lock())
+        with path_lock:  # concurrent creates from a new image hash it once, not once each
+            return self._info_locked(path, extra_algo)
+
+    def _info_locked(self, path: Path, extra_algo: str | None) -> dict[str, Any]:
         st = path.stat()
         stat_key = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
         cache_key = str(path.resolve())
@@ -274,6 +280,8 @@ class TemplateStore:
         return data if isinstance(data, dict) else {}
 
     def _store_cache(self, cache: dict[str, Any]) -> None:
+        for stale in [p for p in cache if not Path(p).exists()]:
+            del cache[stale]  # images that were removed
         # Atomic replace so a crash never leaves a half-written cache (which would only cost a re-hash).
         fd, tmp = tempfile.mkstemp(dir=self.cache_dir, prefix=".checksums.")
         with os.fdopen(fd, "w") as f:
