@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,8 @@ from switchboard.api.caller import Caller
 from switchboard.db.engine import Database, make_engine
 from switchboard.db.migrate import upgrade
 from switchboard.db.models.identity import Account, Domain, Role, User
+from switchboard.db.models.infrastructure import Pod, Zone
+from switchboard.infra import pods, zones
 from switchboard.roles import RoleType
 
 PG_URL = os.environ.get("SWITCHBOARD_TEST_DATABASE_URL")
@@ -104,11 +106,45 @@ def make_caller(session: Session, *, name: str, role_type: RoleType, domain: Dom
     )
 
 
+@pytest.fixture(scope="session")
+def shared_pg_engine(migrated_template: str) -> Iterator[Engine]:
+    """PostgreSQL only: one migrated database that tests use inside transactions rolled back at the end."""
+    name = f"sbshared_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:  # type: ignore[attr-defined]
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"'))
+    engine = make_engine(make_url(PG_URL or "").set(database=name).render_as_string(hide_password=False))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:  # type: ignore[attr-defined]
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()  # type: ignore[attr-defined]
+
+
 @pytest.fixture
-def session(db: Database) -> Iterator[Session]:
-    """One session for the test; committed at the end like a request (failures roll back)."""
-    with db.session() as session:
-        yield session
+def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]:
+    """One session for the test.
+
+    SQLite: a fresh copy of the migrated database, committed at the end like a request. PostgreSQL (where
+    creating a database per test is slow): a shared database, inside a transaction that is rolled back;
+    the services' savepoints nest inside it. Tests that need commits visible to other sessions use `db`.
+    """
+    if not PG_URL:
+        database: Database = request.getfixturevalue("db")
+        with database.session() as sqlite_session:
+            yield sqlite_session
+        return
+    engine: Engine = request.getfixturevalue("shared_pg_engine")
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        pg_session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        try:
+            yield pg_session
+        finally:
+            pg_session.close()
+            transaction.rollback()
 
 
 @pytest.fixture
@@ -119,3 +155,14 @@ def admin(session: Session) -> Caller:
 @pytest.fixture
 def user(session: Session, admin: Caller) -> Caller:
     return make_caller(session, name="alice", role_type=RoleType.USER)
+
+
+@pytest.fixture
+def zone(session: Session) -> Zone:
+    return zones.create_zone(session, zones.ZoneSpec(name="zone1", dns1="8.8.8.8", internal_dns1="10.0.0.2"))
+
+
+@pytest.fixture
+def pod(session: Session, zone: Zone) -> Pod:
+    return pods.create_pod(session, zone, name="pod1", gateway="10.0.0.1", netmask="255.255.255.0",
+                           start_ip="10.0.0.10", end_ip="10.0.0.20")
