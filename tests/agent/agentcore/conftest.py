@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from agentcore import pamusers
 from agentcore.fakes import FakeNetwork, FakeStorage, FakeVmm
 from agentcore.harness import Pki, agent_config, make_pki, serve
 from switchboard.agent.api import AgentContext
@@ -23,6 +24,13 @@ def fake_password_check(user: str, password: str, service: str) -> bool:
 
 def fake_groups(user: str) -> set[str]:
     return USERS.get(user, ("", set()))[1]
+
+
+@pytest.fixture(scope="session")
+def pam_users() -> Iterator[None]:
+    """Local users sbtadmin (group sbtadm), sbtreader (sbtro), sbtnobody and the PAM service file."""
+    with pamusers.pam_users():
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,7 @@ certificates and handshakes, real local users and groups created for the test, t
 
 from __future__ import annotations
 
-import shutil
 import ssl
-import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,41 +15,10 @@ from cryptography import x509
 from agentcore.conftest import Host
 from agentcore.fakes import FakeNetwork, FakeStorage, FakeVmm
 from agentcore.harness import agent_config, client, payload, serve
+from agentcore.pamusers import PAM_SERVICE, PASSWORD
 from switchboard.agent.server import build_agent
 
-REPO = Path(__file__).resolve().parents[3]
-PAM_SERVICE = "sbt-switchboard-agent"
-PASSWORD = "Sbt-Pw-4711!"
-USERS = {"sbtadmin": "sbtadm", "sbtreader": "sbtro", "sbtnobody": None}
 REFUSED = (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError)
-
-
-def _run(*args: str) -> None:
-    subprocess.run(args, check=True, capture_output=True)
-
-
-@pytest.fixture(scope="module")
-def pam_users() -> Iterator[None]:
-    """Local groups and users (prefixed sbt) and the shipped PAM service file, removed afterwards."""
-    if shutil.which("useradd") is None:
-        pytest.fail("useradd/groupadd are needed (package passwd)")
-    target = Path("/etc/pam.d") / PAM_SERVICE
-    shutil.copyfile(REPO / "deploy" / "pam.d" / "switchboard-agent", target)
-    try:
-        for group in ("sbtadm", "sbtro"):
-            subprocess.run(["groupdel", group], capture_output=True)
-            _run("groupadd", group)
-        for user, group in USERS.items():
-            subprocess.run(["userdel", user], capture_output=True)
-            _run("useradd", "-M", "-s", "/usr/sbin/nologin", *(["-G", group] if group else []), user)
-            subprocess.run(["chpasswd"], input=f"{user}:{PASSWORD}".encode(), check=True)
-        yield
-    finally:
-        for user in USERS:
-            subprocess.run(["userdel", user], capture_output=True)
-        for group in ("sbtadm", "sbtro"):
-            subprocess.run(["groupdel", group], capture_output=True)
-        target.unlink(missing_ok=True)
 
 
 def _host(tmp_path: Path, pki, **sections) -> Host:

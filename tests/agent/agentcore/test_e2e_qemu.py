@@ -1,0 +1,228 @@
+"""End to end: the agent process over HTTPS (mTLS allow-list + PAM) with the real QEMU driver, file storage
+and the `none` network, booting the real test guest with TCG."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from guest import guest_artifacts
+
+from agentcore.agentproc import AgentProcess
+from agentcore.harness import Pki, client, payload
+from agentcore.pamusers import PAM_SERVICE, PASSWORD
+
+pytestmark = [pytest.mark.slow, pytest.mark.root]
+
+BOOT_TIMEOUT = 120.0
+MARKER = "SWITCHBOARD-GUEST-BOOTED"
+SHUTDOWN = "SWITCHBOARD-GUEST-SHUTDOWN"
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """kernel/ and images/ holding the built test guest."""
+    if shutil.which("qemu-system-x86_64") is None or shutil.which("tmux") is None:
+        pytest.fail("qemu-system-x86 and tmux are needed (scripts/ci-deps.sh installs them)")
+    guest = guest_artifacts()
+    root = tmp_path_factory.mktemp("templates")
+    (root / "kernel").mkdir()
+    (root / "images").mkdir()
+    shutil.copyfile(guest.kernel, root / "kernel" / "vmlinux")
+    subprocess.run(["cp", "--sparse=always", str(guest.rootfs), str(root / "images" / "guest.ext4")], check=True)
+    return root
+
+
+def _fingerprint(pki: Pki, name: str) -> str:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    cert = x509.load_pem_x509_certificate(Path(pki.client(name)[0]).read_bytes())
+    return "sha256:" + cert.fingerprint(hashes.SHA256()).hex()
+
+
+def _config(root: Path, templates: Path, pki: Pki) -> dict[str, Any]:
+    guest = guest_artifacts()
+    return {
+        "defaults": {
+            "host": {
+                "vmm": "qemu", "qemu_accel": "tcg", "initrd": str(guest.initrd),
+                "kernel_dir": str(templates / "kernel"), "image_dir": str(templates / "images"),
+                "state_dir": str(root / "state"), "run_dir": str(root / "run"), "log_dir": str(root / "log"),
+                "stop_grace_seconds": 60, "reconcile_interval_seconds": 1,
+            },
+            "storage": {"driver": "file", "volume_dir": str(root / "volumes")},
+            "net": {"driver": "none"},
+        },
+        "security": {"tls": {
+            "enabled": True, "cert_file": str(pki.directory / "server.crt"),
+            "key_file": str(pki.directory / "server.key"), "ca_file": str(pki.ca), "client_auth": "required",
+            "allowed_clients": [_fingerprint(pki, "mgmt")],
+        }},
+        "auth": {"enabled": True, "service": PAM_SERVICE, "admin_group": "sbtadm", "readonly_group": "sbtro"},
+        "logging": {"level": "INFO"},
+    }
+
+
+def _vm_payload(name: str) -> dict[str, Any]:
+    return payload(name, vlan=None, kernel="vmlinux", image="guest.ext4", boot_args=guest_artifacts().boot_args)
+
+
+def _cleanup_vmms(state: Path) -> None:
+    """Stop whatever VMMs a test left: the private tmux server, then any pid still recorded."""
+    sock = state / "vmm" / "tmux" / "server.sock"
+    if sock.exists():
+        subprocess.run(["tmux", "-S", str(sock), "kill-server"], capture_output=True)
+    for pid_file in (state / "vmm").glob("vms/*/vmm.pid"):
+        with contextlib.suppress(ValueError, ProcessLookupError):
+            os.kill(int(pid_file.read_text().strip()), signal.SIGKILL)
+
+
+@pytest.fixture
+def agent(pam_users: None, tmp_path: Path, templates: Path, pki: Pki) -> Iterator[AgentProcess]:
+    process = AgentProcess(tmp_path, pki, _config(tmp_path, templates, pki))
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+        _cleanup_vmms(tmp_path / "state")
+
+
+def _http(agent: AgentProcess, **kwargs: Any) -> httpx.Client:
+    return client(agent.url, agent.pki, auth=("sbtadmin", PASSWORD), timeout=180, **kwargs)
+
+
+def _wait_console(http: httpx.Client, name: str, text: str, count: int = 1) -> str:
+    deadline = time.monotonic() + BOOT_TIMEOUT
+    log = ""
+    while time.monotonic() < deadline:
+        log = http.get(f"/v1/vms/{name}/console/log", params={"tail_bytes": 1 << 20}).text
+        if log.count(text) >= count:
+            return log
+        time.sleep(0.25)
+    raise AssertionError(f"{text!r} x{count} not in the console of {name}:\n{log[-3000:]}")
+
+
+def _wait_state(http: httpx.Client, name: str, state: str, timeout: float = BOOT_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = http.get(f"/v1/vms/{name}/status").json()
+        if last["state"] == state:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{name} never reached {state}: {last}")
+
+
+def test_the_whole_lifecycle_of_a_real_guest(agent: AgentProcess) -> None:
+    with _http(agent) as http:
+        created = http.post("/v1/vms", json={"spec": _vm_payload("e2e-1"), "timeout": 60})
+        assert created.status_code == 201, created.text
+        _wait_console(http, "e2e-1", MARKER)
+        assert http.post("/v1/vms", json={"spec": _vm_payload("e2e-1")}).status_code == 200
+
+        # Graceful stop: the guest runs its shutdown (marker) before the VMM goes away.
+        assert http.post("/v1/vms/e2e-1/stop").status_code == 200
+        assert http.get("/v1/vms/e2e-1/status").json()["power_state"] == "poweroff"
+        _wait_console(http, "e2e-1", SHUTDOWN)
+        assert http.post("/v1/vms/e2e-1/stop").status_code == 200
+
+        assert http.post("/v1/vms/e2e-1/start").status_code == 200
+        _wait_console(http, "e2e-1", MARKER, count=2)
+        assert http.post("/v1/vms/e2e-1/reboot").status_code == 200
+        log = _wait_console(http, "e2e-1", MARKER, count=3)
+        assert log.count(SHUTDOWN) == 2
+
+        assert http.post("/v1/vms/e2e-1/pause").json()["state"] == "paused"
+        assert http.get("/v1/vms/status").json()["state"] == {"e2e-1": "paused"}
+        assert http.post("/v1/vms/e2e-1/resume").json()["state"] == "running"
+
+        snap = http.post("/v1/vms/e2e-1/snapshots", json={"name": "s1"})
+        assert snap.status_code == 201, snap.text
+        assert [s["name"] for s in http.get("/v1/vms/e2e-1/snapshots").json()["snapshots"]] == ["s1"]
+        assert http.post("/v1/vms/e2e-1/snapshots/s1/restore").status_code == 200
+        _wait_state(http, "e2e-1", "running")
+        assert http.delete("/v1/vms/e2e-1/snapshots/s1").status_code == 200
+
+        volume = Path(http.get("/v1/vms/e2e-1/details").json()["storage"]["volume_file"])
+        assert volume.exists()
+        assert http.delete("/v1/vms/e2e-1").status_code == 200
+        assert not volume.exists()
+        assert http.get("/v1/vms/e2e-1/status").json()["power_state"] == "poweroff"
+        assert http.delete("/v1/vms/e2e-1").status_code == 200
+
+    # Other identities: a certificate off the allow-list, a wrong password, the read-only group.
+    with client(agent.url, agent.pki, cert="other", auth=("sbtadmin", PASSWORD)) as other:
+        assert other.get("/v1/vms").status_code == 403
+    with client(agent.url, agent.pki, auth=("sbtreader", PASSWORD)) as reader:
+        assert reader.get("/v1/vms").status_code == 200
+        assert reader.post("/v1/vms", json={"spec": _vm_payload("e2e-x")}).status_code == 403
+    with client(agent.url, agent.pki, auth=("sbtadmin", "wrong")) as wrong:
+        assert wrong.get("/v1/vms").status_code == 401
+
+
+def test_an_agent_killed_mid_create_finishes_the_vm_after_restart(agent: AgentProcess) -> None:
+    record = agent.root / "state" / "vms" / "e2e-2.json"
+    outcome: dict[str, Any] = {}
+
+    def create() -> None:
+        with _http(agent) as http:
+            try:
+                outcome["reply"] = http.post("/v1/vms", json={"spec": _vm_payload("e2e-2")})
+            except httpx.HTTPError as exc:
+                outcome["error"] = exc
+
+    thread = threading.Thread(target=create)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not record.exists() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    agent.kill()
+    thread.join(60)
+    assert record.exists()
+    agent.start()
+    with _http(agent) as http:
+        _wait_console(http, "e2e-2", MARKER)
+        _wait_state(http, "e2e-2", "running")
+        again = http.post("/v1/vms", json={"spec": _vm_payload("e2e-2")})
+        assert again.status_code == 200 and again.json()["created"] is False
+        pids = list((agent.root / "state" / "vmm").glob("vms/e2e-2/vmm.pid"))
+        assert len(pids) == 1
+        # The agent restarted again: the running guest is adopted, not rebooted.
+        agent.stop()
+        agent.start()
+        time.sleep(2)  # let at least one reconcile pass run
+        log = _wait_console(http, "e2e-2", MARKER)
+        assert log.count(MARKER) == 1
+        assert http.get("/v1/vms/e2e-2/status").json()["state"] == "running"
+
+
+def test_a_vmm_killed_from_outside_is_noticed_and_can_be_started_again(agent: AgentProcess) -> None:
+    with _http(agent) as http:
+        assert http.post("/v1/vms", json={"spec": _vm_payload("e2e-3")}).status_code == 201
+        _wait_console(http, "e2e-3", MARKER)
+        pid = int((agent.root / "state" / "vmm" / "vms" / "e2e-3" / "vmm.pid").read_text())
+        os.kill(pid, signal.SIGKILL)
+        _wait_state(http, "e2e-3", "stopped", timeout=30)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            details = http.get("/v1/vms/e2e-3/details").json()
+            if details["desired_state"] == "stopped":
+                break
+            time.sleep(0.2)
+        assert details["desired_state"] == "stopped"
+        assert "unexpectedly" in (details["last_error"] or "")
+        assert http.post("/v1/vms/e2e-3/start").status_code == 200
+        _wait_console(http, "e2e-3", MARKER, count=2)
+        assert http.delete("/v1/vms/e2e-3").status_code == 200
