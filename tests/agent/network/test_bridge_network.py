@@ -12,6 +12,7 @@ the kernel's VLAN tables; that the kernel then forwards frames by VLAN is not co
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,29 @@ def test_tap_names_are_short_deterministic_and_do_not_collide() -> None:
     assert len(many) == 40 * 40 * 3
     assert all(len(n) <= 15 for n in many)
     assert tap_name("vm", 0) == tap_name("vm", 0) != tap_name("vm", 1)
+
+
+def test_concurrent_plugs_through_separate_instances_keep_exact_counts(fake_nl: VlanNetlink, tmp_path: Path) -> None:
+    errors: list[BaseException] = []
+
+    def cycle(i: int) -> None:
+        try:
+            net = _net(fake_nl, tmp_path)  # one backend per request, as the service may build them
+            att = net.plug(f"vm{i}", [_nic(0, str(100 + i % 2))])
+            assert 100 + i % 2 in fake_nl.tables[UPLINK]
+            _net(fake_nl, tmp_path).unplug(f"vm{i}", att)
+        except BaseException as exc:
+            errors.append(exc)
+
+    keeper = _net(fake_nl, tmp_path).plug("keeper", [_nic(0, "100")])
+    threads = [threading.Thread(target=cycle, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert set(fake_nl.tables[UPLINK]) == {1, 100, 300}, "keeper still holds 100; 101 is gone"
+    net = _net(fake_nl, tmp_path)
+    assert {vid: e["users"] for vid, e in net.refs.load().items()} == {100: {"keeper/0"}}
+    net.unplug("keeper", keeper)
+    assert set(fake_nl.tables[UPLINK]) == {1, 300}

@@ -126,7 +126,7 @@ class LinuxBridgeNetwork:
         check_vm(vm)
         names = {a.tap for a in attachments} | {tap_name(vm, a.index) for a in attachments}
         remove_taps(self.nl, vm, names)
-        with self.refs.lock:
+        with self.refs.lock():
             for vid, entry in self.refs.load().items():
                 for user in sorted(entry["users"]):
                     if user.rpartition("/")[0] == vm:
@@ -171,7 +171,7 @@ class LinuxBridgeNetwork:
         """Count `user` as needing `vid` on the uplink, adding it there if absent. True if newly held."""
         if self.uplink is None:
             return False
-        with self.refs.lock:
+        with self.refs.lock():
             table = self.refs.load()
             entry = table.get(vid)
             present = vid in self.nl.vlans(self.uplink)
@@ -187,7 +187,7 @@ class LinuxBridgeNetwork:
             return newly
 
     def _release(self, vid: int, user: str) -> None:
-        with self.refs.lock:
+        with self.refs.lock():
             table = self.refs.load()
             entry = table.get(vid)
             if entry is None:

@@ -34,6 +34,9 @@ VM_KEY = "switchboard-vm"
 NIC_KEY = "switchboard-nic"
 ADMIN_TRUNKS_KEY = "switchboard-admin-trunks"
 
+_locks_guard = threading.Lock()
+_locks: dict[tuple[str, str], threading.Lock] = {}
+
 
 class OvsNetwork:
     """TAPs as access ports on OVS bridge `bridge`; TAPs live in namespace `netns` (that of
@@ -56,7 +59,10 @@ class OvsNetwork:
         self.vsctl = vsctl or OvsVsctl()
         self.nl = netlink or Netlink(netns)
         self.datapath_type = datapath_type
-        self._lock = threading.Lock()  # serialises port changes with the trunk recomputation
+        # Serialises port changes with the trunk recomputation, across every instance for this bridge
+        # (the service may build one backend per request).
+        with _locks_guard:
+            self._lock = _locks.setdefault((self.vsctl.db, bridge), threading.Lock())
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> OvsNetwork:
