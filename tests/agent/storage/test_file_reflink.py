@@ -56,6 +56,7 @@ def test_root_disk_is_a_reflink_clone(request: pytest.FixtureRequest, fs_fixture
     fs: Path = request.getfixturevalue(fs_fixture)
     templates = _template_on(fs)
     storage = FileStorage(fs / "volumes", templates=templates)
+    assert "reflink" in storage.capabilities
     os.sync()
     before = _free_bytes(fs)
     vol = storage.provision_root("vm1", REF, size_bytes=None)

@@ -41,6 +41,7 @@ def test_root_disk_is_a_sparse_copy_grown_with_its_filesystem(tmp_path: Path, te
     assert ext4_size(vol.path) == 96 * MIB, "the filesystem must fill the grown disk"
     assert read_marker(vol.path) == "v1"
     assert storage.last_method == "sparse"  # the host filesystem (ext4) cannot reflink
+    assert "reflink" not in storage.capabilities and "resize" in storage.capabilities
     assert vol.path.stat().st_blocks * 512 < 16 * MIB, "the copy must stay sparse"
     assert oct(vol.path.stat().st_mode & 0o777) == "0o600"
     # the template is untouched

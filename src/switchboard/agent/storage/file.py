@@ -19,6 +19,7 @@ import logging
 import os
 import secrets
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,7 +64,10 @@ class FileStorage:
         self.volume_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._bases = self.volume_dir / ".bases"
         self.last_method: str | None = None  # how the last root disk was copied (for logs and tests)
-        self.capabilities = frozenset({"resize", "sparse", "qcow2", "data-disks"})
+        caps = {"resize", "sparse", "qcow2", "data-disks"}
+        if reflink != "never" and _can_reflink(self.volume_dir):
+            caps.add("reflink")
+        self.capabilities = frozenset(caps)
 
     # -- StorageBackend ---------------------------------------------------------------------------
 
@@ -204,3 +208,17 @@ class FileStorage:
         for old in self._bases.glob(f"{image_name}-*.raw"):
             if old != keep and len(old.name) == len(keep.name):
                 old.unlink(missing_ok=True)
+
+
+def _can_reflink(directory: Path) -> bool:
+    """Whether files in `directory` can share extents (a FICLONE between two scratch files there)."""
+    try:
+        with (
+            tempfile.TemporaryFile(dir=directory) as a,
+            tempfile.TemporaryFile(dir=directory) as b,
+        ):
+            a.write(b"\0" * 4096)
+            a.flush()
+            return clone.try_reflink(a.fileno(), b.fileno())
+    except OSError:
+        return False
