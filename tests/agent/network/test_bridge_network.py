@@ -12,6 +12,7 @@ the kernel's VLAN tables; that the kernel then forwards frames by VLAN is not co
 
 from __future__ import annotations
 
+import errno
 import threading
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from switchboard.agent.network import create_network
 from switchboard.agent.network.base import NetworkBackend, NetworkError
 from switchboard.agent.network.bridge import LinuxBridgeNetwork, VlanFilteringOff
 from switchboard.agent.network.naming import InvalidNic, tap_name
-from switchboard.agent.network.netlink import VLAN_INFO_PVID, VLAN_INFO_UNTAGGED, Netlink
+from switchboard.agent.network.netlink import VLAN_INFO_PVID, VLAN_INFO_UNTAGGED, Netlink, NetlinkFailed
 
 from .conftest import sh
 from .fake_vlan import VlanNetlink
@@ -81,6 +82,11 @@ def test_refuses_when_vlan_filtering_is_off_and_creates_nothing(bridge_ns: str, 
     assert list(tmp_path.iterdir()) == []
     assert net.owners() == set()
     net.unplug("vm1", [])  # teardown works whatever the bridge state
+    # What this kernel answers to the VLAN requests themselves: an empty table and EOPNOTSUPP.
+    assert nl.vlans(UPLINK) == {}
+    with pytest.raises(NetlinkFailed) as failed:
+        nl.vlan_add(UPLINK, 100)
+    assert failed.value.code == errno.EOPNOTSUPP
     nl.close()
 
 
