@@ -5,6 +5,7 @@ import switchboard.api.commands.apis
 import switchboard.api.commands.capabilities
 import switchboard.api.commands.clusters
 import switchboard.api.commands.events
+import switchboard.api.commands.extensions
 import switchboard.api.commands.hosts
 import switchboard.api.commands.identity
 import switchboard.api.commands.jobs
