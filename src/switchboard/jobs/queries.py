@@ -109,7 +109,7 @@ def list_views(
     return [_view(row[0], row[1], row[2]) for row in session.execute(query)], int(total)
 
 
-def _base() -> Select[tuple[AsyncJob, str | None, str | None]]:
+def _base() -> Select[AsyncJob, str, str]:  # the server columns are None for never-claimed jobs
     return select(AsyncJob, ManagementServer.uuid, ManagementServer.name).outerjoin(
         ManagementServer, AsyncJob.owner_server_id == ManagementServer.id
     )

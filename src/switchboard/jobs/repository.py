@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from switchboard.db.base import utcnow
 from switchboard.db.models.jobs import AsyncJob, ManagementServer
 from switchboard.jobs.context import JobSpec
 from switchboard.jobs.states import JobStatus, ServerStatus
@@ -191,6 +192,15 @@ def adopt_orphan(session: Session, *, orphan: Orphan, run: ServerRun, interrupti
 
 
 # --- management servers ---------------------------------------------------------------------------------
+
+
+def database_now(session: Session) -> dt.datetime:
+    """The time heartbeats are stamped and judged with. On PostgreSQL it is the database server's clock, so
+    management servers on different hosts need not agree on the time; SQLite is local to one host anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        now: dt.datetime = session.execute(select(func.clock_timestamp())).scalar_one()
+        return now.astimezone(dt.UTC)
+    return utcnow()
 
 
 def register_server(session: Session, *, uuid: str, name: str, runid: str, now: dt.datetime) -> ServerRun:

@@ -72,7 +72,8 @@ class JobRuntime:
         """Register this server and start the threads. Raises SQLAlchemyError if the database is unreachable."""
         with self._db.session() as session:
             self._run = repository.register_server(
-                session, uuid=self._server_uuid, name=self._server_name, runid=str(uuid.uuid4()), now=utcnow()
+                session, uuid=self._server_uuid, name=self._server_name, runid=str(uuid.uuid4()),
+                now=repository.database_now(session),
             )
         log.info("management server %s (%s) up, run %s", self._run.name, self._run.uuid, self._run.runid)
         for index in range(self._settings.workers):
@@ -139,7 +140,7 @@ class JobRuntime:
         while not self._stopping.wait(self._settings.heartbeat_interval):
             try:
                 with self._db.session() as session:
-                    if not repository.heartbeat(session, run=run, now=utcnow()):
+                    if not repository.heartbeat(session, run=run, now=repository.database_now(session)):
                         log.error("management server %s: another process registered with this server's "
                                   "identity; its jobs may be taken over", run.name)
             except SQLAlchemyError:
@@ -156,8 +157,8 @@ class JobRuntime:
     def reap_once(self) -> int:
         """Fail every orphaned job (after its recovery hook); returns how many this run finished."""
         run = self.run
-        cutoff = utcnow() - dt.timedelta(seconds=self._settings.heartbeat_timeout)
         with self._db.session() as session:
+            cutoff = repository.database_now(session) - dt.timedelta(seconds=self._settings.heartbeat_timeout)
             orphans = repository.find_orphans(session, cutoff=cutoff, own_runid=run.runid)
         recovered = 0
         for orphan in orphans:

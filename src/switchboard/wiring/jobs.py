@@ -77,8 +77,11 @@ def wire(parts: ServerParts) -> None:
         )
         return jobs.submit(call.session, spec)
 
+    def start_jobs() -> None:
+        runtime.start()
+
     parts.submit_job = submit_job
-    parts.startup.append(runtime.start)
+    parts.startup.append(start_jobs)
     parts.shutdown.append(runtime.stop)
     load_extra_modules(jobs)
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from switchboard.db.base import utcnow
 from switchboard.db.engine import Database
-from switchboard.db.models.jobs import AsyncJob
+from switchboard.db.models.jobs import AsyncJob, ManagementServer
 from switchboard.jobs import JobSpec, JobStatus
 from switchboard.jobs.notify import notify_servers
 from switchboard.jobs.repository import insert_job
@@ -63,6 +63,12 @@ def _wait(predicate: Any, what: str, timeout: float = 60.0) -> Any:
     return value
 
 
+def _server_status(db: Database, server: ServerProcess) -> str:
+    server_uuid = (server.data_dir / "server.id").read_text().strip()
+    with db.session() as session:
+        return session.execute(select(ManagementServer.status).where(ManagementServer.uuid == server_uuid)).scalar_one()
+
+
 def _interrupted(name: str) -> str:
     return f"Job interrupted: management server {name} stopped while running it"
 
@@ -103,7 +109,7 @@ def test_two_servers_share_one_queue_and_the_survivor_takes_over_the_dead_ones_j
             start_server(tmp_path / "b", env=_env(traces, "b"), database_url=url) as b:
         db = Database.from_url(url)
         try:
-            quick = _queue(db, "sbtQuick", 120)
+            quick = _queue(db, "sbtQuick", 60)
             _wait(lambda: all(job.status == JobStatus.SUCCEEDED for job in _jobs(db, quick).values()),
                   "every quick job to succeed")
             assert sorted(path.name for path in traces.glob("*.ran")) == sorted(f"{job}.ran" for job in quick)
@@ -129,5 +135,9 @@ def test_two_servers_share_one_queue_and_the_survivor_takes_over_the_dead_ones_j
                               for job in set(slow) - on_a), "the survivor's own jobs to finish")
             assert not list(traces.glob("*.interrupted.a"))
             assert b.process is not None and b.process.poll() is None
+
+            # A clean stop marks the server Down; the killed one never said goodbye.
+            b.stop()
+            assert _server_status(db, b) == "Down" and _server_status(db, a) == "Up"
         finally:
             db.dispose()

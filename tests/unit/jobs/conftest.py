@@ -7,11 +7,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import delete
 
 from switchboard.db.engine import Database
 from switchboard.db.migrate import upgrade
+from switchboard.db.models.jobs import AsyncJob, ManagementServer
 from switchboard.errors import SwitchboardError
 from switchboard.jobs import Executor, JobHandlers, JobRuntime, JobService, JobSettings, Waker
+from tests.support.fixtures import fresh_database
 
 
 def error_to_result(exc: Exception) -> tuple[int, dict[str, Any]]:
@@ -20,12 +23,24 @@ def error_to_result(exc: Exception) -> tuple[int, dict[str, Any]]:
     return code, {"errorcode": code, "errortext": str(exc)}
 
 
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """One migrated database (SQLite, or PostgreSQL when configured) for all job unit tests: migrating a
+    fresh one per test would cost more than the tests."""
+    with fresh_database(tmp_path_factory.mktemp("jobs-db")) as url:
+        database = Database.from_url(url)
+        upgrade(database.engine)
+        yield database
+        database.dispose()
+
+
 @pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database.from_url(database_url)
-    upgrade(database.engine)
-    yield database
-    database.dispose()
+def db(migrated_db: Database) -> Database:
+    """The shared database with no jobs and no servers in it."""
+    with migrated_db.session() as session:
+        session.execute(delete(AsyncJob))
+        session.execute(delete(ManagementServer))
+    return migrated_db
 
 
 class JobSystem:

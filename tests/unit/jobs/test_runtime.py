@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 import uuid
 from collections import Counter
 from typing import Any
@@ -13,10 +14,10 @@ import pytest
 from sqlalchemy import select
 
 from switchboard.db.base import utcnow
-from switchboard.db.engine import Database
+from switchboard.db.engine import Database, is_postgres
 from switchboard.db.models.jobs import AsyncJob, ManagementServer
 from switchboard.errors import Conflict
-from switchboard.jobs import JobContext, JobSpec, JobStatus, JobView, repository
+from switchboard.jobs import JobContext, JobSettings, JobSpec, JobStatus, JobView, repository
 from tests.unit.jobs.conftest import JobSystem, wait_for
 
 pytestmark = pytest.mark.database
@@ -176,3 +177,38 @@ def test_two_servers_share_one_queue_and_run_every_job_once(db: Database) -> Non
     with db.session() as session:
         owners = set(session.execute(select(AsyncJob.owner_server_id)).scalars())
     assert len(owners) == 2
+
+
+def _idle_system(db: Database) -> JobSystem:
+    """A server whose workers would poll only once a minute: anything faster is a wake-up."""
+    return JobSystem(db, settings=JobSettings(workers=1, poll_interval=60, heartbeat_interval=0.3,
+                                              heartbeat_timeout=1.5, shutdown_grace=1))
+
+
+def test_queueing_a_job_wakes_this_servers_idle_workers(db: Database) -> None:
+    system = _idle_system(db)
+    system.handlers.register("noop", lambda ctx: {"ok": {}})
+    system.runtime.start()
+    try:
+        job = _submit(system, "noop")
+        view = wait_for(lambda: _finished(system, job), timeout=30, what="a wake-up well before the next poll")
+    finally:
+        system.runtime.stop()
+    assert view.status is JobStatus.SUCCEEDED
+
+
+def test_a_job_queued_by_another_server_wakes_idle_workers_on_postgresql(db: Database) -> None:
+    if not is_postgres(db.engine):
+        pytest.skip("cross-server wake-ups use PostgreSQL's LISTEN/NOTIFY; SQLite servers rely on polling")
+    worker = _idle_system(db)
+    worker.handlers.register("noop", lambda ctx: {"ok": {}})
+    submitter = JobSystem(db, name="api-only")  # never started: its own waker wakes nobody here
+    submitter.handlers.register("noop", lambda ctx: {})
+    worker.runtime.start()
+    try:
+        time.sleep(0.5)  # let the listener connect; a notification sent before LISTEN is not delivered
+        job = _submit(submitter, "noop")
+        view = wait_for(lambda: _finished(worker, job), timeout=30, what="a NOTIFY wake-up before the next poll")
+    finally:
+        worker.runtime.stop()
+    assert view.status is JobStatus.SUCCEEDED and view.server_name == "test-ms"
