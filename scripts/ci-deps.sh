@@ -19,6 +19,8 @@ APT_PACKAGES=(
   openvswitch-switch
   # test guest builder (scripts/build-guest.py: depmod) and VMM drivers (tests/agent/vmm, tests/agent/fcstandin)
   kmod
+  # bench/api.py load generator
+  wrk
 )
 
 missing=()

@@ -23,6 +23,7 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import re
 from collections.abc import Callable, Mapping
 from urllib.parse import quote, quote_plus
 
@@ -30,6 +31,7 @@ from switchboard.api.params import parse_date
 from switchboard.errors import AuthenticationFailed
 
 MAX_FUTURE_EXPIRY = dt.timedelta(minutes=15)
+_UNRESERVED = re.compile(r"[A-Za-z0-9*\-._]*")
 
 
 class SignatureRejected(AuthenticationFailed):
@@ -45,6 +47,8 @@ def java_url_encode(value: str) -> str:
 
     Python's `quote_plus` keeps `A-Za-z0-9_.-~` (plus `safe`); Java keeps `*` but escapes `~`.
     Raises UnicodeEncodeError for strings that are not valid Unicode (lone surrogates)."""
+    if _UNRESERVED.fullmatch(value):  # most values (command, apikey, response) need no escaping at all
+        return value
     return quote_plus(value, safe="*").replace("~", "%7E").replace("+", "%20")
 
 

@@ -14,7 +14,7 @@ from switchboard.identity import paths
 from switchboard.identity.records import AccountRecord, DomainRecord, UserRecord, role_type_of
 
 
-def _user_select() -> Select[tuple[User, Account, Domain, Role]]:
+def _build_user_select() -> Select[tuple[User, Account, Domain, Role]]:
     return (
         select(User, Account, Domain, Role)
         .join(Account, User.account_id == Account.id)
@@ -22,6 +22,33 @@ def _user_select() -> Select[tuple[User, Account, Domain, Role]]:
         .join(Role, Account.role_id == Role.id)
         .where(User.removed.is_(None), Account.removed.is_(None))
     )
+
+
+# Statements are built once: constructing a select (and above all an alias) costs more than running it
+# against SQLite, and SQLAlchemy caches the compiled form by statement structure anyway.
+_USER_SELECT = _build_user_select()
+
+
+def _user_select() -> Select[tuple[User, Account, Domain, Role]]:
+    return _USER_SELECT
+
+
+def _build_domain_select() -> Select[tuple[Domain, Domain, int]]:
+    parent = aliased(Domain, name="parent_domain")
+    child = aliased(Domain, name="child_domain")
+    has_child = (
+        select(func.count(child.id)).where(child.parent_id == Domain.id, child.removed.is_(None))
+        .correlate(Domain).scalar_subquery()
+    )
+    return (
+        select(Domain, parent, has_child)
+        .outerjoin(parent, Domain.parent_id == parent.id)
+        .where(Domain.removed.is_(None))
+        .order_by(Domain.id.desc())
+    )
+
+
+_DOMAIN_SELECT = _build_domain_select()
 
 
 def find_user(session: Session, *where: ColumnElement[bool]) -> UserRecord | None:
@@ -48,27 +75,20 @@ def find_domain(session: Session, *where: ColumnElement[bool]) -> Domain | None:
 
 
 def list_domains(session: Session, *where: ColumnElement[bool]) -> list[DomainRecord]:
-    parent = aliased(Domain)
-    child = aliased(Domain)
-    has_child = (
-        select(func.count(child.id)).where(child.parent_id == Domain.id, child.removed.is_(None))
-        .correlate(Domain).scalar_subquery()
-    )
-    stmt = (
-        select(Domain, parent, has_child)
-        .outerjoin(parent, Domain.parent_id == parent.id)
-        .where(Domain.removed.is_(None), *where)
-        .order_by(Domain.id.desc())
-    )
-    return [DomainRecord(domain, par, bool(count)) for domain, par, count in session.execute(stmt).all()]
+    """Domains with their parent and whether they have children, newest first: one query."""
+    rows = session.execute(_DOMAIN_SELECT.where(*where)).all()
+    return [DomainRecord(domain, parent, bool(count)) for domain, parent, count in rows]
 
 
 def find_role(session: Session, *where: ColumnElement[bool]) -> Role | None:
     return session.scalars(select(Role).where(Role.removed.is_(None), *where)).first()
 
 
+_ROLE_SELECT = select(Role).where(Role.removed.is_(None)).order_by(Role.id.desc())
+
+
 def list_roles(session: Session, *where: ColumnElement[bool]) -> Sequence[Role]:
-    return session.scalars(select(Role).where(Role.removed.is_(None), *where).order_by(Role.id.desc())).all()
+    return session.scalars(_ROLE_SELECT.where(*where)).all()
 
 
 def find_account(session: Session, *where: ColumnElement[bool]) -> AccountRecord | None:

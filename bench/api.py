@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""API throughput: a signed list command through the real server against a bare ASGI endpoint.
+
+    .venv/bin/python bench/api.py [--duration 10] [--connections 4] [--command listZones]
+
+Both sides are uvicorn processes started here with the same settings; the load comes from a third process
+(`wrk` when installed — scripts/ci-deps.sh installs it — else a small httpx load generator), with the
+same client, URL and connection count against each:
+* Switchboard: `switchboard serve` on a fresh SQLite data directory; the request is signed with the
+  admin's keys (signature version 3, `expires` 30 minutes ahead), so every request goes through parameter
+  parsing, API-key lookup, signature verification, the role check, the handler's query and the envelope.
+* Bare: an ASGI app that answers the very bytes Switchboard answered, ignoring the request.
+Prints requests per second and p50 latency of each and the ratio Switchboard/bare (goal: at least 0.5).
+
+`listZones` is measured when the server has it (one zone is created first so that the answer is not
+empty); otherwise `listDomains`. The machine is shared: figures vary between runs by several per cent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from switchboard.api.signing import compute_signature
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: server exited with {process.returncode}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url}: no answer within {timeout}s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# -- the bare endpoint (runs in its own process: `bench/api.py --serve-bare PORT BODYFILE`) ---------------
+
+def serve_bare(port: int, body_file: str) -> None:
+    import uvicorn
+
+    body = Path(body_file).read_bytes()
+    headers = [(b"content-type", b"application/json;charset=UTF-8"), (b"content-length", str(len(body)).encode())]
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    # The same uvicorn settings as `switchboard serve` (server.serve).
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+# -- load generation ------------------------------------------------------------------------------------
+
+def run_wrk(url: str, *, duration: int, connections: int) -> tuple[float, float]:
+    """(requests per second, p50 latency in ms) as wrk measured them."""
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", url],
+                         capture_output=True, text=True, check=True).stdout
+    if re.search(r"Non-2xx or 3xx responses: (\d+)", out):
+        raise RuntimeError(f"wrk saw error responses from {url}:\n{out}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", out)
+    if p50 is None:
+        raise RuntimeError(f"cannot read wrk's output:\n{out}")
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p50.group(2)]
+    return rps, float(p50.group(1)) * scale
+
+
+async def _httpx_load(url: str, duration: float, connections: int) -> dict[str, float]:
+    latencies: list[float] = []
+    deadline = time.perf_counter() + duration
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                start = time.perf_counter()
+                reply = await client.get(url)
+                if reply.status_code != 200:
+                    raise RuntimeError(f"{url}: HTTP {reply.status_code}: {reply.text[:200]}")
+                latencies.append(time.perf_counter() - start)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {"rps": len(latencies) / elapsed, "p50_ms": latencies[len(latencies) // 2] * 1000}
+
+
+def run_httpx(url: str, *, duration: int, connections: int) -> tuple[float, float]:
+    """The fallback load generator, in its own process like wrk."""
+    out = subprocess.run([sys.executable, __file__, "--load", url, str(duration), str(connections)],
+                         capture_output=True, text=True, check=True).stdout
+    result = json.loads(out)
+    return float(result["rps"]), float(result["p50_ms"])
+
+
+# -- the run ---------------------------------------------------------------------------------------------
+
+def signed_url(base: str, params: dict[str, str], keys: dict[str, str]) -> str:
+    expires = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S%z")
+    request = {**params, "response": "json", "apiKey": keys["apikey"], "signatureVersion": "3",
+               "expires": expires}
+    request["signature"] = compute_signature(request, keys["secretkey"])
+    return f"{base}?{urlencode(request)}"
+
+
+def prepare_command(api: str, keys: dict[str, str], wanted: str | None) -> str:
+    """Pick the command to measure and make sure its answer is not empty."""
+    names = {a["name"] for a in httpx.get(signed_url(api, {"command": "listApis"}, keys)).json()
+             ["listapisresponse"]["api"]}
+    command = wanted or ("listZones" if "listZones" in names else "listDomains")
+    if command == "listZones":
+        reply = httpx.get(signed_url(api, {"command": "createZone", "name": "bench-zone", "networktype": "Advanced",
+                                           "dns1": "192.0.2.53", "internaldns1": "192.0.2.53"}, keys))
+        if reply.status_code != 200:
+            print(f"note: createZone answered {reply.status_code}; measuring listZones as it is", file=sys.stderr)
+    return command
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per target (default 10)")
+    parser.add_argument("--connections", type=int, default=4, help="concurrent connections (default 4)")
+    parser.add_argument("--command", default=None, help="list command to measure (default listZones/listDomains)")
+    parser.add_argument("--loader", choices=("auto", "wrk", "httpx"), default="auto")
+    args = parser.parse_args()
+    loader = args.loader if args.loader != "auto" else ("wrk" if shutil.which("wrk") else "httpx")
+    load = run_wrk if loader == "wrk" else run_httpx
+
+    with tempfile.TemporaryDirectory(prefix="sb-bench-api-") as tmp:
+        data_dir = Path(tmp) / "data"
+        sb_port, bare_port = free_port(), free_port()
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        cli = [sys.executable, "-m", "switchboard.cli"]
+        server = subprocess.Popen([*cli, "serve", "--port", str(sb_port), "--data-dir", str(data_dir)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=REPO)
+        bare: subprocess.Popen[bytes] | None = None
+        try:
+            api = f"http://127.0.0.1:{sb_port}/client/api"
+            wait_until_up(api, server)
+            keys = json.loads(subprocess.run([*cli, "admin", "api-keys", "--data-dir", str(data_dir)],
+                                             capture_output=True, text=True, check=True, cwd=REPO).stdout)
+            command = prepare_command(api, keys, args.command)
+            url = signed_url(api, {"command": command}, keys)
+            first = httpx.get(url)
+            first.raise_for_status()
+            body_file = Path(tmp) / "body.json"
+            body_file.write_bytes(first.content)
+
+            bare = subprocess.Popen([sys.executable, __file__, "--serve-bare", str(bare_port), str(body_file)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=REPO)
+            bare_url = f"http://127.0.0.1:{bare_port}/client/api?{url.split('?', 1)[1]}"
+            wait_until_up(bare_url, bare)
+            if httpx.get(bare_url).content != first.content:
+                raise RuntimeError("the bare endpoint does not answer the same bytes")
+
+            for target in (bare_url, url):  # warm-up: connections, caches, the SQLite page cache
+                load(target, duration=2, connections=args.connections)
+            bare_rps, bare_p50 = load(bare_url, duration=args.duration, connections=args.connections)
+            sb_rps, sb_p50 = load(url, duration=args.duration, connections=args.connections)
+        finally:
+            stop(server)
+            if bare is not None:
+                stop(bare)
+
+    print(f"signed {command} ({len(first.content)} bytes), {args.connections} connections, {args.duration}s each, "
+          f"load by {loader}")
+    print(f"{'target':<28}{'req/s':>10}{'p50 ms':>10}")
+    print(f"{'bare ASGI (same JSON)':<28}{bare_rps:>10.0f}{bare_p50:>10.2f}")
+    print(f"{'switchboard /client/api':<28}{sb_rps:>10.0f}{sb_p50:>10.2f}")
+    print(f"ratio switchboard/bare: {sb_rps / bare_rps:.2f} (goal >= 0.50)")
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--serve-bare":
+        serve_bare(int(sys.argv[2]), sys.argv[3])
+    elif len(sys.argv) == 5 and sys.argv[1] == "--load":
+        print(json.dumps(asyncio.run(_httpx_load(sys.argv[2], float(sys.argv[3]), int(sys.argv[4])))))
+    else:
+        raise SystemExit(main())
