@@ -28,7 +28,7 @@ class Page:
         return bool(self.pagesize and self.pagesize > 0)
 
 
-def fetch_page(session: Session, stmt: Select[Any], page: Page) -> tuple[Sequence[Any], int]:
+def fetch_page(session: Session, stmt: Select[*tuple[Any, ...]], page: Page) -> tuple[Sequence[Any], int]:
     """Run `stmt` (already ordered) for one page; return the rows and the total before paging.
 
     Without paging this is a single query; with paging a second COUNT query gives the total.
@@ -83,7 +83,7 @@ def savepoint(session: Session) -> Iterator[None]:
     connection = session.connection()
     if connection.dialect.name == "sqlite":
         raw = connection.connection.dbapi_connection
-        if raw is not None and not raw.in_transaction:  # type: ignore[attr-defined]
+        if raw is not None and not raw.in_transaction:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
     with session.begin_nested():
         yield

@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from switchboard.api.caller import Caller
 from switchboard.db.base import utcnow
@@ -80,22 +80,22 @@ def record_event(
 
 def _fill_names(session: Session, event: Event) -> None:
     if event.user_id is not None:
-        row = session.execute(
+        by_user = session.execute(
             select(User.username, Account.id, Account.name, Domain.id, Domain.uuid, Domain.name)
             .join(Account, Account.id == User.account_id).join(Domain, Domain.id == Account.domain_id)
             .where(User.id == event.user_id)
         ).first()
-        if row is not None:
+        if by_user is not None:
             (event.username, event.account_id, event.account_name, event.domain_id, event.domain_uuid,
-             event.domain_name) = row
+             event.domain_name) = by_user
             return
     if event.account_id is not None:
-        row = session.execute(
+        by_account = session.execute(
             select(Account.name, Domain.id, Domain.uuid, Domain.name)
             .join(Domain, Domain.id == Account.domain_id).where(Account.id == event.account_id)
         ).first()
-        if row is not None:
-            event.account_name, event.domain_id, event.domain_uuid, event.domain_name = row
+        if by_account is not None:
+            event.account_name, event.domain_id, event.domain_uuid, event.domain_name = by_account
 
 
 def list_events(
@@ -113,7 +113,9 @@ def list_events(
     """Events the caller may see (a User: its own account's), newest first."""
     stmt = (
         select(Event)
-        .where(Event.archived.is_(False), Event.display.is_(True), account_clause(caller, Event.account_id))
+        # System events (no account) match no account clause, so only admins see them.
+        .where(Event.archived.is_(False), Event.display.is_(True),
+               account_clause(caller, cast("InstrumentedAttribute[int]", Event.account_id)))
         .order_by(Event.created.desc(), Event.id.desc())
     )
     if uuid:

@@ -94,7 +94,8 @@ def create_service_offering(call: Call) -> ObjectResponse:
     audit(call, "SERVICE.OFFERING.CREATE", f"Created service offering {offering.name}",
           resource_type="ServiceOffering", resource_uuid=offering.uuid)
     details = _details(call, [offering.id])
-    return ObjectResponse("serviceoffering", service_offering_view(offering, details and details[offering.id]))
+    shown = details[offering.id] if details is not None else None
+    return ObjectResponse("serviceoffering", service_offering_view(offering, shown))
 
 
 @api_command(
@@ -148,7 +149,8 @@ def update_service_offering(call: Call) -> ObjectResponse:
         clean_up_external_details=bool(call.get("cleanupexternaldetails")),
     )
     details = _details(call, [offering.id])
-    return ObjectResponse("serviceoffering", service_offering_view(offering, details and details[offering.id]))
+    shown = details[offering.id] if details is not None else None
+    return ObjectResponse("serviceoffering", service_offering_view(offering, shown))
 
 
 @api_command(

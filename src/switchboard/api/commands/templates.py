@@ -20,7 +20,7 @@ from switchboard.api.commands.infra_common import (
 from switchboard.api.params import Param, ParamType, format_date
 from switchboard.api.registry import api_command
 from switchboard.api.responses import AsyncJobRequest, ListResponse, ObjectResponse, SuccessResponse
-from switchboard.db.models.infrastructure import GuestOs, GuestOsCategory, Zone
+from switchboard.db.models.infrastructure import GuestOs, GuestOsCategory, TemplateDetail, Zone
 from switchboard.errors import InvalidParameter
 from switchboard.infra import details as detail_store
 from switchboard.infra import guest_os, templates, zones
@@ -79,7 +79,7 @@ def template_view(record: TemplateRecord, details: dict[str, str], refs: dict[in
 def _render(call: Call, records: list[TemplateRecord], total: int) -> ListResponse:
     """One query for all details and one for all extension names, whatever the page size."""
     template_ids = [r.template.id for r in records]
-    details = detail_store.all_details(call.session, detail_store.TemplateDetail, template_ids)
+    details = detail_store.all_details(call.session, TemplateDetail, template_ids)
     ids = {r.template.extension_id for r in records if r.template.extension_id is not None}
     refs = linker(call).describe(call.session, ids) if ids else {}
     # External details may carry the extension's settings: only admins and owners see them.
