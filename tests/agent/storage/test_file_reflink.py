@@ -139,3 +139,24 @@ def test_concurrent_creates_from_a_new_qcow2_template_convert_it_once(
     assert sorted(v.vm for v in results) == ["vm0", "vm1", "vm2", "vm3"]
     for v in results:
         assert read_marker(v.path) == "v1" and ext4_size(v.path) == 48 * MIB
+
+
+@pytest.mark.root
+def test_template_on_another_filesystem_is_copied_once_then_reflinked(
+    xfs_mount: Path, templates: TemplateStore
+) -> None:
+    # The template lives on the host's ext4 (tmp_path), the volumes on XFS: FICLONE across filesystems
+    # is impossible, so one sparse base is kept on the XFS and every VM is a reflink of it.
+    storage = FileStorage(xfs_mount / "volumes", templates=templates)
+    a = storage.provision_root("a", REF, size_bytes=None)
+    assert storage.last_method == "reflink"
+    b = storage.provision_root("b", REF, size_bytes=64 * MIB)
+    assert storage.last_method == "reflink"
+    bases = list((xfs_mount / "volumes" / ".bases").iterdir())
+    assert len(bases) == 1 and bases[0].read_bytes() == (templates.image_dir / "base.img").read_bytes()
+    assert a.path.read_bytes() == bases[0].read_bytes()
+    assert read_marker(b.path) == "v1" and ext4_size(b.path) == 64 * MIB
+    assert _shared_extents(a.path)
+    storage.delete("a")
+    storage.delete("b")
+    assert storage.owners() == set()

@@ -3,8 +3,9 @@
 Root disks are copies of the template that cost almost nothing: a reflink (shared extents) where the
 filesystem supports it (XFS with reflink, btrfs), otherwise a sparse-aware copy. A qcow2 template is
 converted once per image version into a sparse raw base under `volume_dir/.bases/`, under the template's
-lock, and VMs are cloned from that base. The copy is then grown to the requested size and an ext
-filesystem in it is grown to match (see `fsgrow`).
+lock, and VMs are cloned from that base; so is a raw template on another filesystem when `volume_dir`
+can reflink (one sparse copy per image version, then a reflink per VM). The copy is then grown to the
+requested size and an ext filesystem in it is grown to match (see `fsgrow`).
 
 Layout: `volume_dir/<vm>/root.img`, `volume_dir/<vm>/data<N>.img` (files 0600, directory 0700). A new
 volume is built under a temporary name and published with `link()`, which fails rather than replace an
@@ -177,15 +178,23 @@ class FileStorage:
 
     @contextlib.contextmanager
     def _open_base(self, resolved: ResolvedTemplate) -> Iterator[int]:
-        """A read-only fd on the raw form of the template image (converting a qcow2 once, locked)."""
-        path = resolved.image if resolved.image_format == "raw" else self._converted(resolved)
+        """A read-only fd on the raw template to clone from: the image itself, or a base kept in
+        `.bases/` (a qcow2 converted once; or, when this directory can reflink but the image lives on
+        another filesystem, one sparse copy here that every VM then shares by reflink)."""
+        if resolved.image_format != "raw":
+            path = self._base(resolved, convert=True)
+        elif "reflink" in self.capabilities and resolved.image.stat().st_dev != self.volume_dir.stat().st_dev:
+            path = self._base(resolved, convert=False)
+        else:
+            path = resolved.image
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         try:
             yield fd
         finally:
             os.close(fd)
 
-    def _converted(self, resolved: ResolvedTemplate) -> Path:
+    def _base(self, resolved: ResolvedTemplate, *, convert: bool) -> Path:
+        """`.bases/<image>-<key>.raw` for this image version, made once under the template's lock."""
         base = self._bases / f"{resolved.name}-{resolved.key}.raw"
         with self.templates.lock(f"file-{resolved.key}"):
             if base.exists():
@@ -193,9 +202,19 @@ class FileStorage:
             self._bases.mkdir(exist_ok=True, mode=0o700)
             tmp = self._bases / f".{base.name}.{secrets.token_hex(4)}.tmp"
             try:
-                # -S 4k: write zero runs as holes, so the base is as sparse as the qcow2 was small.
-                cmd = ["qemu-img", "convert", "-f", "qcow2", "-O", "raw", "-S", "4k"]
-                check(self._runner, [*cmd, str(resolved.image), str(tmp)])
+                if convert:
+                    # -S 4k: write zero runs as holes, so the base is as sparse as the qcow2 was small.
+                    cmd = ["qemu-img", "convert", "-f", "qcow2", "-O", "raw", "-S", "4k"]
+                    check(self._runner, [*cmd, str(resolved.image), str(tmp)])
+                else:
+                    src = os.open(resolved.image, os.O_RDONLY | os.O_CLOEXEC)
+                    dst = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+                    try:
+                        clone.sparse_copy(src, dst)
+                        os.fsync(dst)
+                    finally:
+                        os.close(src)
+                        os.close(dst)
                 os.chmod(tmp, 0o600)
                 os.replace(tmp, base)
             finally:
