@@ -54,6 +54,13 @@ class AgentMetrics:
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
             registry=self.registry,
         )
+        self._steps = Histogram(
+            "switchboard_agent_step_seconds",
+            "Time spent inside a backend: storage (provision), network (plug), vmm_launch",
+            ["step"],
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            registry=self.registry,
+        )
         self._auth_failures = Counter(
             "switchboard_agent_auth_failures",
             "Refused requests by reason (credentials, group, throttled, client_cert)",
@@ -64,6 +71,9 @@ class AgentMetrics:
     def observe_operation(self, operation: str, seconds: float, ok: bool) -> None:
         self._ops.labels(operation, "success" if ok else "error").inc()
         self._latency.labels(operation).observe(seconds)
+
+    def observe_step(self, step: str, seconds: float) -> None:
+        self._steps.labels(step).observe(seconds)
 
     def auth_failure(self, reason: str) -> None:
         self._auth_failures.labels(reason).inc()

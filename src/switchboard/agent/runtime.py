@@ -12,7 +12,7 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,6 +94,7 @@ class Runtime:
         boot_id: str,
         stop_grace_seconds: float,
         restart_on_crash: bool = False,
+        observe_step: Callable[[str, float], None] | None = None,
     ) -> None:
         self.store = store
         self.locks = locks
@@ -104,8 +105,19 @@ class Runtime:
         self.boot_id = boot_id
         self.stop_grace_seconds = stop_grace_seconds
         self.restart_on_crash = restart_on_crash
+        self._observe_step = observe_step
         for directory in (paths.run_dir, paths.log_dir, paths.snapshot_dir, paths.tombstone_dir):
             private_dir(directory)
+
+    @contextlib.contextmanager
+    def _step(self, step: str) -> Iterator[None]:
+        """Time one backend call (storage, network, vmm) for the step metrics."""
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            if self._observe_step is not None:
+                self._observe_step(step, time.monotonic() - started)
 
     # -- checks -------------------------------------------------------------------------------------------
 
@@ -131,14 +143,14 @@ class Runtime:
     def provision(self, record: VmRecord) -> None:
         """Make sure the root volume exists (idempotent in the backend) and record it."""
         spec = record.spec
-        with backend_errors("storage"):
+        with self._step("storage"), backend_errors("storage"):
             root = self.storage.provision_root(spec.name, spec.template, size_bytes=spec.root_size_bytes)
         record.volumes = [root]
         self.store.save(record)
 
     def plumb(self, record: VmRecord) -> None:
         """Create or re-attach the host side of every NIC (idempotent) and record the attachments."""
-        with backend_errors("network"):
+        with self._step("network"), backend_errors("network"):
             record.nics = self.network.plug(record.name, record.spec.nics) if record.spec.nics else []
         self.store.save(record)
 
@@ -174,7 +186,7 @@ class Runtime:
             record.observed = state
         else:
             config = self.launch_config(record)
-            with backend_errors("vmm"):
+            with self._step("vmm_launch"), backend_errors("vmm"):
                 # A guest that powered itself off may leave its VMM process behind (Firecracker on x86).
                 self.vmm.kill(record.name)
                 self.vmm.launch(config)

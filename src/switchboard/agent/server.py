@@ -88,6 +88,7 @@ def build_agent(
         boot_id=boot_id or current_boot_id(),
         stop_grace_seconds=host.stop_grace_seconds,
         restart_on_crash=host.restart_on_crash,
+        observe_step=metrics.observe_step,
     )
     service = VmService(runtime, observe=metrics.observe_operation)
     reconciler = Reconciler(service, interval_seconds=host.reconcile_interval_seconds)

@@ -271,6 +271,8 @@ def test_metrics_and_openapi(api) -> None:
     text = api.get("/metrics").text
     assert 'switchboard_agent_vms{state="running"} 1.0' in text
     assert 'switchboard_agent_operations_total{operation="create",result="success"} 1.0' in text
+    assert 'switchboard_agent_step_seconds_count{step="vmm_launch"} 1.0' in text
+    assert 'switchboard_agent_step_seconds_count{step="storage"} 1.0' in text
     from openapi_spec_validator import validate
 
     document = api.get("/openapi.json").json()
