@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 import pytest
 from cs import CloudStack, CloudStackApiException
 
@@ -13,14 +17,28 @@ pytestmark = pytest.mark.database
 USER, ADMIN, DOMAIN_ADMIN, RESOURCE_ADMIN = 0, 1, 2, 3
 
 
-def _error(call: object, **kwargs: object) -> dict[str, object]:
+def _error(call: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
     with pytest.raises(CloudStackApiException) as failure:
-        call(**kwargs)  # type: ignore[operator]
-    return failure.value.error  # type: ignore[no-any-return]
+        call(**kwargs)
+    error: dict[str, Any] = failure.value.error
+    return error
+
+
+@dataclass(frozen=True)
+class Tree:
+    a: dict[str, Any]
+    a1: dict[str, Any]
+    b: dict[str, Any]
+    dadmin: dict[str, Any]
+    user_a1: dict[str, Any]
+    user_b: dict[str, Any]
+    dadmin_cs: CloudStack
+    user_a1_cs: CloudStack
+    user_b_cs: CloudStack
 
 
 @pytest.fixture(scope="module")
-def tree(api_server: ServerProcess, admin_cs: CloudStack) -> dict[str, object]:
+def tree(api_server: ServerProcess, admin_cs: CloudStack) -> Tree:
     """ROOT ─ sbt-a ─ sbt-a1 and ROOT ─ sbt-b, a domain admin in sbt-a, users in sbt-a1 and sbt-b."""
     a = admin_cs.createDomain(name="sbt-a")["domain"]
     a1 = admin_cs.createDomain(name="sbt-a1", parentdomainid=a["id"])["domain"]
@@ -28,50 +46,47 @@ def tree(api_server: ServerProcess, admin_cs: CloudStack) -> dict[str, object]:
     dadmin, dadmin_keys = create_account_with_keys(admin_cs, account_type=DOMAIN_ADMIN, domain_id=a["id"])
     user_a1, user_a1_keys = create_account_with_keys(admin_cs, domain_id=a1["id"])
     user_b, user_b_keys = create_account_with_keys(admin_cs, domain_id=b["id"])
-    return {
-        "a": a, "a1": a1, "b": b, "dadmin": dadmin, "user_a1": user_a1, "user_b": user_b,
-        "dadmin_cs": cs_client(api_server, dadmin_keys),
-        "user_a1_cs": cs_client(api_server, user_a1_keys),
-        "user_b_cs": cs_client(api_server, user_b_keys),
-    }
+    return Tree(a=a, a1=a1, b=b, dadmin=dadmin, user_a1=user_a1, user_b=user_b,
+                dadmin_cs=cs_client(api_server, dadmin_keys), user_a1_cs=cs_client(api_server, user_a1_keys),
+                user_b_cs=cs_client(api_server, user_b_keys))
 
 
-def test_domains_show_their_tree(tree: dict[str, object], admin_cs: CloudStack) -> None:
-    a1 = admin_cs.listDomains(id=tree["a1"]["id"])["domain"][0]  # type: ignore[index]
+def test_domains_show_their_tree(tree: Tree, admin_cs: CloudStack) -> None:
+    a1 = admin_cs.listDomains(id=tree.a1["id"])["domain"][0]
     assert a1["path"] == "ROOT/sbt-a/sbt-a1" and a1["level"] == 2
     assert a1["parentdomainname"] == "sbt-a" and a1["haschild"] is False
-    a = admin_cs.listDomains(id=tree["a"]["id"])["domain"][0]  # type: ignore[index]
+    a = admin_cs.listDomains(id=tree.a["id"])["domain"][0]
     assert a["haschild"] is True
 
 
-def test_a_domain_admin_sees_its_subtree_only(tree: dict[str, object]) -> None:
-    dadmin: CloudStack = tree["dadmin_cs"]  # type: ignore[assignment]
+def test_a_domain_admin_sees_its_subtree_only(tree: Tree) -> None:
+    dadmin = tree.dadmin_cs
     domains = {d["name"] for d in dadmin.listDomains()["domain"]}
     assert domains == {"sbt-a", "sbt-a1"}
     accounts = {a["id"] for a in dadmin.listAccounts()["account"]}
-    assert accounts == {tree["dadmin"]["id"], tree["user_a1"]["id"]}  # type: ignore[index]
+    assert accounts == {tree.dadmin["id"], tree.user_a1["id"]}
     users = {u["account"] for u in dadmin.listUsers()["user"]}
-    assert tree["user_b"]["name"] not in users  # type: ignore[index]
-    assert dadmin.listUsers(domainid=tree["a1"]["id"])["user"][0]["account"] == tree["user_a1"]["name"]  # type: ignore[index]
-    error = _error(dadmin.listUsers, domainid=tree["b"]["id"])  # type: ignore[index]
+    assert tree.user_b["name"] not in users
+    assert dadmin.listUsers(domainid=tree.a1["id"])["user"][0]["account"] == tree.user_a1["name"]
+    error = _error(dadmin.listUsers, domainid=tree.b["id"])
     assert error["errorcode"] == 431
 
 
-def test_a_user_sees_its_own_account_user_and_domain(tree: dict[str, object]) -> None:
-    user: CloudStack = tree["user_a1_cs"]  # type: ignore[assignment]
-    assert [a["id"] for a in user.listAccounts()["account"]] == [tree["user_a1"]["id"]]  # type: ignore[index]
-    assert [u["account"] for u in user.listUsers()["user"]] == [tree["user_a1"]["name"]]  # type: ignore[index]
+def test_a_user_sees_its_own_account_user_and_domain(tree: Tree) -> None:
+    user = tree.user_a1_cs
+    assert [a["id"] for a in user.listAccounts()["account"]] == [tree.user_a1["id"]]
+    assert [u["account"] for u in user.listUsers()["user"]] == [tree.user_a1["name"]]
     assert [d["name"] for d in user.listDomains()["domain"]] == ["sbt-a1"]
     assert {r["type"] for r in user.listRoles()["role"]} == {"User"}
 
 
-def test_wrong_role_gets_the_command_hidden(tree: dict[str, object], admin_cs: CloudStack,
+def test_wrong_role_gets_the_command_hidden(tree: Tree, admin_cs: CloudStack,
                                             api_server: ServerProcess) -> None:
-    user: CloudStack = tree["user_a1_cs"]  # type: ignore[assignment]
+    user = tree.user_a1_cs
     for call, kwargs in [(user.createDomain, {"name": "sbt-x"}),
                          (user.createAccount, {"username": "x", "password": "x", "email": "x", "firstname": "x",
                                                "lastname": "x", "accounttype": 0}),
-                         (user.lockUser, {"id": tree["user_b"]["user"][0]["id"]})]:  # type: ignore[index]
+                         (user.lockUser, {"id": tree.user_b["user"][0]["id"]})]:
         error = _error(call, **kwargs)
         assert error["errorcode"] == 432
         assert "does not exist or it is not available for user" in str(error["errortext"])
@@ -79,24 +94,24 @@ def test_wrong_role_gets_the_command_hidden(tree: dict[str, object], admin_cs: C
     assert _error(cs_client(api_server, resource_keys).createDomain, name="sbt-y")["errorcode"] == 432
 
 
-def test_a_domain_admin_cannot_reach_outside_or_above(tree: dict[str, object]) -> None:
-    dadmin: CloudStack = tree["dadmin_cs"]  # type: ignore[assignment]
+def test_a_domain_admin_cannot_reach_outside_or_above(tree: Tree) -> None:
+    dadmin = tree.dadmin_cs
     common = {"username": "sbt-z", "password": "p", "email": "z@x", "firstname": "z", "lastname": "z"}
-    outside = _error(dadmin.createAccount, accounttype=USER, domainid=tree["b"]["id"], **common)  # type: ignore[index]
+    outside = _error(dadmin.createAccount, accounttype=USER, domainid=tree.b["id"], **common)
     assert outside["errorcode"] == 431
-    above = _error(dadmin.createAccount, accounttype=ADMIN, domainid=tree["a1"]["id"], **common)  # type: ignore[index]
+    above = _error(dadmin.createAccount, accounttype=ADMIN, domainid=tree.a1["id"], **common)
     assert above["errorcode"] == 531
-    made = dadmin.createAccount(accounttype=USER, domainid=tree["a1"]["id"], **common)["account"]  # type: ignore[index]
+    made = dadmin.createAccount(accounttype=USER, domainid=tree.a1["id"], **common)["account"]
     assert made["domainpath"] == "ROOT/sbt-a/sbt-a1" and made["roletype"] == "User"
-    foreign_user = tree["user_b"]["user"][0]["id"]  # type: ignore[index]
+    foreign_user = tree.user_b["user"][0]["id"]
     assert _error(dadmin.getUserKeys, id=foreign_user)["errorcode"] == 531
 
 
-def test_a_user_manages_only_its_own_keys(tree: dict[str, object]) -> None:
-    user: CloudStack = tree["user_b_cs"]  # type: ignore[assignment]
-    own = tree["user_b"]["user"][0]["id"]  # type: ignore[index]
+def test_a_user_manages_only_its_own_keys(tree: Tree) -> None:
+    user = tree.user_b_cs
+    own = tree.user_b["user"][0]["id"]
     assert user.getUserKeys(id=own)["userkeys"]["apikey"]
-    assert _error(user.getUserKeys, id=tree["user_a1"]["user"][0]["id"])["errorcode"] == 531  # type: ignore[index]
+    assert _error(user.getUserKeys, id=tree.user_a1["user"][0]["id"])["errorcode"] == 531
 
 
 def test_create_user_in_an_existing_account_and_duplicates_are_refused(admin_cs: CloudStack) -> None:

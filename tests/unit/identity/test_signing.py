@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 from typing import Any
 
 import pytest
@@ -80,10 +83,6 @@ def test_a_different_secret_or_value_fails() -> None:
 
 def test_python_clients_unescaped_tilde_is_accepted_as_well() -> None:
     params = {"command": "listZones", "apiKey": "ABC", "name": "x~y"}
-    import base64
-    import hashlib
-    import hmac
-
     python_style = base64.b64encode(
         hmac.new(b"secret", b"apikey=abc&command=listzones&name=x~y", hashlib.sha1).digest()
     ).decode()
