@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from switchboard.db.base import utcnow
@@ -147,6 +147,16 @@ def cancel_pending(session: Session, *, job_uuid: str, now: dt.datetime) -> bool
         .execution_options(synchronize_session=False)
     )
     return bool(changed.rowcount)  # type: ignore[attr-defined]
+
+
+def purge_finished(session: Session, *, before: dt.datetime) -> int:
+    """Delete jobs that completed before `before`; returns how many."""
+    deleted = session.execute(
+        delete(AsyncJob)
+        .where(AsyncJob.completed.is_not(None), AsyncJob.completed < before)
+        .execution_options(synchronize_session=False)
+    )
+    return int(deleted.rowcount)  # type: ignore[attr-defined]
 
 
 def find_orphans(session: Session, *, cutoff: dt.datetime, own_runid: str) -> list[Orphan]:

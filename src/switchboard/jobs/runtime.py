@@ -4,7 +4,8 @@
              - `workers` threads that claim pending jobs and run them,
              - a heartbeat thread that stamps this run's row every `heartbeat_interval`,
              - a reaper thread that, at once and then every `heartbeat_interval`, fails the jobs of runs that
-               are gone (this server's own previous run included) after running their recovery hooks,
+               are gone (this server's own previous run included) after running their recovery hooks, and
+               now and then deletes jobs finished more than `expire_after` ago,
              - on PostgreSQL, a LISTEN thread for wake-ups from other servers.
     stop()   stop claiming, wait up to `shutdown_grace` for running jobs, mark this server Down.
 
@@ -32,6 +33,9 @@ from switchboard.jobs.repository import ServerRun
 from switchboard.jobs.settings import JobSettings
 
 log = logging.getLogger(__name__)
+
+# Seconds between deletions of expired jobs (each server does it; the work is idempotent).
+_PURGE_EVERY = 60.0
 
 
 class JobRuntime:
@@ -147,12 +151,25 @@ class JobRuntime:
                 log.warning("heartbeat failed", exc_info=True)
 
     def _reap(self) -> None:
+        next_purge = 0.0
         while not self._stopping.is_set():
             try:
                 self.reap_once()
+                if time.monotonic() >= next_purge:
+                    self.purge_once()
+                    next_purge = time.monotonic() + _PURGE_EVERY
             except SQLAlchemyError:
-                log.warning("looking for orphaned jobs failed", exc_info=True)
+                log.warning("looking for orphaned or expired jobs failed", exc_info=True)
             self._stopping.wait(self._settings.heartbeat_interval)
+
+    def purge_once(self) -> int:
+        """Delete jobs finished more than `expire_after` seconds ago; returns how many."""
+        with self._db.session() as session:
+            before = repository.database_now(session) - dt.timedelta(seconds=self._settings.expire_after)
+            purged = repository.purge_finished(session, before=before)
+        if purged:
+            log.info("deleted %d expired jobs", purged)
+        return purged
 
     def reap_once(self) -> int:
         """Fail every orphaned job (after its recovery hook); returns how many this run finished."""

@@ -22,6 +22,8 @@ class JobSettings:
     heartbeat_timeout: float = 20.0
     # How long a clean shutdown waits for running jobs before leaving them to the takeover.
     shutdown_grace: float = 10.0
+    # Finished jobs are deleted this long after they completed (CloudStack's job.expire.minutes, 1 day).
+    expire_after: float = 86400.0
 
     def __post_init__(self) -> None:
         if self.workers < 1:
@@ -31,13 +33,16 @@ class JobSettings:
                 raise ValueError(f"jobs: {name} must be positive")
         if self.heartbeat_timeout <= self.heartbeat_interval:
             raise ValueError("jobs: heartbeat_timeout must be longer than heartbeat_interval")
+        if self.expire_after <= 0:
+            raise ValueError("jobs: expire_after must be positive")
         if self.shutdown_grace < 0:
             raise ValueError("jobs: shutdown_grace must not be negative")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> JobSettings:
         """Read `SWITCHBOARD_JOB_WORKERS`, `SWITCHBOARD_JOB_POLL_INTERVAL`, `SWITCHBOARD_HEARTBEAT_INTERVAL`,
-        `SWITCHBOARD_HEARTBEAT_TIMEOUT` and `SWITCHBOARD_JOB_SHUTDOWN_GRACE`; unset ones keep their defaults.
+        `SWITCHBOARD_HEARTBEAT_TIMEOUT`, `SWITCHBOARD_JOB_SHUTDOWN_GRACE` and `SWITCHBOARD_JOB_EXPIRE`; unset
+        ones keep their defaults.
 
         Raises ValueError naming the variable when a value is not a number or out of range."""
         source = os.environ if env is None else env
@@ -59,4 +64,5 @@ _VARIABLES: tuple[tuple[str, str, type[int] | type[float]], ...] = (
     ("heartbeat_interval", "SWITCHBOARD_HEARTBEAT_INTERVAL", float),
     ("heartbeat_timeout", "SWITCHBOARD_HEARTBEAT_TIMEOUT", float),
     ("shutdown_grace", "SWITCHBOARD_JOB_SHUTDOWN_GRACE", float),
+    ("expire_after", "SWITCHBOARD_JOB_EXPIRE", float),
 )

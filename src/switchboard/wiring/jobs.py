@@ -11,7 +11,8 @@ module may define `register_job_handlers(jobs: JobService)`, which is called; im
 register API commands. The test suite uses this to load test-only handlers into a real server process.
 
 Tunables (seconds unless noted): SWITCHBOARD_JOB_WORKERS (count), SWITCHBOARD_JOB_POLL_INTERVAL,
-SWITCHBOARD_HEARTBEAT_INTERVAL, SWITCHBOARD_HEARTBEAT_TIMEOUT, SWITCHBOARD_JOB_SHUTDOWN_GRACE.
+SWITCHBOARD_HEARTBEAT_INTERVAL, SWITCHBOARD_HEARTBEAT_TIMEOUT, SWITCHBOARD_JOB_SHUTDOWN_GRACE,
+SWITCHBOARD_JOB_EXPIRE (finished jobs are deleted after it; default one day).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from switchboard.db.base import utcnow
 from switchboard.db.engine import Database, is_postgres
@@ -212,3 +212,17 @@ def test_a_job_queued_by_another_server_wakes_idle_workers_on_postgresql(db: Dat
     finally:
         worker.runtime.stop()
     assert view.status is JobStatus.SUCCEEDED and view.server_name == "test-ms"
+
+
+def test_finished_jobs_are_deleted_once_expired_and_unfinished_ones_never(system: JobSystem) -> None:
+    system.handlers.register("noop", lambda ctx: {})
+    old, recent, waiting = (_submit(system, "noop") for _ in range(3))
+    now = utcnow()
+    with system.db.session() as session:
+        session.execute(update(AsyncJob).where(AsyncJob.uuid == old)
+                        .values(status="succeeded", completed=now - dt.timedelta(days=2)))
+        session.execute(update(AsyncJob).where(AsyncJob.uuid == recent)
+                        .values(status="failed", completed=now - dt.timedelta(hours=1)))
+    assert system.runtime.purge_once() == 1
+    with system.db.session() as session:
+        assert set(session.execute(select(AsyncJob.uuid)).scalars()) == {recent, waiting}

@@ -18,9 +18,10 @@ def test_values_are_read_from_the_environment() -> None:
         "SWITCHBOARD_HEARTBEAT_INTERVAL": "1",
         "SWITCHBOARD_HEARTBEAT_TIMEOUT": "5",
         "SWITCHBOARD_JOB_SHUTDOWN_GRACE": "0",
+        "SWITCHBOARD_JOB_EXPIRE": "3600",
     })
     assert settings == JobSettings(workers=2, poll_interval=0.25, heartbeat_interval=1, heartbeat_timeout=5,
-                                   shutdown_grace=0)
+                                   shutdown_grace=0, expire_after=3600)
 
 
 @pytest.mark.parametrize(
