@@ -1,5 +1,5 @@
 """Wiring of the infrastructure area: the usage-check registry other areas add to, and the job handlers
-of its async commands (deleteNetwork, deleteTemplate).
+of its async commands (deleteNetwork, deleteTemplate, prepareHostForMaintenance, cancelHostMaintenance).
 
 Areas wired later may:
 * register deletion guards: `parts.services.registry[USAGE_SERVICE].register("host", check)`;
@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from switchboard.api.commands.hosts import MAINTENANCE_JOB, host_response
 from switchboard.api.commands.networks import DELETE_NETWORK_JOB
 from switchboard.api.commands.templates import DELETE_TEMPLATE_JOB
-from switchboard.infra import networks, templates, zones
+from switchboard.infra import hosts, networks, templates, zones
 from switchboard.infra.events import ActorIds, record_event
+from switchboard.infra.extension_link import linker_from
 from switchboard.infra.usage import USAGE_SERVICE, UsageChecks
 from switchboard.jobs import JobContext, job_service
+from switchboard.services import Services
 
 if TYPE_CHECKING:
     from switchboard.server import ServerParts
@@ -48,10 +51,25 @@ def _delete_template(ctx: JobContext) -> dict[str, Any]:
     return {"success": True}
 
 
+def _maintenance(services: Services) -> Any:
+    def run(ctx: JobContext) -> dict[str, Any]:
+        enter = bool(ctx.args["enter"])
+        with ctx.db.session() as session:
+            host = hosts.get_host(session, ctx.args["id"])
+            hosts.set_maintenance(session, host, enter=enter)
+            record_event(session, type="MAINT.PREPARE" if enter else "MAINT.CANCEL",
+                         description=f"Host {host.name} {'in' if enter else 'out of'} maintenance",
+                         actor=_actor(ctx), resource_type="Host", resource_uuid=host.uuid)
+            return {"host": host_response(session, linker_from(services.registry), host.uuid)}
+
+    return run
+
+
 def wire(parts: ServerParts) -> None:
     checks = UsageChecks()
     parts.services.registry[USAGE_SERVICE] = checks
     handlers = job_service(parts.services).handlers
-    # Both jobs are single transactions: a server dying mid-job leaves nothing half-done to repair.
+    # Every job is a single transaction: a server dying mid-job leaves nothing half-done to repair.
     handlers.register(DELETE_NETWORK_JOB, _delete_network(checks))
     handlers.register(DELETE_TEMPLATE_JOB, _delete_template)
+    handlers.register(MAINTENANCE_JOB, _maintenance(parts.services))

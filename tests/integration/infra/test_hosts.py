@@ -79,9 +79,11 @@ def test_external_host_lifecycle(api_server: ServerProcess, admin_cs: CloudStack
     assert updated["resourcestate"] == "Disabled"
     admin_cs.updateHost(id=host["id"], allocationstate="Enable")
     assert api_error(admin_cs.deleteHost, id=host["id"])["errorcode"] == 431  # still enabled and Up
-    maintained = admin_cs.prepareHostForMaintenance(id=host["id"])["host"]
+    maintained = admin_cs.prepareHostForMaintenance(id=host["id"], fetch_result=True)["host"]
     assert maintained["resourcestate"] == "Maintenance"
-    assert admin_cs.cancelHostMaintenance(id=host["id"])["host"]["resourcestate"] == "Enabled"
+    assert admin_cs.cancelHostMaintenance(id=host["id"], fetch_result=True)["host"]["resourcestate"] == "Enabled"
+    failed = api_error(admin_cs.cancelHostMaintenance, id=host["id"], fetch_result=True)
+    assert "is not in maintenance" in str(failed)
     assert admin_cs.deleteHost(id=host["id"], forced=True) == {"success": True}
     assert admin_cs.listHosts(id=host["id"]) == {}
     events = admin_cs.listEvents(type="HOST.ADD", keyword=name)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from switchboard.api.call import Call
 from switchboard.api.commands.infra_common import (
     audit,
@@ -17,12 +19,14 @@ from switchboard.api.commands.infra_common import (
 )
 from switchboard.api.params import Param, ParamType, format_date
 from switchboard.api.registry import api_command
-from switchboard.api.responses import ListResponse, ObjectResponse, SuccessResponse
+from switchboard.api.responses import AsyncJobRequest, ListResponse, ObjectResponse, SuccessResponse
 from switchboard.errors import InvalidParameter
 from switchboard.infra import clusters, hosts, pods, zones
 from switchboard.infra.common import Page
-from switchboard.infra.extension_link import ExtensionRef
+from switchboard.infra.extension_link import ExtensionLinker, ExtensionRef
 from switchboard.infra.hosts import HostRecord
+
+MAINTENANCE_JOB = "infra.hostMaintenance"
 
 
 def host_view(record: HostRecord, refs: dict[int, ExtensionRef]) -> dict[str, Any]:
@@ -75,8 +79,7 @@ def _refs(call: Call, records: list[HostRecord]) -> dict[int, ExtensionRef]:
 
 
 def _single(call: Call, uuid: str) -> dict[str, Any]:
-    found, _total = hosts.list_hosts(call.session, Page(), uuid=uuid)
-    return host_view(found[0], _refs(call, found))
+    return host_response(call.session, linker(call), uuid)
 
 
 @api_command(
@@ -193,14 +196,14 @@ def delete_host(call: Call) -> SuccessResponse:
 @api_command(
     "prepareHostForMaintenance",
     params=[Param("id", ParamType.UUID, required=True, description="the host ID")],
-    description="Prepares a host for maintenance (Switchboard moves no instances: it completes at once).",
+    description="Prepares a host for maintenance (Switchboard moves no instances: the job completes at once).",
     response_object="host",
+    is_async=True,
 )
-def prepare_host_for_maintenance(call: Call) -> ObjectResponse:
+def prepare_host_for_maintenance(call: Call) -> AsyncJobRequest:
     host = hosts.get_host(call.session, call.get("id"))
-    hosts.set_maintenance(call.session, host, enter=True)
-    audit(call, "MAINT.PREPARE", f"Host {host.name} in maintenance", resource_type="Host", resource_uuid=host.uuid)
-    return ObjectResponse("host", _single(call, host.uuid))
+    return AsyncJobRequest(handler=MAINTENANCE_JOB, args={"id": host.uuid, "enter": True}, instance_type="Host",
+                           instance_id=host.uuid)
 
 
 @api_command(
@@ -208,10 +211,16 @@ def prepare_host_for_maintenance(call: Call) -> ObjectResponse:
     params=[Param("id", ParamType.UUID, required=True, description="the host ID")],
     description="Cancels host maintenance.",
     response_object="host",
+    is_async=True,
 )
-def cancel_host_maintenance(call: Call) -> ObjectResponse:
+def cancel_host_maintenance(call: Call) -> AsyncJobRequest:
     host = hosts.get_host(call.session, call.get("id"))
-    hosts.set_maintenance(call.session, host, enter=False)
-    audit(call, "MAINT.CANCEL", f"Host {host.name} out of maintenance", resource_type="Host",
-          resource_uuid=host.uuid)
-    return ObjectResponse("host", _single(call, host.uuid))
+    return AsyncJobRequest(handler=MAINTENANCE_JOB, args={"id": host.uuid, "enter": False}, instance_type="Host",
+                           instance_id=host.uuid)
+
+
+def host_response(session: Session, linker: ExtensionLinker, uuid: str) -> dict[str, Any]:
+    """One host's response fields (for job results, which have no Call)."""
+    found, _total = hosts.list_hosts(session, Page(), uuid=uuid)
+    ids = {r.cluster.extension_id for r in found if r.cluster.extension_id is not None}
+    return host_view(found[0], linker.describe(session, ids) if ids else {})
