@@ -29,6 +29,7 @@ from switchboard.errors import Conflict, InvalidParameter, OperationFailed
 from switchboard.identity.scope import account_clause, check_account
 from switchboard.infra import validate
 from switchboard.infra.common import Page, fetch_page, live_by_uuid, require_name, savepoint
+from switchboard.infra.owners import Owner
 from switchboard.infra.usage import NO_CHECKS, UsageChecks
 
 DYNAMIC_VLANS = range(100, 4095)
@@ -120,9 +121,10 @@ def _addressing(offering: NetworkOffering, zone: Zone, spec: NetworkSpec) -> dic
 
 
 def create_network(
-    session: Session, caller: Caller, zone: Zone, offering: NetworkOffering, spec: NetworkSpec
+    session: Session, caller: Caller, zone: Zone, offering: NetworkOffering, spec: NetworkSpec,
+    *, owner: Owner | None = None,
 ) -> Network:
-    """Create a guest network owned by the caller's account.
+    """Create a guest network owned by `owner` (default: the caller's account).
 
     Only admins give a VLAN; offerings with `specifyvlan` require one. Without one, a free VLAN of the
     zone is taken (Conflict when none is left, or when the given VLAN is in use in the zone).
@@ -143,7 +145,8 @@ def create_network(
         dns1=zone.dns1, dns2=zone.dns2, network_domain=spec.network_domain or zone.network_domain,
         network_rate=offering.network_rate or DEFAULT_NETWORK_RATE,
         acl_type="Domain" if offering.guest_type == GuestType.SHARED.value else "Account",
-        account_id=caller.account_id, domain_id=caller.domain_id, **addressing,
+        account_id=owner.account_id if owner else caller.account_id,
+        domain_id=owner.domain_id if owner else caller.domain_id, **addressing,
     )
     if spec.vlan is not None:
         network.vlan = parse_vlan(spec.vlan)

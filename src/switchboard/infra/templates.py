@@ -30,6 +30,7 @@ from switchboard.infra import details as detail_store
 from switchboard.infra.clusters import EXTERNAL, hypervisor_name
 from switchboard.infra.common import Page, fetch_page, live_by_uuid, one_of, require_name
 from switchboard.infra.extension_link import ExtensionRef
+from switchboard.infra.owners import Owner
 
 FORMATS = ("EXTERNAL", "QCOW2", "RAW", "VHD", "VHDX", "OVA", "ISO", "TAR", "VMDK", "ZIP", "BAREMETAL")
 READY_STATUS = "Download Complete"
@@ -87,8 +88,10 @@ def check_owner(session: Session, caller: Caller, template: Template) -> None:
     check_account(caller, account_id=template.account_id, domain_path_stored=domain_path)
 
 
-def register_template(session: Session, caller: Caller, zones: Sequence[Zone], spec: TemplateSpec) -> Template:
-    """Register a template owned by the caller's account in `zones`.
+def register_template(
+    session: Session, caller: Caller, zones: Sequence[Zone], spec: TemplateSpec, *, owner: Owner | None = None
+) -> Template:
+    """Register a template owned by `owner` (default: the caller's account) in `zones`.
 
     External templates need format EXTERNAL and an extension; extensions and external details are only
     for External templates. Only admins may feature a template. InvalidParameter names the culprit.
@@ -115,7 +118,8 @@ def register_template(session: Session, caller: Caller, zones: Sequence[Zone], s
     template = Template(
         name=name, display_text=spec.display_text or name, format=template_format, hypervisor_type=hypervisor,
         url=spec.url, checksum=spec.checksum, guest_os_id=spec.guest_os.id if spec.guest_os else None,
-        account_id=caller.account_id, domain_id=caller.domain_id, is_public=spec.is_public or spec.is_featured,
+        account_id=owner.account_id if owner else caller.account_id,
+        domain_id=owner.domain_id if owner else caller.domain_id, is_public=spec.is_public or spec.is_featured,
         is_featured=spec.is_featured, is_extractable=spec.is_extractable, password_enabled=spec.password_enabled,
         dynamically_scalable=spec.dynamically_scalable, requires_hvm=spec.requires_hvm, bootable=spec.bootable,
         arch=spec.arch, extension_id=spec.extension.id if spec.extension else None, size=0 if ready else None,

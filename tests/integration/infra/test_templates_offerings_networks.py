@@ -109,6 +109,18 @@ def test_networks_for_users_and_admins(admin_cs: CloudStack, zone: dict[str, Any
     assert user_cs.deleteNetwork(id=mine["id"], fetch_result=True) == {"success": True}
     assert user_cs.listNetworks(id=mine["id"]) == {}
 
+    given = admin_cs.createNetwork(zoneid=zone["id"], name=unique("given"), networkofferingid=isolated["id"],
+                                   account=account["name"], domainid=account["domainid"])["network"]
+    assert given["account"] == account["name"]
+    assert user_cs.listNetworks(id=given["id"])["count"] == 1
+    admin_account = admin_cs.listAccounts(name="admin")["account"][0]
+    error = api_error(user_cs.createNetwork, zoneid=zone["id"], name=unique("n"), networkofferingid=isolated["id"],
+                      account="admin", domainid=admin_account["domainid"])
+    assert error["errorcode"] == 531
+    error = api_error(admin_cs.createNetwork, zoneid=zone["id"], name=unique("n"), networkofferingid=isolated["id"],
+                      account=account["name"])
+    assert error["errorcode"] == 431 and "domainid" in error["errortext"]
+
     user_events = user_cs.listEvents()["event"]
     assert {e["type"] for e in user_events} >= {"NETWORK.CREATE", "NETWORK.DELETE"}
     assert {e["account"] for e in user_events} == {account["name"]}

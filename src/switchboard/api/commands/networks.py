@@ -12,6 +12,7 @@ from switchboard.api.responses import AsyncJobRequest, ListResponse, ObjectRespo
 from switchboard.infra import networks, offerings, zones
 from switchboard.infra.common import Page
 from switchboard.infra.networks import NetworkRecord
+from switchboard.infra.owners import resolve_owner
 from switchboard.roles import ALL_ROLES
 
 DELETE_NETWORK_JOB = "infra.deleteNetwork"
@@ -79,7 +80,7 @@ def network_view(record: NetworkRecord, *, full: bool) -> dict[str, Any]:
         Param("startip", description="the beginning IP address in the network IP range"),
         Param("endip", description="the ending IP address in the network IP range"),
         Param("networkdomain", description="network domain"),
-        Param("account", description="account that will own the network (not supported: the caller owns it)"),
+        Param("account", description="account that will own the network (with domainid; default: the caller's)"),
         Param("domainid", ParamType.UUID, description="domain ID of the account owning a network"),
     ],
     roles=ALL_ROLES,
@@ -94,10 +95,11 @@ def create_network(call: Call) -> ObjectResponse:
         gateway=call.get("gateway"), netmask=call.get("netmask"), start_ip=call.get("startip"),
         end_ip=call.get("endip"), network_domain=call.get("networkdomain"),
     )
-    network = networks.create_network(call.session, call.who, zone, offering, spec)
+    owner = resolve_owner(call.session, call.who, account=call.get("account"), domain_uuid=call.get("domainid"))
+    network = networks.create_network(call.session, call.who, zone, offering, spec, owner=owner)
     audit(call, "NETWORK.CREATE", f"Created network {network.name}", resource_type="Network",
           resource_uuid=network.uuid)
-    found, _total = networks.list_networks(call.session, call.who, Page(), uuid=network.uuid)
+    found, _total = networks.list_networks(call.session, call.who, Page(), list_all=True, uuid=network.uuid)
     return ObjectResponse("network", network_view(found[0], full=call.who.is_admin))
 
 

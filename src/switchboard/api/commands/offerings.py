@@ -75,6 +75,8 @@ def _details(call: Call, offering_ids: list[int]) -> dict[int, dict[str, str]] |
               since="4.21.0"),
         Param("serviceofferingdetails", ParamType.MAP, description="details for planner, used to store specific "
               "parameters"),
+        Param("details", ParamType.MAP, description="offering details in key/value pairs (merged with "
+              "serviceofferingdetails)"),
         Param("issystem", ParamType.BOOLEAN, description="is this a system vm offering (only false supported)"),
     ],
     description="Creates a service offering.",
@@ -88,7 +90,7 @@ def create_service_offering(call: Call) -> ObjectResponse:
         dynamic_scaling_enabled=call.get("dynamicscalingenabled", True), host_tag=call.get("hosttags"),
         storage_type=call.get("storagetype") or "shared", provisioning_type=call.get("provisioningtype") or "thin",
         root_disk_size=call.get("rootdisksize"), external_details=map_param(call, "externaldetails"),
-        details=map_param(call, "serviceofferingdetails"),
+        details={**(map_param(call, "details") or {}), **(map_param(call, "serviceofferingdetails") or {})},
     )
     offering = offerings.create_service_offering(call.session, spec)
     audit(call, "SERVICE.OFFERING.CREATE", f"Created service offering {offering.name}",

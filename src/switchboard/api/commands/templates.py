@@ -26,6 +26,7 @@ from switchboard.infra import details as detail_store
 from switchboard.infra import guest_os, templates, zones
 from switchboard.infra.common import Page, one_of
 from switchboard.infra.extension_link import ExtensionRef
+from switchboard.infra.owners import resolve_owner
 from switchboard.infra.templates import TemplateFilter, TemplateRecord
 from switchboard.roles import ALL_ROLES
 
@@ -145,6 +146,9 @@ def _uuid(value: str, parameter: str) -> str:
         Param("sshkeyenabled", ParamType.BOOLEAN, description="true if the template supports the sshkey upload"),
         Param("directdownload", ParamType.BOOLEAN, description="true if template should bypass secondary storage"),
         Param("deployasis", ParamType.BOOLEAN, description="true if the template should be deployed as is"),
+        Param("account", description="an optional accountName; must be used with domainId"),
+        Param("domainid", ParamType.UUID, description="an optional domainId; if the account parameter is used, "
+              "domainId must also be used"),
     ],
     roles=ALL_ROLES,
     description="Registers an existing template into the CloudStack cloud.",
@@ -164,7 +168,8 @@ def register_template(call: Call) -> ListResponse:
         requires_hvm=call.get("requireshvm", True), arch=call.get("arch") or "x86_64",
         checksum=call.get("checksum"),
     )
-    template = templates.register_template(call.session, call.who, target_zones, spec)
+    owner = resolve_owner(call.session, call.who, account=call.get("account"), domain_uuid=call.get("domainid"))
+    template = templates.register_template(call.session, call.who, target_zones, spec, owner=owner)
     audit(call, "TEMPLATE.CREATE", f"Registered template {template.name}", resource_type="Template",
           resource_uuid=template.uuid)
     records, total = templates.list_templates(call.session, call.who, TemplateFilter.ALL, Page(), uuid=template.uuid)
