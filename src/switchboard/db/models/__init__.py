@@ -3,6 +3,7 @@
 One module per area; each area's owner adds its module here (one `import` line each, kept sorted).
 """
 
+import switchboard.db.models.compute
 import switchboard.db.models.events
 import switchboard.db.models.extensions
 import switchboard.db.models.identity
