@@ -137,7 +137,10 @@ class JobRuntime:
             if job is None:
                 self._waker.wait(since, self._settings.poll_interval)
                 continue
-            self._executor.run(job, run)
+            try:
+                self._executor.run(job, run)
+            except Exception:  # keep the worker alive whatever happens; the error is in the log
+                log.exception("worker failed while finishing job %s", job.uuid)
 
     def _beat(self) -> None:
         run = self.run
@@ -160,6 +163,8 @@ class JobRuntime:
                     next_purge = time.monotonic() + _PURGE_EVERY
             except SQLAlchemyError:
                 log.warning("looking for orphaned or expired jobs failed", exc_info=True)
+            except Exception:  # keep the reaper alive; the next round tries again
+                log.exception("recovering orphaned jobs failed")
             self._stopping.wait(self._settings.heartbeat_interval)
 
     def purge_once(self) -> int:
