@@ -224,7 +224,7 @@ INITTAB = """::sysinit:/etc/init.d/rcS
 RCS = r"""#!/bin/sh
 # Guest boot: mounts, network from the kernel command line, then the boot marker.
 mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t tmpfs tmpfs /run; mount -t tmpfs tmpfs /tmp
-mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
+grep -q ' /dev ' /proc/mounts || mount -t devtmpfs devtmpfs /dev
 hostname switchboard-guest
 ip link set lo up
 addr=""; gw=""; dev=eth0

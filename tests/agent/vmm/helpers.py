@@ -26,9 +26,15 @@ def need_tools(*tools: str) -> None:
 
 
 def make_config(
-    base: Path, name: str, *, nics: tuple[NicAttachment, ...] = (), boot_args: str | None = None
+    base: Path,
+    name: str,
+    *,
+    nics: tuple[NicAttachment, ...] = (),
+    boot_args: str | None = None,
+    with_initrd: bool = True,
 ) -> LaunchConfig:
-    """A launch config for the test guest with a private copy of its root disk under `base`."""
+    """A launch config for the test guest with a private copy of its root disk under `base`. Without
+    `with_initrd` the driver must supply the initrd (its `initrd` option)."""
     guest = guest_artifacts()
     run_dir = base / "run" / name
     run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -37,7 +43,7 @@ def make_config(
         vcpus=1,
         memory_mib=192,
         kernel=guest.kernel,
-        initrd=guest.initrd,
+        initrd=guest.initrd if with_initrd else None,
         boot_args=boot_args or guest.boot_args,
         disks=(DiskAttachment("rootfs", fresh_rootfs(base / "disks" / f"{name}.ext4"), is_root=True),),
         nics=nics,

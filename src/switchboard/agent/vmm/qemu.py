@@ -62,7 +62,7 @@ class QemuDriver(SupervisedDriver):
 
     # -- SupervisedDriver hooks ----------------------------------------------------------------------
 
-    def _token(self, config: LaunchConfig) -> Path:
+    def _socket(self, config: LaunchConfig) -> Path:
         return config.run_dir / "qmp.sock"
 
     def _argv(self, config: LaunchConfig, restore_from: Path | None) -> Sequence[str]:
@@ -70,20 +70,20 @@ class QemuDriver(SupervisedDriver):
             config,
             binary=self.binary,
             kvm=self.kvm,
-            qmp_socket=self._token(config),
+            qmp_socket=self._socket(config),
             initrd=self.default_initrd,
             incoming=restore_from is not None,
             extra=self.extra_args,
         )
 
     def _configure(self, config: LaunchConfig, restore_from: Path | None) -> None:
-        with self._qmp_path(self._token(config)) as qmp:
+        with self._qmp_path(self._socket(config)) as qmp:
             if restore_from is not None:
                 self._incoming(qmp, restore_from)
             qmp.execute("cont")
 
     def _request_shutdown(self, record: LaunchRecord) -> None:
-        with self._qmp_path(Path(record.token)) as qmp:
+        with self._qmp_path(Path(record.socket)) as qmp:
             qmp.execute("send-key", keys=_CTRL_ALT_DEL)
 
     # -- pause, resume, snapshots --------------------------------------------------------------------
@@ -152,7 +152,7 @@ class QemuDriver(SupervisedDriver):
         record = self.record(name)
         if record is None or self.pid(name) is None:
             raise VmmError(f"the VMM of {name} is not running")
-        return self._qmp_path(Path(record.token))
+        return self._qmp_path(Path(record.socket))
 
     @staticmethod
     def _qmp_path(path: Path) -> QmpClient:

@@ -47,7 +47,8 @@ class LaunchRecord:
     run_dir: str
     console_log: str
     log_offset: int  # console log size when this boot started: its output begins there
-    token: str  # a path unique to this VM that appears in the VMM's command line
+    socket: str  # the VMM's control socket (Firecracker API, QMP) as the host sees it
+    token: str  # a string unique to this VM in the VMM's command line (guards against pid reuse)
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
@@ -86,8 +87,8 @@ class SupervisedDriver:
     """Base of the VMM drivers: everything except talking to the VMM itself.
 
     Subclasses set `name`, `capabilities` and `lingers_after_poweroff`, and implement `_argv` (the VMM's
-    command line), `_token`, `_configure` (drive the VMM to a booted guest after its process started) and
-    `_request_shutdown` (ask the guest to shut down). Every public method may raise VmmError."""
+    command line), `_socket` (its control socket), `_configure` (drive the started VMM to a running guest)
+    and `_request_shutdown` (ask the guest to shut down). Every public method may raise VmmError."""
 
     name: ClassVar[str]
     capabilities: frozenset[str]
@@ -108,8 +109,11 @@ class SupervisedDriver:
     def _env(self, config: LaunchConfig) -> Mapping[str, str]:
         return {}
 
-    def _token(self, config: LaunchConfig) -> Path:
+    def _socket(self, config: LaunchConfig) -> Path:
         raise NotImplementedError
+
+    def _cmdline_token(self, config: LaunchConfig) -> str:
+        return str(self._socket(config))
 
     def _configure(self, config: LaunchConfig, restore_from: Path | None) -> None:
         raise NotImplementedError
@@ -151,17 +155,19 @@ class SupervisedDriver:
         name = TmuxSupervisor.check_name(config.name)
         if self.pid(name) is not None:
             raise VmmError(f"the VMM of {name} is running already")
-        token = self._token(config)
-        if len(str(token).encode()) > _MAX_SOCKET_PATH:
-            raise VmmError(f"socket path too long for a Unix socket: {token}")
+        socket = self._socket(config)
+        if len(str(socket).encode()) > _MAX_SOCKET_PATH:
+            raise VmmError(f"socket path too long for a Unix socket: {socket}")
         self.tmux.kill_session(name)  # a wrapper left behind by a VMM that died
-        token.unlink(missing_ok=True)
+        socket.unlink(missing_ok=True)
         directory = self._dir(name)
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         for flag in ("paused", "stopped"):
             self._flag(name, flag).unlink(missing_ok=True)
         offset = config.console_log.stat().st_size if config.console_log.exists() else 0
-        record = LaunchRecord(name, str(config.run_dir), str(config.console_log), offset, str(token))
+        record = LaunchRecord(
+            name, str(config.run_dir), str(config.console_log), offset, str(socket), self._cmdline_token(config)
+        )
         record.save(directory / "record.json")
         files = self._files(name)
         self.tmux.start(name, self._argv(config, restore_from), files=files, console_log=config.console_log,
@@ -252,17 +258,17 @@ class SupervisedDriver:
         return console_outcome(Path(record.console_log), record.log_offset, window=window)
 
     def _wait_started(self, record: LaunchRecord, files: SessionFiles) -> int:
-        """Wait for the VMM's pid and its socket (the token); VmmError with its output if it exits."""
+        """Wait for the VMM's pid and its control socket; VmmError with its output if it exits."""
         deadline = time.monotonic() + self.start_timeout
-        token = Path(record.token)
+        socket = Path(record.socket)
         while time.monotonic() < deadline:
             pid = read_pid(files.pid)
-            if pid is not None and token.exists():
+            if pid is not None and socket.exists():
                 return pid
             if files.status.exists() or (pid is None and not self.tmux.has_session(record.name)):
                 raise VmmError(f"{self.name} exited at start: {self.boot_output(record) or 'no output'}")
             time.sleep(0.02)
-        raise VmmError(f"{self.name} did not open {token.name} within {self.start_timeout:.0f} s")
+        raise VmmError(f"{self.name} did not open {socket} within {self.start_timeout:.0f} s")
 
     def boot_output(self, record: LaunchRecord, limit: int = 2000) -> str:
         """The console output of the current boot (its last `limit` characters)."""
@@ -287,7 +293,7 @@ class SupervisedDriver:
         self.tmux.kill_session(name)
         self._flag(name, "paused").unlink(missing_ok=True)
         if record is not None:
-            Path(record.token).unlink(missing_ok=True)
+            Path(record.socket).unlink(missing_ok=True)
 
 
 def _wait_for(predicate: Callable[[], bool], timeout: float) -> bool:
