@@ -21,6 +21,23 @@ from switchboard.infra.common import Page, fetch_page, live_by_uuid, one_of, req
 from switchboard.infra.extension_link import ExtensionRef
 from switchboard.infra.usage import NO_CHECKS, UsageChecks
 
+__all__ = [
+    "ARCHES",
+    "CLUSTER_TYPES",
+    "EXTERNAL",
+    "HYPERVISORS",
+    "ClusterRecord",
+    "add_cluster",
+    "delete_cluster",
+    "get_cluster",
+    "hypervisor_name",
+    "link_extension",
+    "list_clusters",
+    "resource_map_details",
+    "unlink_extension",
+    "update_cluster",
+]
+
 EXTERNAL = "External"
 HYPERVISORS = ("External", "KVM", "XenServer", "VMware", "Hyperv", "LXC", "Ovm3", "BareMetal", "Simulator")
 CLUSTER_TYPES = ("CloudManaged", "ExternalManaged")

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from switchboard.errors import InvalidParameter, NotFound
 
+__all__ = ["Page", "fetch_page", "live_by_uuid", "one_of", "require_name", "savepoint"]
+
 T = TypeVar("T")
 
 

@@ -20,6 +20,15 @@ from switchboard.db.models.infrastructure import (
     TemplateDetail,
 )
 
+__all__ = [
+    "DetailModel",
+    "all_details",
+    "external_details",
+    "external_only",
+    "plain_only",
+    "replace_details",
+]
+
 DetailModel = type[ClusterDetail] | type[HostDetail] | type[TemplateDetail] | type[ServiceOfferingDetail]
 
 _OWNER_COLUMN: dict[Any, str] = {

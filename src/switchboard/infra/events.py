@@ -21,6 +21,8 @@ from switchboard.db.models.identity import Account, Domain, User
 from switchboard.identity.scope import account_clause
 from switchboard.infra.common import Page, fetch_page
 
+__all__ = ["ALERT_TYPES", "Actor", "ActorIds", "list_alerts", "list_events", "record_alert", "record_event"]
+
 # CloudStack's alert types that Switchboard raises (AlertManager.AlertType), by name.
 ALERT_TYPES: dict[int, str] = {
     7: "ALERT.TYPE.HOST",

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from switchboard.errors import InvalidParameter
 
+__all__ = ["LINKER_SERVICE", "NO_EXTENSIONS", "ExtensionLinker", "ExtensionRef", "linker_from"]
+
 LINKER_SERVICE = "extension_linker"
 
 

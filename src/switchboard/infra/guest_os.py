@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from switchboard.db.models.infrastructure import GuestOs, GuestOsCategory
 from switchboard.infra.common import Page, fetch_page, live_by_uuid
 
+__all__ = ["get_os_type", "list_categories", "list_os_types"]
+
 
 def get_os_type(session: Session, uuid: str, *, parameter: str = "ostypeid") -> GuestOs:
     return live_by_uuid(session, GuestOs, uuid, parameter=parameter, label="OS type")

@@ -31,6 +31,19 @@ from switchboard.infra.clusters import EXTERNAL, hypervisor_name
 from switchboard.infra.common import Page, fetch_page, live_by_uuid, one_of
 from switchboard.infra.usage import NO_CHECKS, UsageChecks
 
+__all__ = [
+    "HostRecord",
+    "add_host",
+    "delete_host",
+    "external_guid",
+    "get_host",
+    "host_details",
+    "list_hosts",
+    "set_maintenance",
+    "set_status",
+    "update_host",
+]
+
 
 @dataclass(frozen=True)
 class HostRecord:

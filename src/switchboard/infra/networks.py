@@ -32,6 +32,22 @@ from switchboard.infra.common import Page, fetch_page, live_by_uuid, require_nam
 from switchboard.infra.owners import Owner
 from switchboard.infra.usage import NO_CHECKS, UsageChecks
 
+__all__ = [
+    "DEFAULT_GUEST_CIDR",
+    "DEFAULT_NETWORK_RATE",
+    "DYNAMIC_VLANS",
+    "UNTAGGED",
+    "NetworkRecord",
+    "NetworkSpec",
+    "broadcast_uri",
+    "check_access",
+    "create_network",
+    "delete_network",
+    "get_network",
+    "list_networks",
+    "parse_vlan",
+]
+
 DYNAMIC_VLANS = range(100, 4095)
 DEFAULT_GUEST_CIDR = "10.1.1.0/24"
 DEFAULT_NETWORK_RATE = 200  # Mbit/s, CloudStack's network.throttling.rate

@@ -23,6 +23,20 @@ from switchboard.infra import validate
 from switchboard.infra.common import savepoint
 from switchboard.infra.networks import broadcast_uri
 
+__all__ = [
+    "NicView",
+    "allocate_nic",
+    "attach_to_instance",
+    "get_nic",
+    "nic_views",
+    "normalise_mac",
+    "random_mac",
+    "release_instance_nics",
+    "release_nic",
+    "update_addresses",
+    "view_of",
+]
+
 _ATTEMPTS = 20
 _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 

@@ -19,6 +19,18 @@ from switchboard.errors import Conflict, InvalidParameter
 from switchboard.infra import details as detail_store
 from switchboard.infra.common import Page, fetch_page, live_by_uuid, one_of, require_name
 
+__all__ = [
+    "OfferingSpec",
+    "create_service_offering",
+    "delete_service_offering",
+    "get_network_offering",
+    "get_service_offering",
+    "list_network_offerings",
+    "list_service_offerings",
+    "offering_details",
+    "update_service_offering",
+]
+
 
 @dataclass(frozen=True, kw_only=True)
 class OfferingSpec:

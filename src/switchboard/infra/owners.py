@@ -12,6 +12,8 @@ from switchboard.db.models.identity import Account, Domain
 from switchboard.errors import InvalidParameter, NotFound
 from switchboard.identity.scope import check_account
 
+__all__ = ["Owner", "resolve_owner"]
+
 
 @dataclass(frozen=True)
 class Owner:

@@ -13,6 +13,8 @@ from switchboard.errors import Conflict, InvalidParameter
 from switchboard.infra import validate
 from switchboard.infra.common import Page, fetch_page, live_by_uuid, one_of, require_name
 
+__all__ = ["create_pod", "delete_pod", "get_pod", "list_pods"]
+
 
 def get_pod(session: Session, uuid: str, *, parameter: str = "podid") -> Pod:
     return live_by_uuid(session, Pod, uuid, parameter=parameter, label="pod")

@@ -32,6 +32,22 @@ from switchboard.infra.common import Page, fetch_page, live_by_uuid, one_of, req
 from switchboard.infra.extension_link import ExtensionRef
 from switchboard.infra.owners import Owner
 
+__all__ = [
+    "FORMATS",
+    "READY_STATUS",
+    "TemplateFilter",
+    "TemplateRecord",
+    "TemplateSpec",
+    "check_owner",
+    "delete_template",
+    "get_template",
+    "list_templates",
+    "register_template",
+    "template_details",
+    "update_permissions",
+    "update_template",
+]
+
 FORMATS = ("EXTERNAL", "QCOW2", "RAW", "VHD", "VHDX", "OVA", "ISO", "TAR", "VMDK", "ZIP", "BAREMETAL")
 READY_STATUS = "Download Complete"
 

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from switchboard.errors import Conflict
 
+__all__ = ["NO_CHECKS", "USAGE_SERVICE", "UsageCheck", "UsageChecks"]
+
 USAGE_SERVICE = "infra_usage_checks"
 
 UsageCheck = Callable[[Session, int], str | None]

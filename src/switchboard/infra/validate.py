@@ -6,6 +6,8 @@ import ipaddress
 
 from switchboard.errors import InvalidParameter
 
+__all__ = ["cidr", "ip_any", "ip_range", "ipv4", "netmask", "same_subnet"]
+
 
 def ipv4(value: str | None, *, parameter: str) -> str | None:
     """`value` as a normalised IPv4 address (None passes through)."""

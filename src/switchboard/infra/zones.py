@@ -15,6 +15,8 @@ from switchboard.errors import Conflict
 from switchboard.infra import validate
 from switchboard.infra.common import Page, fetch_page, live_by_uuid, one_of, require_name
 
+__all__ = ["ZoneSpec", "create_zone", "delete_zone", "get_zone", "list_zones", "update_zone"]
+
 
 @dataclass(frozen=True, kw_only=True)
 class ZoneSpec:
