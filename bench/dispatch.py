@@ -174,8 +174,11 @@ async def main_async(args: argparse.Namespace) -> None:
         direct_dir.mkdir()
         entry = roots.entry_point("bench/bench.sh")
         runner = ExtensionRunner(roots=roots, default_limit=args.concurrency)
-        await lifecycle_bench(runner, entry, direct_dir, args.ops, args.concurrency)
-        await power_bench(runner, entry, args.hosts, args.per_host, args.concurrency)
+        try:
+            await lifecycle_bench(runner, entry, direct_dir, args.ops, args.concurrency)
+            await power_bench(runner, entry, args.hosts, args.per_host, args.concurrency)
+        finally:
+            runner.close()
 
 
 def main() -> None:

@@ -32,6 +32,8 @@ One run:
 
 Concurrency: at most `limit` processes per extension at a time (settable per extension); further runs wait
 in line — they never fail for being over the limit. Queueing time does not count against the timeout.
+All processes are started and watched from the runner's own event-loop thread, for async and thread callers
+alike; `close()` cancels what still runs (killing those process groups) and stops the thread.
 """
 
 from __future__ import annotations
@@ -48,7 +50,6 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,11 +138,11 @@ class _Gate:
 
 
 class ExtensionRunner:
-    """Runs extension executables for the whole process. Create one per server and share it.
+    """Runs extension executables for the whole process. Create one per server, share it, `close()` it.
 
-    All processes are started from one event loop (the first one that runs something, or a private loop
-    thread when only `run_blocking` is used); calls from other loops or threads are handed to it, so the
-    per-extension limits hold for every caller.
+    Every process is started from the runner's own event-loop thread, whoever asks: `await run()` from any
+    event loop and `run_blocking()` from any worker thread hand the work to it. So the per-extension limits
+    hold for all callers, and no caller's loop has to outlive the processes it started.
     """
 
     def __init__(
@@ -161,8 +162,10 @@ class ExtensionRunner:
         self._gates: dict[str, _Gate] = {}
         self._limits: dict[str, int] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
         self._loop_lock = threading.Lock()
         self._background: set[asyncio.Future[Any]] = set()
+        self._stopping: set[asyncio.Future[None]] = set()  # exits of killed groups not yet reaped
         self._last_gc: dict[Path, float] = {}
 
     # -- limits -------------------------------------------------------------------------------------------
@@ -171,11 +174,17 @@ class ExtensionRunner:
         """At most `limit` (≥ 1) concurrent processes of this extension; raising it admits waiting runs."""
         if limit < 1:
             raise ValueError("limit must be at least 1")
-        self._limits[extension_name] = limit
+        with self._loop_lock:
+            self._limits[extension_name] = limit
+            loop = self._loop
+        if loop is not None:
+            loop.call_soon_threadsafe(self._apply_limit, extension_name, limit)
+
+    def _apply_limit(self, extension_name: str, limit: int) -> None:
         gate = self._gates.get(extension_name)
-        if gate is not None and self._loop is not None and not self._loop.is_closed():
+        if gate is not None:
             gate.limit = limit
-            self._loop.call_soon_threadsafe(gate.wake)
+            gate.wake()
 
     def limit(self, extension_name: str) -> int:
         return self._limits.get(extension_name, self.default_limit)
@@ -195,33 +204,76 @@ class ExtensionRunner:
         """Run `entry action payload_file timeout` and wait for it (queueing first if the extension is busy).
 
         `timeout`: whole seconds, passed as argv[3] and, unless `kill_after` (seconds) is given, the deadline
-        after which the process group is killed. Never raises for anything the executable does; raises
-        OSError when the payload cannot be written.
+        after which the process group is killed. Cancelling the call kills the process group. Never raises
+        for anything the executable does; raises OSError when the payload cannot be written.
         """
-        loop = asyncio.get_running_loop()
-        home = self._home_loop(loop)
         coro = self._run(extension_name, entry, action, payload, timeout, kill_after)
-        if home is loop:
-            return await coro
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, home))
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._home_loop()))
 
-    def run_blocking(self, **kwargs: Any) -> RunResult:
-        """`run` for worker threads (same keyword arguments). Must not be called from an event loop thread."""
+    def run_blocking(
+        self,
+        *,
+        extension_name: str,
+        entry: EntryPoint,
+        action: str,
+        payload: Mapping[str, Any],
+        timeout: int,
+        kill_after: float | None = None,
+    ) -> RunResult:
+        """`run` for worker threads. Raises RuntimeError when called from a thread running an event loop."""
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             pass  # no loop in this thread: blocking is fine
         else:
             raise RuntimeError("run_blocking called from an event loop; await run() instead")
-        home = self._home_loop(None)
-        future: Future[RunResult] = asyncio.run_coroutine_threadsafe(self.run(**kwargs), home)
-        return future.result()
+        coro = self._run(extension_name, entry, action, payload, timeout, kill_after)
+        return asyncio.run_coroutine_threadsafe(coro, self._home_loop()).result()
 
-    def _home_loop(self, current: asyncio.AbstractEventLoop | None) -> asyncio.AbstractEventLoop:
+    def close(self, timeout: float = 10.0) -> None:
+        """Cancel what is still running (killing those process groups) and stop the runner's thread."""
         with self._loop_lock:
-            if self._loop is None or self._loop.is_closed():
-                self._gates.clear()
-                self._loop = current or _start_private_loop()
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is None or thread is None:
+            return
+        asyncio.run_coroutine_threadsafe(self._shutdown(timeout / 2), loop).result(timeout)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout)
+        loop.close()
+        self._gates.clear()
+
+    async def _shutdown(self, grace: float) -> None:
+        current = asyncio.current_task()
+        tasks = [task for task in asyncio.all_tasks() if task is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._stopping:  # let the killed leaders be reaped so their transports close cleanly
+            await asyncio.wait(list(self._stopping), timeout=grace)
+
+    def _kill_spawned(self, spawn: asyncio.Future[tuple[asyncio.SubprocessTransport, _Collector]]) -> None:
+        if not spawn.cancelled() and spawn.exception() is None:
+            self._stop(*spawn.result())
+
+    def _stop(self, transport: asyncio.SubprocessTransport, proto: _Collector) -> None:
+        """Kill the process group; close the transport once the leader is reaped (closing earlier races
+        asyncio's child watcher)."""
+        _kill_group(transport.get_pid())
+        self._stopping.add(proto.exited)
+
+        def reaped(done: asyncio.Future[None]) -> None:
+            self._stopping.discard(done)
+            transport.close()
+
+        proto.exited.add_done_callback(reaped)
+
+    def _home_loop(self) -> asyncio.AbstractEventLoop:
+        with self._loop_lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                self._thread = threading.Thread(target=self._loop.run_forever, name="extension-runner", daemon=True)
+                self._thread.start()
             return self._loop
 
     async def _run(
@@ -262,8 +314,8 @@ class ExtensionRunner:
         argv = [str(executable), action, str(payload_file), str(int(timeout))]
         loop = asyncio.get_running_loop()
         started = time.monotonic()
-        try:
-            transport, proto = await loop.subprocess_exec(
+        spawn = asyncio.ensure_future(
+            loop.subprocess_exec(
                 lambda: _Collector(loop, self.output_limit),
                 *argv,
                 stdin=subprocess.DEVNULL,
@@ -274,6 +326,14 @@ class ExtensionRunner:
                 start_new_session=True,
                 close_fds=True,
             )
+        )
+        try:
+            # Shielded: cancelled mid-spawn, asyncio would kill only the leader and then wait for the pipe,
+            # which a child still holds. Let the spawn finish and take the whole group down instead.
+            transport, proto = await asyncio.shield(spawn)
+        except asyncio.CancelledError:
+            spawn.add_done_callback(self._kill_spawned)
+            raise
         except OSError as exc:  # e.g. a bad interpreter line (ENOEXEC / ENOENT)
             details = f"Exit code: 127, Output: cannot execute {executable.name}: {exc.strerror}"
             return RunResult(success=False, exit_code=127, details=details, output="", payload_file=payload_file)
@@ -291,21 +351,22 @@ class ExtensionRunner:
                 await asyncio.wait_for(asyncio.shield(proto.closed), timeout=_EOF_GRACE)
             code = transport.get_returncode()
         finally:
-            if not proto.exited.done():  # cancelled while running: take the whole group down with us
-                _kill_group(transport.get_pid())
-            transport.close()
+            if proto.exited.done():
+                transport.close()
+            else:  # cancelled while running: take the whole group down with us
+                self._stop(transport, proto)
         duration = time.monotonic() - started
         sink = proto.sink
         # Never the payload or the output here: both may hold secrets.
-        log.debug("extension run %s %s: exit=%s timed_out=%s %.3f s", executable, action,
-                  transport.get_returncode(), timed_out, duration)  # fmt: skip
+        log.debug("extension run %s %s: exit=%s timed_out=%s %.3f s", executable, action, code, timed_out, duration)
         output = sink.text()
         if timed_out:
             return RunResult(
                 success=False, exit_code=None, details="Timeout", output=output, timed_out=True,
                 truncated=sink.truncated, duration=duration, payload_file=payload_file,
             )  # fmt: skip
-        code = code if code is not None else -1
+        # Like Java's Process.exitValue(): a process killed by signal N reports 128 + N.
+        code = -1 if code is None else (128 - code if code < 0 else code)
         details = output if code == 0 else f"Exit code: {code}, Output: {output}"
         return RunResult(
             success=code == 0, exit_code=code, details=details, output=output,
@@ -445,10 +506,3 @@ def _kill_group(pid: int) -> None:
 def _private_dir(path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(path, 0o700)
-
-
-def _start_private_loop() -> asyncio.AbstractEventLoop:
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="extension-runner", daemon=True)
-    thread.start()
-    return loop

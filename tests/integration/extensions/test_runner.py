@@ -10,6 +10,7 @@ import stat
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,22 @@ def write_exe(roots: ExtensionRoots, relative: str, body: str, mode: int = 0o755
 @pytest.fixture
 def roots(tmp_path: Path) -> ExtensionRoots:
     return ExtensionRoots.in_data_dir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _close_runners(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every runner a test creates is closed afterwards (its thread stopped, its processes killed)."""
+    created: list[ExtensionRunner] = []
+    original = ExtensionRunner.__init__
+
+    def tracking(self: ExtensionRunner, **kwargs: Any) -> None:
+        original(self, **kwargs)
+        created.append(self)
+
+    monkeypatch.setattr(ExtensionRunner, "__init__", tracking)
+    yield
+    for runner in created:
+        runner.close()
 
 
 def run(runner: ExtensionRunner, entry: EntryPoint, action: str = "create", payload: Any = None,
@@ -289,26 +306,32 @@ def test_daemonised_child_holding_the_pipe_does_not_hold_the_result(roots: Exten
 
 
 def test_cancelled_run_kills_the_process_group(roots: ExtensionRoots, tmp_path: Path) -> None:
+    """Cancelled at different moments (queued, spawning, running), no process of the group survives."""
     pids = tmp_path / "pids"
-    entry = write_exe(roots, "c/c.sh", f"#!/bin/bash\nsleep 300 &\necho $! > {pids}\nsleep 300\n")
+    pids.mkdir()
+    entry = write_exe(roots, "c/c.sh", f"#!/bin/bash\nsleep 300 &\necho $! > {pids}/$$\nsleep 300\n")
     runner = ExtensionRunner(roots=roots)
 
-    async def cancel_midway() -> None:
+    async def cancel_after(delay: float) -> None:
         task = asyncio.ensure_future(
             runner.run(extension_name=EXT, entry=entry, action="start", payload={}, timeout=600)
         )
-        while not pids.exists() or not pids.read_text().strip():
-            await asyncio.sleep(0.02)
+        await asyncio.sleep(delay)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
 
-    asyncio.run(cancel_midway())
-    grandchild = int(pids.read_text())
+    async def many() -> None:
+        for delay in (0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3):
+            await cancel_after(delay)
+
+    asyncio.run(many())
+    started = [int(f.read_text()) for f in pids.iterdir() if f.read_text().strip()]
+    assert started, "at least the late cancellations found a running process"
     deadline = time.monotonic() + 10
-    while not _gone(grandchild) and time.monotonic() < deadline:
+    while not all(_gone(pid) for pid in started) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _gone(grandchild)
+    assert all(_gone(pid) for pid in started)
 
 
 def test_payload_directory_removed_between_runs_is_recreated(roots: ExtensionRoots) -> None:
@@ -319,3 +342,37 @@ def test_payload_directory_removed_between_runs_is_recreated(roots: ExtensionRoo
     result = run(runner, entry)
     assert result.success and result.payload_file is not None and result.payload_file.exists()
     assert stat.S_IMODE(result.payload_file.parent.stat().st_mode) == 0o700
+
+
+def test_process_killed_by_a_signal_reports_128_plus_signal(roots: ExtensionRoots) -> None:
+    entry = write_exe(roots, "k/k.sh", "#!/bin/bash\necho dying\nkill -9 $$\n")
+    result = run(ExtensionRunner(roots=roots), entry)
+    assert not result.success and result.exit_code == 137
+    assert result.details == "Exit code: 137, Output: dying"
+
+
+def test_close_kills_what_still_runs(roots: ExtensionRoots, tmp_path: Path) -> None:
+    pids = tmp_path / "pids"
+    entry = write_exe(roots, "c/c.sh", f"#!/bin/bash\nsleep 300 &\necho $! > {pids}\nsleep 300\n")
+    runner = ExtensionRunner(roots=roots)
+    outcome: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            runner.run_blocking(extension_name=EXT, entry=entry, action="start", payload={}, timeout=600)
+        except BaseException as exc:  # the cancellation surfaces here
+            outcome.append(exc)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while (not pids.exists() or not pids.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    runner.close()
+    thread.join(30)
+    assert outcome and not thread.is_alive()
+    grandchild = int(pids.read_text())
+    deadline = time.monotonic() + 10
+    while not _gone(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(grandchild)

@@ -202,55 +202,62 @@ async def check_executable(path: Path, *, timeout: int = 10, grace: float = 2.0)
     ctx = new_context()
     with tempfile.TemporaryDirectory(prefix="sb-ext-check-") as tmp:
         runner = ExtensionRunner(roots=ExtensionRoots(extensions=entry.directory, payloads=Path(tmp)))
-        checker = _Checker(entry, runner, ctx, timeout, grace)
-
-        payload = checker.payload("prepare", "Starting", first_start=True)
-        step, result = await checker.run("prepare", "prepare", payload)
-        _check_prepare(step, result, payload["cloudstack.vm.details"])
-        report.steps.append(step)
-
-        plan: list[tuple[str, str, PowerState | None]] = [
-            ("create", "Starting", None),
-            ("status", "Running", PowerState.POWER_ON),
-            ("stop", "Stopping", None),
-            ("status", "Stopped", PowerState.POWER_OFF),
-            ("start", "Starting", None),
-            ("reboot", "Running", None),
-        ]
-        for action, state, expected in plan:
-            step, result = await checker.run(
-                f"{action} ({state})" if action == "status" else action,
-                action,
-                checker.payload(action, state, first_start=action == "create"),
-            )
-            if action == "status":
-                _check_status(step, result, expected)
-            else:
-                _expect_json_success(step, result)
-            report.steps.append(step)
-
-        step, result = await checker.run("statuses", "statuses", statuses_payload(
-            extension=ctx.extension, resource_map=ctx.resource_map, host=ctx.host, caller=ctx.caller))  # fmt: skip
-        _check_statuses(step, result)
-        report.steps.append(step)
-
-        custom = custom_action_payload(
-            action=ctx.custom_action, parameters={"name": "nightly", "keep": 3, "memory": False},
-            extension=ctx.extension, resource_map=ctx.resource_map, host=ctx.host,
-            instance=ctx.at("Running"), caller=ctx.caller,
-        )  # fmt: skip
-        step, result = await checker.run("custom action", ctx.custom_action.name, custom)
-        if result.success and _json_object(result.output) is None:
-            step.findings.append(Finding("warning", "custom action output is not JSON; the UI shows it raw"))
-        report.steps.append(step)
-
-        step, result = await checker.run("unknown action", UNKNOWN_ACTION, checker.payload("stop", "Running"))
-        if result.success:
-            step.findings.append(Finding("error", 'an unknown action must fail: print {"error":"Invalid action"} '
-                                                  "and exit 1"))  # fmt: skip
-        report.steps.append(step)
-
-        step, result = await checker.run("delete", "delete", checker.payload("delete", "Expunging"))
-        _expect_json_success(step, result)
-        report.steps.append(step)
+        try:
+            await _run_all(report, _Checker(entry, runner, ctx, timeout, grace))
+        finally:
+            runner.close()
     return report
+
+
+async def _run_all(report: CheckReport, checker: _Checker) -> None:
+    """Every step, in order, appending to `report`."""
+    ctx = checker.ctx
+    payload = checker.payload("prepare", "Starting", first_start=True)
+    step, result = await checker.run("prepare", "prepare", payload)
+    _check_prepare(step, result, payload["cloudstack.vm.details"])
+    report.steps.append(step)
+
+    plan: list[tuple[str, str, PowerState | None]] = [
+        ("create", "Starting", None),
+        ("status", "Running", PowerState.POWER_ON),
+        ("stop", "Stopping", None),
+        ("status", "Stopped", PowerState.POWER_OFF),
+        ("start", "Starting", None),
+        ("reboot", "Running", None),
+    ]
+    for action, state, expected in plan:
+        step, result = await checker.run(
+            f"{action} ({state})" if action == "status" else action,
+            action,
+            checker.payload(action, state, first_start=action == "create"),
+        )
+        if action == "status":
+            _check_status(step, result, expected)
+        else:
+            _expect_json_success(step, result)
+        report.steps.append(step)
+
+    step, result = await checker.run("statuses", "statuses", statuses_payload(
+        extension=ctx.extension, resource_map=ctx.resource_map, host=ctx.host, caller=ctx.caller))  # fmt: skip
+    _check_statuses(step, result)
+    report.steps.append(step)
+
+    custom = custom_action_payload(
+        action=ctx.custom_action, parameters={"name": "nightly", "keep": 3, "memory": False},
+        extension=ctx.extension, resource_map=ctx.resource_map, host=ctx.host,
+        instance=ctx.at("Running"), caller=ctx.caller,
+    )  # fmt: skip
+    step, result = await checker.run("custom action", ctx.custom_action.name, custom)
+    if result.success and _json_object(result.output) is None:
+        step.findings.append(Finding("warning", "custom action output is not JSON; the UI shows it raw"))
+    report.steps.append(step)
+
+    step, result = await checker.run("unknown action", UNKNOWN_ACTION, checker.payload("stop", "Running"))
+    if result.success:
+        step.findings.append(Finding("error", 'an unknown action must fail: print {"error":"Invalid action"} '
+                                              "and exit 1"))  # fmt: skip
+    report.steps.append(step)
+
+    step, result = await checker.run("delete", "delete", checker.payload("delete", "Expunging"))
+    _expect_json_success(step, result)
+    report.steps.append(step)
