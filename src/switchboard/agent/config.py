@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from switchboard.agent.backends import NETWORK_ALIASES, STORAGE_ALIASES
+
 __all__ = [
     "AgentConfig",
     "AuthConfig",
@@ -28,9 +30,6 @@ class ConfigError(Exception):
     """The configuration file is missing, is not JSON, or holds a value of the wrong type."""
 
 
-# The original agent's driver names, mapped onto this agent's backend registries.
-_STORAGE_ALIASES = {"lvmthin": "lvm-thin", "lvm_thin": "lvm-thin"}
-_NET_ALIASES = {"linux-bridge-vlan": "linux-bridge", "ovs-vlan": "ovs"}
 
 
 class _Section(BaseModel):
@@ -80,7 +79,7 @@ class StorageDefaults(BackendSection):
     @field_validator("driver")
     @classmethod
     def _alias(cls, value: str) -> str:
-        return _STORAGE_ALIASES.get(value, value)
+        return STORAGE_ALIASES.get(value, value)
 
 
 class NetDefaults(BackendSection):
@@ -89,7 +88,7 @@ class NetDefaults(BackendSection):
     @field_validator("driver")
     @classmethod
     def _alias(cls, value: str) -> str:
-        return _NET_ALIASES.get(value, value)
+        return NETWORK_ALIASES.get(value, value)
 
 
 class Defaults(_Section):

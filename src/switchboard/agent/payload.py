@@ -22,6 +22,7 @@ __all__ = ["parse_size", "payload_vm_name", "spec_from_payload"]
 _MIB = 1024 * 1024
 _DEFAULT_MEMORY_MIB = 512
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,254}")
+_BACKEND = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _MAC = re.compile(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}")
 _SIZE = re.compile(r"(\d+)\s*([KMGT]i?B?|B)?", re.IGNORECASE)
 _UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
@@ -160,6 +161,26 @@ def _root_size(vm: Mapping[str, Any], details: Mapping[str, Any]) -> int | None:
     return None
 
 
+def _backend_name(value: object, where: str) -> str | None:
+    if isinstance(value, Mapping):
+        value = value.get("driver")
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not _BACKEND.fullmatch(value):
+        raise InvalidRequest(f"{where}: {str(value)[:40]!r} is not a backend name")
+    return value
+
+
+def _overrides(payload: Mapping[str, Any], details: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """Storage and network backends named by the template/offering/VM details or the request."""
+    external = _mapping(payload.get("externaldetails"), "externaldetails")
+    storage = _backend_name(details.get("storage") or details.get("storage_driver"), "storage")
+    network = _backend_name(
+        payload.get("net") or external.get("net") or details.get("net") or details.get("net_driver"), "net"
+    )
+    return storage, network
+
+
 def _first(*values: object) -> object:
     return next(v for v in values if v is not None and v != "")
 
@@ -175,6 +196,7 @@ def spec_from_payload(payload: Mapping[str, Any], *, name: str | None = None) ->
     vm_name = validate_vm_name(name or found)
     vm = _vm_to(payload)
     details = _vm_details(payload)
+    storage, network = _overrides(payload, details)
     return VmSpec(
         name=vm_name,
         vcpus=_int(_first(vm.get("cpus"), payload.get("cpus"), 1), "cpus", minimum=1),
@@ -183,4 +205,6 @@ def spec_from_payload(payload: Mapping[str, Any], *, name: str | None = None) ->
         nics=_nics(vm),
         root_size_bytes=_root_size(vm, details),
         cloudstack_vm_id=payload.get("virtualmachineid") or vm.get("uuid") or None,
+        storage_backend=storage,
+        network_backend=network,
     )

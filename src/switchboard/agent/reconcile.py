@@ -187,9 +187,11 @@ class Reconciler:
             with backend_errors("vmm"):
                 present = set(self._rt.vmm.running_vms())
             with backend_errors("storage"):
-                present |= self._rt.storage.owners()
+                for storage in self._rt.backends.all_storage():
+                    present |= storage.owners()
             with backend_errors("network"):
-                present |= self._rt.network.owners()
+                for network in self._rt.backends.all_network():
+                    present |= network.owners()
         except AgentError as exc:
             _log.error("cannot list host resources: %s", exc)
             return

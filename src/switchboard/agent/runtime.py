@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from switchboard.agent.backends import BackendSet
 from switchboard.agent.errors import InvalidRequest, OperationFailed
 from switchboard.agent.locks import VmLocks
 from switchboard.agent.model import DiskAttachment, LaunchConfig, PowerState
@@ -88,8 +89,7 @@ class Runtime:
         store: StateStore,
         locks: VmLocks,
         vmm: VmmDriver,
-        storage: StorageBackend,
-        network: NetworkBackend,
+        backends: BackendSet,
         paths: AgentPaths,
         boot_id: str,
         stop_grace_seconds: float,
@@ -99,8 +99,7 @@ class Runtime:
         self.store = store
         self.locks = locks
         self.vmm = vmm
-        self.storage = storage
-        self.network = network
+        self.backends = backends
         self.paths = paths
         self.boot_id = boot_id
         self.stop_grace_seconds = stop_grace_seconds
@@ -118,6 +117,14 @@ class Runtime:
         finally:
             if self._observe_step is not None:
                 self._observe_step(step, time.monotonic() - started)
+
+    def storage_of(self, record: VmRecord) -> StorageBackend:
+        """The storage backend that holds (or will hold) `record`'s volumes."""
+        return self.backends.storage(record.storage_backend)
+
+    def network_of(self, record: VmRecord) -> NetworkBackend:
+        """The network backend that plumbs (or will plumb) `record`'s NICs."""
+        return self.backends.network(record.network_backend)
 
     # -- checks -------------------------------------------------------------------------------------------
 
@@ -144,14 +151,14 @@ class Runtime:
         """Make sure the root volume exists (idempotent in the backend) and record it."""
         spec = record.spec
         with self._step("storage"), backend_errors("storage"):
-            root = self.storage.provision_root(spec.name, spec.template, size_bytes=spec.root_size_bytes)
+            root = self.storage_of(record).provision_root(spec.name, spec.template, size_bytes=spec.root_size_bytes)
         record.volumes = [root]
         self.store.save(record)
 
     def plumb(self, record: VmRecord) -> None:
         """Create or re-attach the host side of every NIC (idempotent) and record the attachments."""
         with self._step("network"), backend_errors("network"):
-            record.nics = self.network.plug(record.name, record.spec.nics) if record.spec.nics else []
+            record.nics = self.network_of(record).plug(record.name, record.spec.nics) if record.spec.nics else []
         self.store.save(record)
 
     def launch_config(self, record: VmRecord) -> LaunchConfig:
@@ -218,10 +225,15 @@ class Runtime:
         reconcile pass retries)."""
         with backend_errors("vmm"):
             self.vmm.kill(name)
+        # Without a record (leftovers) every backend in use is asked; each removes only `name`'s things.
+        networks = [self.network_of(record)] if record else self.backends.all_network()
+        storages = [self.storage_of(record)] if record else self.backends.all_storage()
         with backend_errors("network"):
-            self.network.unplug(name, record.nics if record else [])
+            for network in networks:
+                network.unplug(name, record.nics if record else [])
         with backend_errors("storage"):
-            self.storage.delete(name)
+            for storage in storages:
+                storage.delete(name)
         for directory in (
             self.paths.vm_run_dir(name),
             self.paths.snapshot_dir / name,

@@ -14,6 +14,7 @@ import uvicorn
 
 from switchboard.agent.api import AgentContext, create_app
 from switchboard.agent.auth import Authenticator, PasswordCheck, pam_check
+from switchboard.agent.backends import BackendSet
 from switchboard.agent.config import AgentConfig
 from switchboard.agent.locks import VmLocks
 from switchboard.agent.metrics import AgentMetrics
@@ -37,7 +38,7 @@ class StartupError(Exception):
     """A backend named in the config cannot be built."""
 
 
-def _backends(config: AgentConfig) -> tuple[VmmDriver, StorageBackend, NetworkBackend]:
+def _backends(config: AgentConfig) -> tuple[VmmDriver, BackendSet]:
     # Imported here: the registries pull in their implementations, which only the real process needs.
     from switchboard.agent.network import create_network
     from switchboard.agent.storage import create_storage
@@ -48,19 +49,32 @@ def _backends(config: AgentConfig) -> tuple[VmmDriver, StorageBackend, NetworkBa
     try:
         vmm = create_vmm(host.vmm, host.vmm_options(), state_dir=host.state_dir / "vmm")
         templates = TemplateStore(host.kernel_dir, host.image_dir, host.state_dir / "templates")
-        storage = create_storage(
-            config.defaults.storage.driver, config.defaults.storage.options(), templates=templates
+        storage_options = config.defaults.storage.options()
+        net_options = config.defaults.net.options()
+
+        def storage_factory(name: str) -> StorageBackend:
+            return create_storage(name, storage_options, templates=templates)
+
+        def network_factory(name: str) -> NetworkBackend:
+            return create_network(name, net_options)
+
+        backends = BackendSet(
+            storage=storage_factory(config.defaults.storage.driver),
+            network=network_factory(config.defaults.net.driver),
+            storage_default=config.defaults.storage.driver,
+            network_default=config.defaults.net.driver,
+            storage_factory=storage_factory,
+            network_factory=network_factory,
         )
-        network = create_network(config.defaults.net.driver, config.defaults.net.options())
     except (VmmError, StorageError, NetworkError, OSError) as exc:
         raise StartupError(str(exc)) from exc
-    return vmm, storage, network
+    return vmm, backends
 
 
 def build_agent(
     config: AgentConfig,
     *,
-    backends: tuple[VmmDriver, StorageBackend, NetworkBackend] | None = None,
+    backends: tuple[VmmDriver, StorageBackend, NetworkBackend] | tuple[VmmDriver, BackendSet] | None = None,
     boot_id: str | None = None,
     password_check: PasswordCheck = pam_check,
     group_lookup: Callable[[str], set[str]] | None = None,
@@ -70,14 +84,19 @@ def build_agent(
     `backends` replaces the ones the config names (tests); `boot_id` replaces the kernel's (tests of the
     host-reboot path). Raises StartupError, StateError."""
     host = config.defaults.host
-    vmm, storage, network = backends or _backends(config)
+    if backends is not None and len(backends) == 2:
+        vmm, backend_set = backends  # type: ignore[misc]
+    elif backends is not None:
+        vmm, storage, network = backends  # type: ignore[misc]
+        backend_set = BackendSet(storage=storage, network=network)
+    else:
+        vmm, backend_set = _backends(config)
     metrics = AgentMetrics()
     runtime = Runtime(
         store=StateStore(host.state_dir),
         locks=VmLocks(),
         vmm=vmm,
-        storage=storage,
-        network=network,
+        backends=backend_set,
         paths=AgentPaths(
             state_dir=host.state_dir,
             run_dir=host.run_dir,

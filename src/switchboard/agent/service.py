@@ -94,13 +94,18 @@ class VmService:
                 self._ensure_running(record)
                 return record, False
             self.rt.check_template(spec)
-            self._refuse_foreign_volumes(spec.name)
+            # Resolve the backends first: an unknown name is refused before anything is recorded.
+            storage = self.rt.backends.storage_key(spec.storage_backend)
+            network = self.rt.backends.network_key(spec.network_backend)
+            self.rt.backends.storage(storage)
+            self.rt.backends.network(network)
+            self._refuse_foreign_volumes(spec)
             record = VmRecord(
                 spec=spec,
                 phase=Phase.CREATING,
                 desired=PowerState.RUNNING,
-                storage_backend=self.rt.storage.name,
-                network_backend=self.rt.network.name,
+                storage_backend=storage,
+                network_backend=network,
             )
             self.rt.clear_deleted(spec.name)
             self.rt.store.save(record)
@@ -113,11 +118,12 @@ class VmService:
         if record.spec.identity() != spec.identity():
             raise Conflict(f"VM {spec.name} exists with a different spec; delete it first to recreate it")
 
-    def _refuse_foreign_volumes(self, name: str) -> None:
+    def _refuse_foreign_volumes(self, spec: VmSpec) -> None:
         # Volumes with this name but no record belong to something we do not know: never adopt or
         # overwrite them (the original's create dd'ed over such disks).
+        name = spec.name
         with backend_errors("storage"):
-            existing = self.rt.storage.volumes(name)
+            existing = self.rt.backends.storage(spec.storage_backend).volumes(name)
         if existing and name not in self.rt.deleted_names():
             raise Conflict(f"volumes for VM {name} exist on this host but the agent has no record of it")
         if existing:
@@ -191,7 +197,7 @@ class VmService:
             raise Conflict(f"VM {spec.name} is running with a different spec; stop it first")
         if spec.nics != old.nics and record.nics:
             with backend_errors("network"):
-                self.rt.network.unplug(record.name, record.nics)
+                self.rt.network_of(record).unplug(record.name, record.nics)
             record.nics = []
         record.spec = replace(spec, cloudstack_vm_id=spec.cloudstack_vm_id or old.cloudstack_vm_id)
         self.rt.store.save(record)

@@ -25,6 +25,8 @@ class VmSpec:
     nics: tuple[NicRequest, ...] = ()
     root_size_bytes: int | None = None
     cloudstack_vm_id: str | None = None
+    storage_backend: str | None = None  # None: the host's default
+    network_backend: str | None = None  # None: the host's default
 
     def boot_args(self, default: str) -> str:
         """The kernel command line: the template's, else `default`."""
@@ -54,4 +56,6 @@ class VmSpec:
             nics=tuple(NicRequest(**nic) for nic in data.get("nics", [])),
             root_size_bytes=data.get("root_size_bytes"),
             cloudstack_vm_id=data.get("cloudstack_vm_id"),
+            storage_backend=data.get("storage_backend"),
+            network_backend=data.get("network_backend"),
         )

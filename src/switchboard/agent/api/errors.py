@@ -40,8 +40,9 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)  # registered for ApiError only
-    return _error(exc.status, str(exc), exc.headers)
+    if isinstance(exc, ApiError):
+        return _error(exc.status, str(exc), exc.headers)
+    return await _unexpected(request, exc)
 
 
 async def _agent_error(request: Request, exc: Exception) -> JSONResponse:
@@ -57,12 +58,14 @@ async def _state_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
+    if isinstance(exc, StarletteHTTPException):
+        return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
+    return await _unexpected(request, exc)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):
+        return await _unexpected(request, exc)
     detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
     return JSONResponse({"error": "Validation error", "detail": detail}, status_code=422)
 
