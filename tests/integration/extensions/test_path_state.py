@@ -1,0 +1,108 @@
+"""Readiness across management servers over real HTTP (protocol notes §1.7), with a 1 s check interval:
+`pathready` follows the entry file on one server, an alert is raised for an enabled extension that is not
+ready, and two servers on one database are ready only when both hold the same file."""
+
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cs import CloudStack
+
+from tests.support.fixtures import api_keys_of, cs_client, start_server
+from tests.support.server import ServerProcess
+
+pytestmark = pytest.mark.database
+
+FAST = {"SWITCHBOARD_EXTENSION_PATH_CHECK_INTERVAL": "1"}
+
+
+def _wait(predicate: Callable[[], Any], what: str, timeout: float = 45.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.2)
+    return value
+
+
+def _ready(cs: CloudStack, extension_id: str) -> bool:
+    return bool(cs.listExtensions(id=extension_id, details="min")["extension"][0]["pathready"])
+
+
+def _alerts(cs: CloudStack, name: str) -> list[dict[str, Any]]:
+    subject = f"Path for {name} not ready across management servers"
+    return [a for a in cs.listAlerts(type=33).get("alert", []) if a["description"] == subject]
+
+
+@pytest.fixture(scope="module")
+def fast_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, CloudStack]]:
+    with start_server(tmp_path_factory.mktemp("path-state"), env=FAST) as server:
+        yield server, cs_client(server, api_keys_of(server))
+
+
+def test_pathready_follows_the_entry_file_and_an_alert_is_raised(fast_server: tuple[ServerProcess, CloudStack]
+                                                                 ) -> None:
+    _server, cs = fast_server
+    name = f"sbt-ready-{uuid.uuid4().hex[:8]}"
+    extension = cs.createExtension(name=name, type="Orchestrator")["extension"]
+    entry = Path(extension["path"])
+    original = entry.read_bytes()
+    assert extension["pathready"] is True and not _alerts(cs, name)
+
+    entry.rename(entry.with_suffix(".moved"))
+    _wait(lambda: not _ready(cs, extension["id"]), "pathready to turn false after the file was moved away")
+    [alert] = _wait(lambda: _alerts(cs, name), "the path-not-ready alert")
+    assert alert["type"] == 33 and alert["name"] == "ALERT.TYPE.EXTENSION.PATH.NOT.READY"
+
+    entry.with_suffix(".moved").rename(entry)
+    _wait(lambda: _ready(cs, extension["id"]), "pathready to turn true after the file came back")
+
+    entry.chmod(0o644)
+    _wait(lambda: not _ready(cs, extension["id"]), "pathready to turn false for a non-executable file")
+    entry.chmod(0o755)
+    _wait(lambda: _ready(cs, extension["id"]), "pathready to turn true again")
+    assert entry.read_bytes() == original
+
+
+def test_a_disabled_extension_that_is_not_ready_raises_no_alert(fast_server: tuple[ServerProcess, CloudStack]
+                                                                ) -> None:
+    _server, cs = fast_server
+    tag = uuid.uuid4().hex[:8]
+    disabled = cs.createExtension(name=f"sbt-off-{tag}", type="Orchestrator", state="Disabled")["extension"]
+    enabled = cs.createExtension(name=f"sbt-on-{tag}", type="Orchestrator")["extension"]
+    Path(enabled["path"]).unlink()
+    # Both are checked in the same pass: once the enabled one is reported, the disabled one was seen too.
+    _wait(lambda: _alerts(cs, enabled["name"]), "the enabled extension's alert")
+    assert _ready(cs, disabled["id"]) is False
+    assert not _alerts(cs, disabled["name"])
+
+
+def test_two_servers_are_ready_only_with_the_same_file(fast_server: tuple[ServerProcess, CloudStack],
+                                                       tmp_path: Path) -> None:
+    a, cs = fast_server
+    with start_server(tmp_path / "b", env=FAST, database_url=a.database_url) as b:
+        name = f"sbt-two-{uuid.uuid4().hex[:8]}"
+        extension = cs.createExtension(name=name, type="Orchestrator")["extension"]
+        entry_a = Path(extension["path"])
+        assert entry_a.is_relative_to(a.data_dir / "extensions")
+        # Server b has no copy yet (and has published nothing for the new extension): not ready.
+        assert extension["pathready"] is False
+
+        entry_b = b.data_dir / "extensions" / entry_a.relative_to(a.data_dir / "extensions")
+        entry_b.parent.mkdir(parents=True)
+        shutil.copy2(entry_a, entry_b)
+        _wait(lambda: _ready(cs, extension["id"]), "pathready once both servers hold the same file")
+
+        entry_b.write_bytes(entry_a.read_bytes() + b"\n# changed on b only\n")
+        _wait(lambda: not _ready(cs, extension["id"]), "pathready to turn false for differing files")
+        _wait(lambda: _alerts(cs, name), "the path-not-ready alert")
+
+        # When b stops (marked Down), a alone decides, and its own copy is valid.
+        b.stop()
+        _wait(lambda: _ready(cs, extension["id"]), "pathready once the differing server is down")

@@ -1,0 +1,184 @@
+"""The registry's database side without a server: readiness decided from what running servers published,
+built-in seeding and file installation, the planner's refusals, the interval setting, the linker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, select
+
+from switchboard.db.base import utcnow
+from switchboard.db.engine import Database
+from switchboard.db.migrate import upgrade
+from switchboard.db.models.events import Alert
+from switchboard.db.models.extensions import Extension, ExtensionCustomAction
+from switchboard.db.models.jobs import ManagementServer
+from switchboard.errors import InvalidParameter, NotFound
+from switchboard.extensions.builtins import BUILTINS, install_builtin_files, seed_builtins
+from switchboard.extensions.linker import RegistryLinker
+from switchboard.extensions.path_state import PathStateChecker, ServerView, decide, publish, running_servers
+from switchboard.extensions.paths import ExtensionRoots
+from switchboard.extensions.registry import ExtensionUnusable, require_usable
+from switchboard.wiring.extensions import check_interval
+from tests.support.fixtures import fresh_database
+
+pytestmark = pytest.mark.database
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    with fresh_database(tmp_path_factory.mktemp("ext-service")) as url:
+        database = Database.from_url(url)
+        upgrade(database.engine)
+        yield database
+        database.dispose()
+
+
+def _server(db: Database, *, status: str = "Up", age: float = 0.0) -> int:
+    with db.session() as session:
+        server = ManagementServer(name=f"sbt-{uuid.uuid4().hex[:6]}", runid=str(uuid.uuid4()), status=status,
+                                  last_heartbeat=utcnow() - dt.timedelta(seconds=age))
+        session.add(server)
+        session.flush()
+        return server.id
+
+
+def _extension(db: Database, relative_path: str | None = None, **fields: object) -> int:
+    name = f"sbt-{uuid.uuid4().hex[:8]}"
+    with db.session() as session:
+        extension = Extension(name=name, relative_path=relative_path or f"{name}/{name}.sh", **fields)
+        session.add(extension)
+        session.flush()
+        return extension.id
+
+
+def test_readiness_is_decided_from_the_running_servers_only(db: Database) -> None:
+    me, peer = _server(db), _server(db)
+    stale, down = _server(db, age=600), _server(db, status="Down")
+    view = ServerView(server_id=lambda: me, heartbeat_timeout=20)
+    same, differs, missing, invalid = (_extension(db) for _ in range(4))
+    with db.session() as session:
+        assert {me, peer} <= set(running_servers(session, view))
+        assert stale not in running_servers(session, view) and down not in running_servers(session, view)
+        publish(session, me, {same: "aa", differs: "aa", missing: "aa", invalid: None})
+        publish(session, peer, {same: "aa", differs: "bb", invalid: None})
+        # What stopped or silent servers published does not count.
+        publish(session, stale, {same: "zz"})
+        publish(session, down, {same: "zz"})
+    with db.session() as session:
+        assert decide(session, [same, differs, missing, invalid], view) == {
+            same: True, differs: False, missing: False, invalid: False}
+        publish(session, peer, {differs: "aa"})  # a later check replaces the earlier checksum
+        assert decide(session, [differs], view) == {differs: True}
+    with db.session() as session:
+        session.execute(delete(ManagementServer).where(ManagementServer.id.in_([me, peer, stale, down])))
+
+
+def test_the_periodic_check_publishes_decides_and_alerts(db: Database, tmp_path: Path) -> None:
+    roots = ExtensionRoots(extensions=tmp_path / "ext", payloads=tmp_path / "data")
+    me = _server(db)
+    view = ServerView(server_id=lambda: me, heartbeat_timeout=20)
+    checker = PathStateChecker(db=db, roots=roots, view=view, interval=300)
+    ready_id = _extension(db, "ok/ok.sh", path_ready=False)
+    broken_id = _extension(db, "broken/broken.sh", path_ready=True)
+    entry = tmp_path / "ext" / "ok" / "ok.sh"
+    entry.parent.mkdir(parents=True)
+    entry.write_text("#!/bin/sh\nexit 0\n")
+    entry.chmod(0o755)
+    with db.session() as session:
+        names = {i: session.get(Extension, i).name for i in (ready_id, broken_id)}  # type: ignore[union-attr]
+    result = checker.check_once()
+    assert result[names[ready_id]] is True and result[names[broken_id]] is False
+    with db.session() as session:
+        assert session.get(Extension, ready_id).path_ready is True  # type: ignore[union-attr]
+        assert session.get(Extension, broken_id).path_ready is False  # type: ignore[union-attr]
+        subject = f"Path for {names[broken_id]} not ready across management servers"
+        alert = session.execute(select(Alert).where(Alert.subject == subject)).scalar_one()
+        assert alert.type == 33 and alert.name == "ALERT.TYPE.EXTENSION.PATH.NOT.READY" and alert.sent_count == 1
+    checker.check_once()
+    with db.session() as session:
+        assert session.execute(select(Alert.sent_count).where(Alert.subject == subject)).scalar_one() == 2
+        session.execute(delete(ManagementServer).where(ManagementServer.id == me))
+
+
+def test_builtins_are_seeded_once_and_missing_actions_come_back(db: Database) -> None:
+    assert sorted(seed_builtins(db)) == sorted(b.name for b in BUILTINS)
+    assert seed_builtins(db) == []
+    with db.session() as session:
+        proxmox = session.execute(select(Extension).where(Extension.name == "Proxmox")).scalar_one()
+        assert (proxmox.is_user_defined, proxmox.state, proxmox.path_ready) == (False, "Enabled", False)
+        session.execute(delete(ExtensionCustomAction).where(ExtensionCustomAction.extension_id == proxmox.id,
+                                                            ExtensionCustomAction.name == "DeleteSnapshot"))
+    assert seed_builtins(db) == []
+    with db.session() as session:
+        names = set(session.execute(select(ExtensionCustomAction.name)
+                                    .where(ExtensionCustomAction.extension_id == proxmox.id)).scalars())
+    assert names == {"ListSnapshots", "CreateSnapshot", "RestoreSnapshot", "DeleteSnapshot"}
+
+
+def test_shipped_builtin_files_are_installed_when_missing_or_changed(tmp_path: Path) -> None:
+    source = tmp_path / "shipped"
+    (source / "Proxmox" / "lib").mkdir(parents=True)
+    (source / "Proxmox" / "__pycache__").mkdir()
+    (source / "Proxmox" / "proxmox.sh").write_text("#!/bin/bash\necho one\n")
+    (source / "Proxmox" / "proxmox.sh").chmod(0o644)
+    (source / "Proxmox" / "lib" / "helper.sh").write_text("helper\n")
+    (source / "Proxmox" / "__pycache__" / "x.pyc").write_bytes(b"cache")
+    roots = ExtensionRoots(extensions=tmp_path / "root", payloads=tmp_path / "data")
+
+    assert install_builtin_files(roots, source=source) == ["Proxmox/lib/helper.sh", "Proxmox/proxmox.sh"]
+    entry = roots.extensions / "Proxmox" / "proxmox.sh"
+    assert entry.read_text() == "#!/bin/bash\necho one\n" and os.stat(entry).st_mode & 0o777 == 0o755
+    assert not (roots.extensions / "Proxmox" / "__pycache__").exists()
+    assert not (roots.extensions / "HyperV").exists()  # nothing shipped: left alone
+    assert install_builtin_files(roots, source=source) == []
+    (source / "Proxmox" / "proxmox.sh").write_text("#!/bin/bash\necho two\n")
+    assert install_builtin_files(roots, source=source) == ["Proxmox/proxmox.sh"]
+    assert entry.read_text() == "#!/bin/bash\necho two\n"
+
+
+def test_require_usable_refuses_with_cloudstack_messages() -> None:
+    def extension(**fields: object) -> Extension:
+        return Extension(**{"name": "e", "relative_path": "e/e.sh", "state": "Enabled", "path_ready": True,
+                            **fields})
+
+    ready = extension()
+    assert require_usable(ready) is ready
+    cases = [(None, "Extension not connected"), (extension(removed=utcnow()), "Extension not connected"),
+             (extension(state="Disabled"), "Extension is disabled"), (extension(path_ready=False),
+                                                                      "Extension is not ready")]
+    for candidate, message in cases:
+        with pytest.raises(ExtensionUnusable) as refused:
+            require_usable(candidate)
+        assert str(refused.value) == message
+
+
+def test_check_interval_setting() -> None:
+    variable = "SWITCHBOARD_EXTENSION_PATH_CHECK_INTERVAL"
+    assert check_interval({}) == 300
+    assert check_interval({variable: "1.5"}) == 1.5
+    for bad in ("soon", "0", "-3"):
+        with pytest.raises(ValueError, match=variable):
+            check_interval({variable: bad})
+
+
+def test_the_linker_resolves_orchestrators_and_describes_many(db: Database) -> None:
+    first, second = _extension(db), _extension(db)
+    linker = RegistryLinker()
+    with db.session() as session:
+        one = session.get(Extension, first)
+        assert one is not None
+        assert linker.resolve(session, one.uuid, parameter="extensionid", purpose="cluster").id == first
+        with pytest.raises(NotFound):
+            linker.resolve(session, str(uuid.uuid4()), parameter="extensionid", purpose="cluster")
+        one.type = "NetworkOrchestrator"
+        with pytest.raises(InvalidParameter) as refused:
+            linker.resolve(session, one.uuid, parameter="extensionid", purpose="template")
+        assert refused.value.parameter == "extensionid"
+        assert set(linker.describe(session, [first, second, 10**9])) == {first, second}
+        assert linker.describe(session, []) == {}
