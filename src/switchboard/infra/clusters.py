@@ -17,7 +17,7 @@ from switchboard.db.base import utcnow
 from switchboard.db.models.infrastructure import AllocationState, Cluster, ClusterDetail, Host, Pod, Zone
 from switchboard.errors import Conflict, InvalidParameter
 from switchboard.infra import details as detail_store
-from switchboard.infra.common import Page, fetch_page, live_by_uuid, one_of, require_name
+from switchboard.infra.common import Page, fetch_page, live_by_uuid, matches, one_of, require_name
 from switchboard.infra.extension_link import ExtensionRef
 from switchboard.infra.usage import NO_CHECKS, UsageChecks
 
@@ -201,7 +201,7 @@ def list_clusters(
         if value is not None:
             stmt = stmt.where(column == value)
     if page.keyword:
-        stmt = stmt.where(Cluster.name.ilike(f"%{page.keyword}%"))
+        stmt = stmt.where(matches(Cluster.name, page.keyword))
     rows, total = fetch_page(session, stmt, page)
     return [ClusterRecord(*row) for row in rows], total
 

@@ -7,12 +7,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from switchboard.errors import InvalidParameter, NotFound
 
-__all__ = ["Page", "fetch_page", "live_by_uuid", "one_of", "require_name", "savepoint"]
+__all__ = ["Page", "fetch_page", "live_by_uuid", "matches", "one_of", "require_name", "savepoint"]
 
 T = TypeVar("T")
 
@@ -89,3 +89,8 @@ def savepoint(session: Session) -> Iterator[None]:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
     with session.begin_nested():
         yield
+
+
+def matches(column: Any, keyword: str) -> ColumnElement[bool]:
+    """CloudStack's `keyword`: a case-insensitive substring match, with `%` and `_` taken literally."""
+    return func.lower(column).contains(keyword.lower(), autoescape=True)

@@ -19,7 +19,7 @@ from switchboard.db.base import utcnow
 from switchboard.db.models.events import Alert, Event, EventLevel, EventState
 from switchboard.db.models.identity import Account, Domain, User
 from switchboard.identity.scope import account_clause
-from switchboard.infra.common import Page, fetch_page
+from switchboard.infra.common import Page, fetch_page, matches
 
 __all__ = ["ALERT_TYPES", "Actor", "ActorIds", "list_alerts", "list_events", "record_alert", "record_event"]
 
@@ -133,8 +133,7 @@ def list_events(
     if resource_uuid:
         stmt = stmt.where(Event.resource_uuid == resource_uuid)
     if page.keyword:
-        pattern = f"%{page.keyword}%"
-        stmt = stmt.where(Event.description.ilike(pattern) | Event.type.ilike(pattern))
+        stmt = stmt.where(matches(Event.description, page.keyword) | matches(Event.type, page.keyword))
     rows, total = fetch_page(session, stmt, page)
     return [row[0] for row in rows], total
 
@@ -181,6 +180,6 @@ def list_alerts(
     if name:
         stmt = stmt.where(Alert.name == name)
     if page.keyword:
-        stmt = stmt.where(Alert.subject.ilike(f"%{page.keyword}%"))
+        stmt = stmt.where(matches(Alert.subject, page.keyword))
     rows, total = fetch_page(session, stmt, page)
     return [row[0] for row in rows], total

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from switchboard.db.models.infrastructure import GuestOs, GuestOsCategory
-from switchboard.infra.common import Page, fetch_page, live_by_uuid
+from switchboard.infra.common import Page, fetch_page, live_by_uuid, matches
 
 __all__ = ["get_os_type", "list_categories", "list_os_types"]
 
@@ -35,7 +35,7 @@ def list_os_types(
     if category_uuid:
         stmt = stmt.where(GuestOsCategory.uuid == category_uuid)
     if page.keyword:
-        stmt = stmt.where(GuestOs.display_name.ilike(f"%{page.keyword}%"))
+        stmt = stmt.where(matches(GuestOs.display_name, page.keyword))
     rows, total = fetch_page(session, stmt, page)
     return [(row[0], row[1]) for row in rows], total
 

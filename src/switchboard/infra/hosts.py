@@ -28,7 +28,7 @@ from switchboard.db.models.infrastructure import (
 from switchboard.errors import Conflict, InvalidParameter
 from switchboard.infra import details as detail_store
 from switchboard.infra.clusters import EXTERNAL, hypervisor_name
-from switchboard.infra.common import Page, fetch_page, live_by_uuid, one_of
+from switchboard.infra.common import Page, fetch_page, live_by_uuid, matches, one_of
 from switchboard.infra.usage import NO_CHECKS, UsageChecks
 
 __all__ = [
@@ -247,6 +247,6 @@ def list_hosts(
         if value is not None:
             stmt = stmt.where(column == value)
     if page.keyword:
-        stmt = stmt.where(Host.name.ilike(f"%{page.keyword}%"))
+        stmt = stmt.where(matches(Host.name, page.keyword))
     rows, total = fetch_page(session, stmt, page)
     return [HostRecord(*row) for row in rows], total

@@ -28,7 +28,7 @@ from switchboard.db.models.infrastructure import (
 from switchboard.errors import Conflict, InvalidParameter, OperationFailed
 from switchboard.identity.scope import account_clause, check_account
 from switchboard.infra import validate
-from switchboard.infra.common import Page, fetch_page, live_by_uuid, require_name, savepoint
+from switchboard.infra.common import Page, fetch_page, live_by_uuid, matches, require_name, savepoint
 from switchboard.infra.owners import Owner
 from switchboard.infra.usage import NO_CHECKS, UsageChecks
 
@@ -249,6 +249,6 @@ def list_networks(
     if ids:
         stmt = stmt.where(Network.uuid.in_(ids))
     if page.keyword:
-        stmt = stmt.where(Network.name.ilike(f"%{page.keyword}%"))
+        stmt = stmt.where(matches(Network.name, page.keyword))
     rows, total = fetch_page(session, stmt, page)
     return [NetworkRecord(*row) for row in rows], total

@@ -17,7 +17,7 @@ from switchboard.db.models.infrastructure import (
 )
 from switchboard.errors import Conflict, InvalidParameter
 from switchboard.infra import details as detail_store
-from switchboard.infra.common import Page, fetch_page, live_by_uuid, one_of, require_name
+from switchboard.infra.common import Page, fetch_page, live_by_uuid, matches, one_of, require_name
 
 __all__ = [
     "OfferingSpec",
@@ -155,7 +155,7 @@ def list_service_offerings(
     if memory is not None:
         stmt = stmt.where(ServiceOffering.ram_size == memory)
     if page.keyword:
-        stmt = stmt.where(ServiceOffering.name.ilike(f"%{page.keyword}%"))
+        stmt = stmt.where(matches(ServiceOffering.name, page.keyword))
     rows, total = fetch_page(session, stmt, page)
     return [row[0] for row in rows], total
 
@@ -183,6 +183,6 @@ def list_network_offerings(
         if value is not None:
             stmt = stmt.where(column == value)
     if page.keyword:
-        stmt = stmt.where(NetworkOffering.name.ilike(f"%{page.keyword}%"))
+        stmt = stmt.where(matches(NetworkOffering.name, page.keyword))
     rows, total = fetch_page(session, stmt, page)
     return [row[0] for row in rows], total

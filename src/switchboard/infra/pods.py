@@ -11,7 +11,7 @@ from switchboard.db.base import utcnow
 from switchboard.db.models.infrastructure import AllocationState, Cluster, Pod, Zone
 from switchboard.errors import Conflict, InvalidParameter
 from switchboard.infra import validate
-from switchboard.infra.common import Page, fetch_page, live_by_uuid, one_of, require_name
+from switchboard.infra.common import Page, fetch_page, live_by_uuid, matches, one_of, require_name
 
 __all__ = ["create_pod", "delete_pod", "get_pod", "list_pods"]
 
@@ -89,6 +89,6 @@ def list_pods(
     if allocation_state:
         stmt = stmt.where(Pod.allocation_state == allocation_state)
     if page.keyword:
-        stmt = stmt.where(Pod.name.ilike(f"%{page.keyword}%"))
+        stmt = stmt.where(matches(Pod.name, page.keyword))
     rows, total = fetch_page(session, stmt, page)
     return [(row[0], row[1]) for row in rows], total

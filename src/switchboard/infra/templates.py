@@ -28,7 +28,7 @@ from switchboard.errors import InvalidParameter
 from switchboard.identity.scope import account_clause, check_account
 from switchboard.infra import details as detail_store
 from switchboard.infra.clusters import EXTERNAL, hypervisor_name
-from switchboard.infra.common import Page, fetch_page, live_by_uuid, one_of, require_name
+from switchboard.infra.common import Page, fetch_page, live_by_uuid, matches, one_of, require_name
 from switchboard.infra.extension_link import ExtensionRef
 from switchboard.infra.owners import Owner
 
@@ -285,6 +285,6 @@ def list_templates(
     if uuids:
         stmt = stmt.where(Template.uuid.in_(uuids))
     if page.keyword:
-        stmt = stmt.where(Template.name.ilike(f"%{page.keyword}%"))
+        stmt = stmt.where(matches(Template.name, page.keyword))
     rows, total = fetch_page(session, stmt, page)
     return [TemplateRecord(*row) for row in rows], total

@@ -13,7 +13,7 @@ from switchboard.db.base import utcnow
 from switchboard.db.models.infrastructure import AllocationState, Network, NetworkType, Pod, Zone
 from switchboard.errors import Conflict
 from switchboard.infra import validate
-from switchboard.infra.common import Page, fetch_page, live_by_uuid, one_of, require_name
+from switchboard.infra.common import Page, fetch_page, live_by_uuid, matches, one_of, require_name
 
 __all__ = ["ZoneSpec", "create_zone", "delete_zone", "get_zone", "list_zones", "update_zone"]
 
@@ -142,6 +142,6 @@ def list_zones(
     if enabled_only:
         stmt = stmt.where(Zone.allocation_state == AllocationState.ENABLED.value)
     if page.keyword:
-        stmt = stmt.where(Zone.name.ilike(f"%{page.keyword}%"))
+        stmt = stmt.where(matches(Zone.name, page.keyword))
     rows, total = fetch_page(session, stmt, page)
     return [row[0] for row in rows], total

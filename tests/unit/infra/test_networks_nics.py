@@ -196,3 +196,25 @@ def test_concurrent_allocations_never_share_an_address(db: Database) -> None:
         thread.join()
     assert sorted(r or "" for r in results) == ["10.9.0.2", "10.9.0.3", "10.9.0.4"]
     assert len(errors) == 2
+
+
+def test_concurrent_networks_get_distinct_vlans(db: Database) -> None:
+    with db.session() as setup:
+        user = make_caller(setup, name="bob", role_type=RoleType.USER)
+        zone = zones.create_zone(setup, zones.ZoneSpec(name="z"))
+    vlans: list[int | None] = []
+    barrier = threading.Barrier(4)
+
+    def create(index: int) -> None:
+        with db.session() as other:
+            found = zones.get_zone(other, zone.uuid)
+            isolated = offering(other, "DefaultIsolatedNetworkOffering")
+            barrier.wait()
+            vlans.append(networks.create_network(other, user, found, isolated, NetworkSpec(name=f"n{index}")).vlan)
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(v or 0 for v in vlans) == [100, 101, 102, 103]

@@ -99,3 +99,10 @@ def test_pod_with_clusters_cannot_be_deleted(session: Session, zone: Zone, pod: 
     clusters.delete_cluster(session, cluster)
     pods.delete_pod(session, pod)
     assert pods.list_pods(session, Page())[1] == 0
+
+
+def test_keyword_is_a_literal_case_insensitive_substring(session: Session) -> None:
+    for name in ("Rack_A", "rackxa", "100%-east"):
+        zones.create_zone(session, zones.ZoneSpec(name=name))
+    assert [z.name for z in zones.list_zones(session, Page(keyword="k_a"))[0]] == ["Rack_A"]
+    assert [z.name for z in zones.list_zones(session, Page(keyword="0%"))[0]] == ["100%-east"]
