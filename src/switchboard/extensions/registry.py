@@ -136,6 +136,8 @@ class ExtensionRegistry:
         prepared = True
         if extension.is_user_defined:
             try:
+                if not _stays_inside(entry, self.roots.extensions):
+                    raise OSError(f"{entry.path} would be created outside {entry.directory}")
                 prepare_entry_point(entry.path)
             except OSError as exc:
                 log.warning("extension %s: cannot create %s from the scaffold: %s", extension.name, entry.path, exc)
@@ -295,6 +297,23 @@ class ExtensionRegistry:
         session.execute(delete(ExtensionResourceMap).where(
             ExtensionResourceMap.resource_type == store.CLUSTER, ExtensionResourceMap.resource_id == cluster.id))
         session.flush()
+
+
+def _stays_inside(entry: EntryPoint, root: Path) -> bool:
+    """Whether creating `entry.path` (and its missing directories) writes inside the extension's directory.
+
+    The scaffold must not follow a symlink out: the nearest existing ancestor of the entry file, resolved,
+    must be inside the resolved extension directory (or, while that does not exist yet, inside the root)."""
+    anchor = entry.directory if entry.directory.exists() or entry.directory.is_symlink() else root
+    existing = entry.path.parent
+    while not existing.exists() and existing != existing.parent:
+        if existing.is_symlink():  # a dangling link on the way: creating through it would leave the tree
+            return False
+        existing = existing.parent
+    try:
+        return existing.resolve(strict=True).is_relative_to(anchor.resolve(strict=True))
+    except (OSError, RuntimeError):
+        return False
 
 
 def _require_cluster_type(resource_type: str) -> None:

@@ -347,3 +347,17 @@ def test_delete_with_cleanup_removes_files_and_payloads_and_without_keeps_them(a
     assert not Path(cleaned["path"]).parent.exists() and not payloads.exists()
     # The name is free again.
     assert admin_cs.createExtension(name=cleaned["name"], type="Orchestrator")["extension"]["pathready"] is True
+
+
+def test_the_scaffold_never_follows_a_symlink_out_of_the_extension_directory(admin_cs: CloudStack, root: Path,
+                                                                             tmp_path: Path) -> None:
+    name = unique("sbt-link")
+    created = admin_cs.createExtension(name=name, type="Orchestrator", state="Disabled",
+                                       path="sub/run.sh")["extension"]
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (root / name).mkdir()
+    (root / name / "sub").symlink_to(outside)
+    refused = api_error(admin_cs.updateExtension, id=created["id"], state="Enabled")
+    assert refused["errortext"] == f"Failed to enable extension: {name} as it entry-point is not ready"
+    assert list(outside.iterdir()) == []
