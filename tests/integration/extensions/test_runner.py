@@ -376,3 +376,27 @@ def test_close_kills_what_still_runs(roots: ExtensionRoots, tmp_path: Path) -> N
     while not _gone(grandchild) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _gone(grandchild)
+
+
+def test_cancelling_a_queued_run_does_not_leak_its_slot(roots: ExtensionRoots) -> None:
+    entry = write_exe(roots, "q/q.sh", "#!/bin/bash\nsleep 0.3\necho done\n")
+    runner = ExtensionRunner(roots=roots, default_limit=1)
+
+    def start() -> asyncio.Future[RunResult]:
+        return asyncio.ensure_future(
+            runner.run(extension_name=EXT, entry=entry, action="start", payload={}, timeout=30)
+        )
+
+    async def scenario() -> list[RunResult]:
+        first = start()
+        await asyncio.sleep(0.05)
+        queued = start()
+        await asyncio.sleep(0.05)
+        queued.cancel()
+        third = start()
+        results = [await first, await third]
+        results.append(await asyncio.wait_for(start(), timeout=20))  # the slot came back
+        return results
+
+    results = asyncio.run(scenario())
+    assert [r.output for r in results] == ["done", "done", "done"]
