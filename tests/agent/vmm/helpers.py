@@ -6,7 +6,9 @@ import contextlib
 import os
 import shutil
 import signal
+import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from tests.agent.guest import fresh_rootfs, guest_artifacts
@@ -104,3 +106,15 @@ def cleanup(driver: SupervisedDriver, *names: str) -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
     driver.tmux.kill_server()
+
+
+@contextlib.contextmanager
+def tap_device(name: str) -> Iterator[str]:
+    """A persistent TAP device `name` (left down: the guest's packets go nowhere), removed afterwards."""
+    need_tools("ip")
+    subprocess.run(["ip", "link", "del", name], capture_output=True, check=False)
+    subprocess.run(["ip", "tuntap", "add", "dev", name, "mode", "tap"], capture_output=True, check=True)
+    try:
+        yield name
+    finally:
+        subprocess.run(["ip", "link", "del", name], capture_output=True, check=False)

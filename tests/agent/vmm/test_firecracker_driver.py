@@ -18,7 +18,7 @@ import pytest
 from tests.agent.fcstandin import FIRECRACKER
 from tests.agent.guest import guest_artifacts
 
-from switchboard.agent.model import LaunchConfig, PowerState
+from switchboard.agent.model import LaunchConfig, NicAttachment, PowerState
 from switchboard.agent.vmm import VmmError, create_vmm
 from switchboard.agent.vmm.base import VmmDriver
 from switchboard.agent.vmm.fcapi import FirecrackerApi
@@ -31,12 +31,13 @@ from .helpers import (
     log_size,
     make_config,
     need_tools,
+    tap_device,
     type_line,
     wait_console,
     wait_state,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.root]  # root: a TAP device
 
 NAME = "sbt-f1"
 
@@ -59,8 +60,17 @@ def driver(base: Path) -> Iterator[FirecrackerDriver]:
 
 
 @pytest.fixture(scope="module")
-def config(base: Path) -> LaunchConfig:
-    return make_config(base, NAME, with_initrd=False)  # the driver's `initrd` option supplies it
+def tap() -> Iterator[str]:
+    with tap_device("sbt-ft0") as name:
+        yield name
+
+
+@pytest.fixture(scope="module")
+def config(base: Path, tap: str) -> LaunchConfig:
+    args = f"{guest_artifacts().boot_args} sb.ip=10.213.2.2/24 sb.gw=10.213.2.1"
+    nic = NicAttachment(index=0, iface_id="eth0", tap=tap, mac="02:00:0a:d5:02:02")
+    # No initrd in the launch config: the driver's `initrd` option supplies it.
+    return make_config(base, NAME, nics=(nic,), boot_args=args, with_initrd=False)
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +99,10 @@ def test_launch_configures_firecracker_through_its_api(driver: FirecrackerDriver
     assert vm["boot-source"]["initrd_path"] == str(guest_artifacts().initrd)
     (drive,) = vm["drives"]
     assert drive["cache_type"] == "Writeback" and drive["is_root_device"] is True
+    assert vm["network-interfaces"] == [
+        {"iface_id": "eth0", "host_dev_name": "sbt-ft0", "guest_mac": "02:00:0a:d5:02:02"}
+    ]
+    assert "SWITCHBOARD-GUEST-NET eth0 10.213.2.2/24 gw=10.213.2.1" in booted.console_log.read_text(errors="replace")
     assert (booted.run_dir / "firecracker.log").read_text()  # the logger was set up through the API
     assert NAME in driver.tmux.sessions()
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from tests.agent.guest import guest_artifacts
 
-from switchboard.agent.model import LaunchConfig, PowerState
+from switchboard.agent.model import LaunchConfig, NicAttachment, PowerState
 from switchboard.agent.vmm import VmmError, create_vmm
 from switchboard.agent.vmm.base import VmmDriver
 from switchboard.agent.vmm.qemu import QemuDriver
@@ -29,12 +29,13 @@ from .helpers import (
     log_size,
     make_config,
     need_tools,
+    tap_device,
     type_line,
     wait_console,
     wait_state,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.root]  # root: a TAP device
 
 NAME = "sbt-q1"
 
@@ -57,8 +58,17 @@ def driver(base: Path) -> Iterator[QemuDriver]:
 
 
 @pytest.fixture(scope="module")
-def config(base: Path) -> LaunchConfig:
-    return make_config(base, NAME)
+def tap() -> Iterator[str]:
+    with tap_device("sbt-qt0") as name:
+        yield name
+
+
+@pytest.fixture(scope="module")
+def config(base: Path, tap: str) -> LaunchConfig:
+    # The kernel's own `ip=` format: the guest's init configures eth0 from it.
+    args = f"{guest_artifacts().boot_args} ip=10.213.1.2::10.213.1.1:255.255.255.0:sbguest:eth0:off"
+    nic = NicAttachment(index=0, iface_id="eth0", tap=tap, mac="02:00:0a:d5:01:02")
+    return make_config(base, NAME, nics=(nic,), boot_args=args)
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +90,7 @@ def test_launch_boots_the_guest_into_the_console_log(driver: QemuDriver, booted:
     assert driver.exit_reason(NAME) is None
     log = booted.console_log.read_text(errors="replace")
     assert "Linux version" in log  # the kernel's own output, captured from the first byte
+    assert "SWITCHBOARD-GUEST-NET eth0 10.213.1.2/24 gw=10.213.1.1" in log  # the NIC reached the guest
     assert "tsc_early_khz=" in log  # the TCG workaround reached the kernel command line
 
 
