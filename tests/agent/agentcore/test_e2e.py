@@ -1,4 +1,5 @@
-"""End to end: the agent process over HTTPS (mTLS allow-list + PAM) with the real QEMU driver, file storage
+"""End to end: the agent process over HTTPS (mTLS allow-list + PAM) with the real QEMU driver (and the
+Firecracker driver on the Firecracker stand-in), file storage
 and the `none` network, booting the real test guest with TCG."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fcstandin import FIRECRACKER
 from guest import guest_artifacts
 
 from agentcore.agentproc import AgentProcess
@@ -51,12 +53,12 @@ def _fingerprint(pki: Pki, name: str) -> str:
     return "sha256:" + cert.fingerprint(hashes.SHA256()).hex()
 
 
-def _config(root: Path, templates: Path, pki: Pki) -> dict[str, Any]:
+def _config(root: Path, templates: Path, pki: Pki, vmm: str = "qemu") -> dict[str, Any]:
     guest = guest_artifacts()
     return {
         "defaults": {
             "host": {
-                "vmm": "qemu", "qemu_accel": "tcg", "initrd": str(guest.initrd),
+                "vmm": vmm, "qemu_accel": "tcg", "initrd": str(guest.initrd), "firecracker_bin": str(FIRECRACKER),
                 "kernel_dir": str(templates / "kernel"), "image_dir": str(templates / "images"),
                 "state_dir": str(root / "state"), "run_dir": str(root / "run"), "log_dir": str(root / "log"),
                 "stop_grace_seconds": 60, "reconcile_interval_seconds": 1,
@@ -90,7 +92,16 @@ def _cleanup_vmms(state: Path) -> None:
 
 @pytest.fixture
 def agent(pam_users: None, tmp_path: Path, templates: Path, pki: Pki) -> Iterator[AgentProcess]:
-    process = AgentProcess(tmp_path, pki, _config(tmp_path, templates, pki))
+    yield from _agent(tmp_path, templates, pki, "qemu")
+
+
+@pytest.fixture
+def fc_agent(pam_users: None, tmp_path: Path, templates: Path, pki: Pki) -> Iterator[AgentProcess]:
+    yield from _agent(tmp_path, templates, pki, "firecracker")
+
+
+def _agent(tmp_path: Path, templates: Path, pki: Pki, vmm: str) -> Iterator[AgentProcess]:
+    process = AgentProcess(tmp_path, pki, _config(tmp_path, templates, pki, vmm))
     process.start()
     try:
         yield process
@@ -226,3 +237,33 @@ def test_a_vmm_killed_from_outside_is_noticed_and_can_be_started_again(agent: Ag
         assert http.post("/v1/vms/e2e-3/start").status_code == 200
         _wait_console(http, "e2e-3", MARKER, count=2)
         assert http.delete("/v1/vms/e2e-3").status_code == 200
+
+
+def _type(agent: AgentProcess, vm: str, line: str) -> None:
+    """Type a command into the guest's serial console through the agent's private tmux server."""
+    sock = str(agent.root / "state" / "vmm" / "tmux" / "server.sock")
+    subprocess.run(["tmux", "-S", sock, "send-keys", "-t", f"={vm}:", "-l", line], check=True)
+    subprocess.run(["tmux", "-S", sock, "send-keys", "-t", f"={vm}:", "Enter"], check=True)
+
+
+def test_firecracker_guest_reboot_is_completed_and_guest_poweroff_followed(fc_agent: AgentProcess) -> None:
+    with _http(fc_agent) as http:
+        created = http.post("/v1/create", json={"spec": _vm_payload("fc-1")})
+        assert created.status_code == 201, created.text
+        assert http.get("/v1/vms/fc-1/details").json()["vmm"] == "firecracker"
+        _wait_console(http, "fc-1", MARKER)
+        # The guest reboots itself: Firecracker exits on the reset, the agent boots the VM again.
+        _type(fc_agent, "fc-1", "reboot")
+        _wait_console(http, "fc-1", MARKER, count=2)
+        _wait_state(http, "fc-1", "running")
+        assert http.get("/v1/vms/fc-1/details").json()["desired_state"] == "running"
+        # The guest powers itself off: the VM is recorded stopped and stays stopped.
+        _type(fc_agent, "fc-1", "poweroff")
+        _wait_state(http, "fc-1", "stopped", timeout=60)
+        deadline = time.monotonic() + 30
+        while http.get("/v1/vms/fc-1/details").json()["desired_state"] != "stopped":
+            assert time.monotonic() < deadline, "desired state never followed the guest's power-off"
+            time.sleep(0.2)
+        time.sleep(3)  # several reconcile passes: nothing boots it again
+        assert http.post("/v1/status", json={"vm_name": "fc-1"}).json()["power_state"] == "poweroff"
+        assert http.post("/v1/delete", json={"vm_name": "fc-1"}).status_code == 200
