@@ -1,0 +1,60 @@
+"""The agent's public names that other parts use (the top-level CLI, the deploy files, the docs)."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import switchboard.agent.api as api
+import switchboard.agent.cli as cli
+import switchboard.agent.server as server
+from agentcore.conftest import Host
+from agentcore.harness import payload
+from switchboard.agent.model import PowerState
+from switchboard.agent.payload import spec_from_payload
+
+
+def test_exported_names_are_pinned() -> None:
+    assert api.__all__ == ["AgentContext", "create_app"]
+    assert cli.__all__ == ["main"]
+    assert server.__all__ == ["StartupError", "build_agent", "serve", "uvicorn_config"]
+
+
+def test_cli_main_takes_an_argument_list_and_returns_a_status() -> None:
+    signature = inspect.signature(cli.main)
+    assert list(signature.parameters) == ["argv"]
+
+
+def test_cli_usage_errors_exit_2() -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["no-such-command"])
+    assert exit_info.value.code == 2
+
+
+def test_shutdown_vms_stops_running_vms_and_keeps_them_meant_to_run(host: Host) -> None:
+    agent = host.agent()
+    agent.service.create(spec_from_payload(payload("sd-1")))
+    assert agent.service.shutdown_all() == ["sd-1"]
+    assert host.vmm.power_state("sd-1") is PowerState.STOPPED
+    assert agent.service.get("sd-1").held
+
+
+def test_shutdown_vms_command_runs_with_the_real_backends(tmp_path: Path) -> None:
+    config = {"defaults": {"host": {"vmm": "qemu", "state_dir": str(tmp_path / "state"),
+                                    "run_dir": str(tmp_path / "run"), "log_dir": str(tmp_path / "log")},
+                           "storage": {"driver": "file", "volume_dir": str(tmp_path / "volumes")}}}
+    (tmp_path / "agent.json").write_text(json.dumps(config))
+    result = subprocess.run([sys.executable, "-m", "switchboard.agent.cli", "shutdown-vms", "--config",
+                             str(tmp_path / "agent.json")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("stopped 0 VMs")
+    config["defaults"]["storage"]["driver"] = "nonsense"
+    (tmp_path / "agent.json").write_text(json.dumps(config))
+    bad = subprocess.run([sys.executable, "-m", "switchboard.agent.cli", "shutdown-vms", "--config",
+                          str(tmp_path / "agent.json")], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and "nonsense" in bad.stderr
