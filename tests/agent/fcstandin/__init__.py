@@ -4,3 +4,4 @@ validated against the v1.13.1 OpenAPI file, with a real guest booted by QEMU TCG
 from pathlib import Path
 
 FIRECRACKER = Path(__file__).resolve().parent / "firecracker"
+JAILER = Path(__file__).resolve().parent / "jailer"  # a fake jailer that runs FIRECRACKER "chrooted"

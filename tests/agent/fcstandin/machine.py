@@ -44,11 +44,13 @@ class Machine:
         logger: FcLogger,
         on_exit: Callable[[int], None],
         sock_dir: Path | None = None,
+        chroot: Path | None = None,
     ) -> None:
         self.spec = spec
         self.instance_id = instance_id
         self.log = logger
         self.state = NOT_STARTED
+        self.chroot = chroot  # set when started by the (fake) jailer: absolute paths are inside it
         self.boot_source: dict[str, Any] | None = None
         self.machine_config: dict[str, Any] = {"vcpu_count": 1, "mem_size_mib": 128, "smt": False,
                                                "track_dirty_pages": False, "huge_pages": "None"}  # fmt: skip
@@ -84,6 +86,12 @@ class Machine:
         for path, key in (("/vsock", "vsock"), ("/balloon", "balloon"), ("/entropy", "entropy"),
                           ("/mmds/config", "mmds-config"), ("/cpu-config", "cpu-config")):  # fmt: skip
             self.handlers[("PUT", path)] = self._keeper(key)
+
+    def host(self, path: str) -> Path:
+        """Where a path Firecracker was given is on the host (inside the jail's root when jailed)."""
+        if self.chroot is not None and path.startswith("/"):
+            return self.chroot / path.lstrip("/")
+        return Path(path)
 
     # -- dispatch ------------------------------------------------------------------------------------
 
@@ -126,9 +134,11 @@ class Machine:
 
     def put_boot_source(self, params: dict[str, str], body: dict[str, Any]) -> None:
         self._pre_boot()
-        _must_open(body["kernel_image_path"], "The kernel file cannot be opened")
+        _must_open(self.host(body["kernel_image_path"]), "The kernel file cannot be opened")
         if body.get("initrd_path"):
-            _must_open(body["initrd_path"], "The initrd file cannot be opened due to invalid path or permissions")
+            _must_open(
+                self.host(body["initrd_path"]), "The initrd file cannot be opened due to invalid path or permissions"
+            )
         self.boot_source = body
         self.configured = True
 
@@ -163,7 +173,7 @@ class Machine:
         path = body["path_on_host"]
         mode = os.O_RDONLY if body.get("is_read_only") else os.O_RDWR
         try:
-            os.close(os.open(path, mode))
+            os.close(os.open(self.host(path), mode))
         except OSError as exc:
             raise BadRequest(f'Unable to create the block device: BackingFile({_os_error(exc)}, "{path}")') from exc
         defaults = {"cache_type": "Unsafe", "io_engine": "Sync", "is_read_only": False}
@@ -207,7 +217,10 @@ class Machine:
     def put_logger(self, params: dict[str, str], body: dict[str, Any]) -> None:
         self._pre_boot()
         try:
-            self.log.configure(**_no_nulls(body))
+            settings = _no_nulls(body)
+            if "log_path" in settings:
+                settings["log_path"] = str(self.host(settings["log_path"]))
+            self.log.configure(**settings)
         except OSError as exc:
             raise BadRequest(f"Logger error: Failed to open target file: {_os_error(exc)}") from exc
 
@@ -217,7 +230,9 @@ class Machine:
             raise BadRequest("Metrics error: Reinitialization of metrics not allowed.")
         try:
             # O_RDWR: opening a FIFO never blocks or fails for lack of a reader; no O_CREAT, like Firecracker.
-            self.metrics_fd = os.open(body["metrics_path"], os.O_RDWR | os.O_NONBLOCK | os.O_APPEND | os.O_CLOEXEC)
+            self.metrics_fd = os.open(
+                self.host(body["metrics_path"]), os.O_RDWR | os.O_NONBLOCK | os.O_APPEND | os.O_CLOEXEC
+            )
         except OSError as exc:
             raise BadRequest(f"Metrics error: Failed to open target file: {_os_error(exc)}") from exc
         self.extras["metrics"] = body
@@ -272,9 +287,9 @@ class Machine:
             raise BadRequest("Diff snapshots are not allowed on uVMs with dirty page tracking disabled.")
         if self.state != PAUSED:
             raise BadRequest("Cannot create a snapshot: the microVM is not paused.")
-        self.backend.save(Path(body["mem_file_path"]))
+        self.backend.save(self.host(body["mem_file_path"]))
         state = {"magic": SNAPSHOT_MAGIC, "config": self.full_config(), "created": time.time()}
-        Path(body["snapshot_path"]).write_text(json.dumps(state))
+        self.host(body["snapshot_path"]).write_text(json.dumps(state))
 
     def snapshot_load(self, params: dict[str, str], body: dict[str, Any]) -> None:
         self._pre_boot()
@@ -286,9 +301,9 @@ class Machine:
             raise BadRequest(f"{which} fields: either `mem_backend` or `mem_file_path` exclusively is required.")
         if backend is not None and backend["backend_type"] != "File":
             raise BadRequest("The stand-in supports File memory backends only.")
-        memory = Path(backend["backend_path"] if backend else mem_file)
+        memory = self.host(backend["backend_path"] if backend else mem_file)
         try:
-            state = json.loads(Path(body["snapshot_path"]).read_text())
+            state = json.loads(self.host(body["snapshot_path"]).read_text())
             if state.get("magic") != SNAPSHOT_MAGIC or not memory.is_file():
                 raise ValueError("not a snapshot")
         except (OSError, ValueError) as exc:
@@ -332,7 +347,7 @@ class Machine:
         disks = tuple(
             DiskAttachment(
                 d["drive_id"],
-                Path(d["path_on_host"]),
+                self.host(d["path_on_host"]),
                 is_root=d["is_root_device"],
                 read_only=bool(d.get("is_read_only")),
             )
@@ -347,11 +362,11 @@ class Machine:
             name=self.instance_id if _safe_name(self.instance_id) else "fcstandin",
             vcpus=self.machine_config["vcpu_count"],
             memory_mib=self.machine_config["mem_size_mib"],
-            kernel=Path(self.boot_source["kernel_image_path"]),
+            kernel=self.host(self.boot_source["kernel_image_path"]),
             boot_args=self.boot_source.get("boot_args") or DEFAULT_BOOT_ARGS,
             disks=disks,
             nics=nics,
-            initrd=Path(initrd) if initrd else None,
+            initrd=self.host(initrd) if initrd else None,
         )
 
 
@@ -375,7 +390,7 @@ def _same_id(path_id: str, body_id: str) -> None:
         raise BadRequest(f"The id from the path [{path_id}] does not match the id from the body [{body_id}]!")
 
 
-def _must_open(path: str, message: str) -> None:
+def _must_open(path: Path, message: str) -> None:
     try:
         os.close(os.open(path, os.O_RDONLY))
     except OSError as exc:

@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 def _apply_config_file(machine: Machine, path: str) -> str | None:
     """Configure from a Firecracker config file and start; the error message, or None."""
     try:
-        config = json.loads(Path(path).read_text())
+        config = json.loads(machine.host(path).read_text())
         machine.spec.validate("FullVmConfiguration", config)
     except (OSError, ValueError, BadRequest) as exc:
         return str(exc)
@@ -100,9 +100,11 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.flush()
             os._exit(code)
 
-    api_sock = Path(args.api_sock)
+    # Set by the fake jailer (jailer.py): this process then behaves as if chrooted there.
+    chroot = Path(os.environ["FCSTANDIN_CHROOT"]) if os.environ.get("FCSTANDIN_CHROOT") else None
+    api_sock = chroot / args.api_sock.lstrip("/") if chroot else Path(args.api_sock)
     sock_dir = None if args.no_api else api_sock.parent / f".{api_sock.name}.qemu"
-    machine = Machine(spec, instance_id=args.id, logger=logger, on_exit=on_exit, sock_dir=sock_dir)
+    machine = Machine(spec, instance_id=args.id, logger=logger, on_exit=on_exit, sock_dir=sock_dir, chroot=chroot)
 
     def on_term(signum: int, frame: object) -> None:
         machine.backend.kill(status=128 + signum)  # the exit watcher reports the same status
@@ -111,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_term)
     try:
         if args.log_path:
-            logger.configure(log_path=args.log_path, level=args.level, show_level=args.show_level)
+            log_path = str(machine.host(args.log_path))
+            logger.configure(log_path=log_path, level=args.level, show_level=args.show_level)
     except OSError as exc:
         print(f"Error: Logger error: {exc}", file=sys.stderr)
         return 1
