@@ -45,3 +45,10 @@ def user_client(api_server: ServerProcess, admin_cs: CloudStack) -> tuple[CloudS
     """A User-role account's client, and the account."""
     account, keys = create_account_with_keys(admin_cs, prefix="sbt-infra")
     return cs_client(api_server, keys), account
+
+
+@pytest.fixture
+def extension(admin_cs: CloudStack) -> dict[str, Any]:
+    """A user-defined Orchestrator extension (its scaffold entry point is created by the server)."""
+    created: dict[str, Any] = admin_cs.createExtension(name=unique("ext"), type="Orchestrator")["extension"]
+    return created

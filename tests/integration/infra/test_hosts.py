@@ -2,41 +2,31 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 from cs import CloudStack
 
-from switchboard.db.engine import Database
-from switchboard.infra import clusters
-from switchboard.infra.extension_link import ExtensionRef
 from tests.integration.infra.conftest import api_error, unique
-from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.database
 
 
-def tie_to_an_extension(server: ServerProcess, cluster_id: str) -> None:
-    """Tie the cluster to an extension through the infrastructure service, in the server's database.
-
-    This stands in for registerExtension / addCluster extensionid=..., which belong to the extensions
-    area; only the cluster's link matters to hosts."""
-    database = Database.from_url(server.database_url or "")
-    try:
-        with database.session() as session:
-            cluster = clusters.get_cluster(session, cluster_id)
-            clusters.link_extension(session, cluster, ExtensionRef(id=-1, uuid=str(uuid.uuid4()), name="stand-in"),
-                                    {"zone_tag": "east"})
-    finally:
-        database.dispose()
+@pytest.fixture
+def cluster(admin_cs: CloudStack, zone: dict[str, Any], pod: dict[str, Any]) -> dict[str, Any]:
+    """An External cluster not (yet) tied to an extension."""
+    created: dict[str, Any] = admin_cs.addCluster(zoneid=zone["id"], podid=pod["id"], clustername=unique("c"),
+                                                  clustertype="CloudManaged", hypervisor="External")["cluster"][0]
+    return created
 
 
 @pytest.fixture
-def cluster(api_server: ServerProcess, admin_cs: CloudStack, zone: dict[str, Any],
-            pod: dict[str, Any]) -> dict[str, Any]:
-    created: dict[str, Any] = admin_cs.addCluster(zoneid=zone["id"], podid=pod["id"], clustername=unique("c"),
-                                                  clustertype="CloudManaged", hypervisor="External")["cluster"][0]
+def linked_cluster(admin_cs: CloudStack, zone: dict[str, Any], pod: dict[str, Any],
+                   extension: dict[str, Any]) -> dict[str, Any]:
+    created: dict[str, Any] = admin_cs.addCluster(
+        zoneid=zone["id"], podid=pod["id"], clustername=unique("c"), clustertype="CloudManaged",
+        hypervisor="External", extensionid=extension["id"], **{"externaldetails[0].zone_tag": "east"},
+    )["cluster"][0]
     return created
 
 
@@ -56,9 +46,24 @@ def test_hosts_need_a_cluster_tied_to_an_extension(admin_cs: CloudStack, zone: d
     assert error["errortext"] == f"Cluster: {cluster['name']} is not registered with an extension"
 
 
-def test_external_host_lifecycle(api_server: ServerProcess, admin_cs: CloudStack, zone: dict[str, Any],
-                                 pod: dict[str, Any], cluster: dict[str, Any]) -> None:
-    tie_to_an_extension(api_server, cluster["id"])
+def test_cluster_tied_to_an_extension(admin_cs: CloudStack, extension: dict[str, Any],
+                                      linked_cluster: dict[str, Any]) -> None:
+    assert (linked_cluster["extensionid"], linked_cluster["extensionname"]) == (extension["id"], extension["name"])
+    listed = admin_cs.listClusters(id=linked_cluster["id"])["cluster"][0]
+    assert listed["extensionid"] == extension["id"]
+    resources = admin_cs.listExtensions(id=extension["id"])["extension"][0]["resources"]
+    assert [(r["id"], r["details"]) for r in resources] == [(linked_cluster["id"], {"zone_tag": "east"})]
+    admin_cs.updateCluster(id=linked_cluster["id"], **{"externaldetails[0].rack": "7"})
+    resources = admin_cs.listExtensions(id=extension["id"])["extension"][0]["resources"]
+    assert resources[0]["details"] == {"rack": "7"}
+    error = api_error(admin_cs.addCluster, zoneid=listed["zoneid"], podid=listed["podid"], clustername=unique("c"),
+                      clustertype="CloudManaged", hypervisor="KVM", extensionid=extension["id"])
+    assert error["errorcode"] == 431 and "extensionid" in error["errortext"]
+
+
+def test_external_host_lifecycle(admin_cs: CloudStack, zone: dict[str, Any], pod: dict[str, Any],
+                                 extension: dict[str, Any], linked_cluster: dict[str, Any]) -> None:
+    cluster = linked_cluster
     name = unique("pve")
     host = add_host(admin_cs, zone, pod, cluster, name, hosttags="fast,ssd",
                     **{"externaldetails[0].node": "pve1", "externaldetails[0].secret": "s3cr3t-token"})
@@ -67,6 +72,7 @@ def test_external_host_lifecycle(api_server: ServerProcess, admin_cs: CloudStack
     assert (host["cpunumber"], host["cpuspeed"], host["memorytotal"], host["ipaddress"]) == (0, 0, 0, "External")
     assert (host["clusterid"], host["podid"], host["zoneid"], host["hosttags"]) == \
         (cluster["id"], pod["id"], zone["id"], "fast,ssd")
+    assert (host["extensionid"], host["extensionname"]) == (extension["id"], extension["name"])
     listed = admin_cs.listHosts(clusterid=cluster["id"], type="Routing")
     assert listed["count"] == 1 and listed["host"][0]["id"] == host["id"]
     assert "s3cr3t-token" not in str(listed) and "password" not in str(listed)

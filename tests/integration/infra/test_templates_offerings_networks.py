@@ -21,6 +21,29 @@ def test_external_templates_need_an_extension(admin_cs: CloudStack, zone: dict[s
     assert error["errorcode"] == 431
 
 
+def test_external_template_is_ready_and_tied_to_its_extension(
+        admin_cs: CloudStack, zone: dict[str, Any], extension: dict[str, Any],
+        user_client: tuple[CloudStack, dict[str, Any]]) -> None:
+    user_cs, _account = user_client
+    name = unique("ext-tpl")
+    template = admin_cs.registerTemplate(
+        name=name, displaytext=name, format="external", hypervisor="external", url="http://dummy",
+        zoneid=zone["id"], extensionid=extension["id"], ispublic=True,
+        **{"externaldetails[0].template_id": "9000", "details[0].firmware": "bios"},
+    )["template"][0]
+    assert (template["isready"], template["status"], template["format"], template["hypervisor"]) == \
+        (True, "Download Complete", "EXTERNAL", "External")
+    assert (template["extensionid"], template["extensionname"]) == (extension["id"], extension["name"])
+    assert template["details"] == {"External:template_id": "9000", "firmware": "bios"}
+    by_extension = admin_cs.listTemplates(templatefilter="all", extensionid=extension["id"])
+    assert [t["id"] for t in by_extension["template"]] == [template["id"]]
+    seen = user_cs.listTemplates(templatefilter="executable", id=template["id"])["template"][0]
+    assert seen["details"] == {"firmware": "bios"}  # the extension's settings stay with admins and owners
+    error = api_error(admin_cs.deleteExtension, id=extension["id"])
+    assert error["errorcode"] in (431, 530) and "template" in error["errortext"].lower()
+    assert admin_cs.deleteTemplate(id=template["id"], fetch_result=True) == {"success": True}
+
+
 def test_register_list_update_and_delete_a_template(admin_cs: CloudStack, zone: dict[str, Any],
                                                     user_client: tuple[CloudStack, dict[str, Any]]) -> None:
     user_cs, account = user_client
