@@ -8,6 +8,7 @@ import switchboard.api.commands.events
 import switchboard.api.commands.extensions
 import switchboard.api.commands.hosts
 import switchboard.api.commands.identity
+import switchboard.api.commands.instances
 import switchboard.api.commands.jobs
 import switchboard.api.commands.networks
 import switchboard.api.commands.offerings

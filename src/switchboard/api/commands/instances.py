@@ -1,0 +1,319 @@
+"""Instance commands: deployVirtualMachine, start/stop/reboot/destroy/expungeVirtualMachine (async),
+recoverVirtualMachine and listVirtualMachines. Responses use CloudStack's UserVmResponse field names; the
+VNC password never appears in them.
+
+The handlers check what can be checked at once (existence, ownership, state) and queue a job; the job
+handlers (registered by switchboard.wiring.compute under the names below) do the work.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from switchboard.api.call import Call
+from switchboard.api.caller import Caller
+from switchboard.api.commands.infra_common import linker, listing, map_param, page_of, without_none
+from switchboard.api.params import MapValue, Param, ParamType, format_date
+from switchboard.api.registry import api_command
+from switchboard.api.responses import AsyncJobRequest, ListResponse, ObjectResponse
+from switchboard.compute.deploy import DeploySpec, create_instance
+from switchboard.compute.lifecycle import Lifecycle, get_instance, new_vnc_password
+from switchboard.compute.queries import InstanceFilter, InstanceRecord, list_instances
+from switchboard.compute.records import DEPLOY_VM
+from switchboard.db.models.compute import Instance, InstanceState
+from switchboard.db.models.identity import Domain
+from switchboard.errors import InvalidParameter, PermissionDenied
+from switchboard.identity.scope import check_account
+from switchboard.infra import hosts, networks, offerings, templates, zones
+from switchboard.infra.common import Page
+from switchboard.infra.extension_link import ExtensionLinker, linker_from
+from switchboard.infra.owners import resolve_owner
+from switchboard.jobs import JobOwner
+from switchboard.roles import ALL_ROLES, RoleType
+from switchboard.services import Services
+
+LIFECYCLE_SERVICE = "compute.lifecycle"
+DEPLOY_JOB = "compute.deploy"
+START_JOB = "compute.start"
+STOP_JOB = "compute.stop"
+REBOOT_JOB = "compute.reboot"
+DESTROY_JOB = "compute.destroy"
+EXPUNGE_JOB = "compute.expunge"
+JOB_NAMES = (DEPLOY_JOB, START_JOB, STOP_JOB, REBOOT_JOB, DESTROY_JOB, EXPUNGE_JOB)
+VM = "VirtualMachine"
+# CloudStack lets only admins expunge and recover unless allow.user.expunge.recover.vm is set.
+EXPUNGE_ROLES = frozenset({RoleType.ADMIN, RoleType.DOMAIN_ADMIN, RoleType.RESOURCE_ADMIN})
+# Details that are the server's bookkeeping, not the instance's description.
+_INTERNAL_DETAILS = frozenset({DEPLOY_VM})
+
+
+def lifecycle_of(services: Services) -> Lifecycle:
+    service = services.get(LIFECYCLE_SERVICE)
+    if not isinstance(service, Lifecycle):
+        raise LookupError(f"the {LIFECYCLE_SERVICE!r} service is not a Lifecycle")
+    return service
+
+
+def nic_view(nic: Any) -> dict[str, Any]:
+    return without_none({
+        "id": nic.uuid, "networkid": nic.network_uuid, "networkname": nic.network_name, "macaddress": nic.mac,
+        "ipaddress": nic.ip, "netmask": nic.netmask, "gateway": nic.gateway, "ip6address": nic.ip6_address,
+        "broadcasturi": nic.broadcast_uri, "isolationuri": nic.isolation_uri, "traffictype": nic.traffic_type,
+        "type": nic.guest_type, "isdefault": nic.is_default, "deviceid": str(nic.device_id),
+    })
+
+
+def instance_view(record: InstanceRecord, *, admin: bool, refs: dict[int, Any]) -> dict[str, Any]:
+    """CloudStack's UserVmResponse for one instance; host fields and the internal name for admins only."""
+    instance, template, offering = record.instance, record.template, record.offering
+    ref = refs.get(template.extension_id) if template.extension_id is not None else None
+    fields: dict[str, Any] = {
+        "id": instance.uuid,
+        "name": instance.name,
+        "displayname": instance.display_name,
+        "account": record.account.name,
+        "accountid": record.account.uuid,
+        "domainid": record.domain.uuid,
+        "domain": record.domain.name,
+        "created": format_date(instance.created),
+        "state": instance.state,
+        "haenable": instance.ha_enabled,
+        "zoneid": record.zone.uuid,
+        "zonename": record.zone.name,
+        "templateid": template.uuid,
+        "templatename": template.name,
+        "templatedisplaytext": template.display_text,
+        "passwordenabled": template.password_enabled,
+        "serviceofferingid": offering.uuid,
+        "serviceofferingname": offering.name,
+        "cpunumber": instance.cpus,
+        "cpuspeed": instance.speed,
+        "memory": instance.memory,
+        "hypervisor": "External",
+        "arch": instance.arch,
+        "isdynamicallyscalable": instance.dynamically_scalable,
+        "powerstate": instance.power_state,
+        "lastupdated": format_date(instance.state_changed),
+        "nic": [nic_view(nic) for nic in record.nics],
+        "details": {k: v for k, v in record.details.items() if k not in _INTERNAL_DETAILS},
+        "extensionid": ref.uuid if ref else None,
+        "extensionname": ref.name if ref else None,
+        "tags": [],
+        "affinitygroup": [],
+        "securitygroup": [],
+    }
+    if admin:
+        fields["instancename"] = instance.instance_name
+        if record.host is not None:
+            fields["hostid"] = record.host.uuid
+            fields["hostname"] = record.host.name
+    return without_none(fields)
+
+
+def render(session: Session, services: Services, caller: Caller, records: list[InstanceRecord],
+           total: int) -> ListResponse:
+    ids = {r.template.extension_id for r in records if r.template.extension_id is not None}
+    refs: dict[int, Any] = _linker(services).describe(session, ids) if ids else {}
+    return listing("virtualmachine", records, total, lambda r: instance_view(r, admin=caller.is_admin, refs=refs))
+
+
+def _linker(services: Services) -> ExtensionLinker:
+    return linker_from(services.registry)
+
+
+def render_one(session: Session, services: Services, uuid: str, *, admin: bool) -> dict[str, Any]:
+    """The UserVmResponse of one instance (a job's result); includes instances just expunged."""
+    records, _total = list_instances(session, _SYSTEM_ADMIN, Page(), InstanceFilter(uuid=uuid, list_all=True,
+                                                                                    include_removed=True))
+    if not records:
+        return {"id": uuid}
+    ids = {r.template.extension_id for r in records if r.template.extension_id is not None}
+    refs: dict[int, Any] = _linker(services).describe(session, ids) if ids else {}
+    return instance_view(records[0], admin=admin, refs=refs)
+
+
+_SYSTEM_ADMIN = Caller(
+    user_id=0, user_uuid="", username="system", account_id=0, account_uuid="", account_name="system", domain_id=0,
+    domain_uuid="", domain_path="/", role_id=0, role_uuid="", role_name="Root Admin", role_type=RoleType.ADMIN,
+)
+
+
+def _owned_instance(call: Call, *, parameter: str = "id") -> Instance:
+    """The instance named by `id`, when the caller may act on it (NotFound / PermissionDenied otherwise)."""
+    instance = get_instance(call.session, call.get(parameter), parameter=parameter)
+    path = call.session.execute(select(Domain.path).where(Domain.id == instance.domain_id)).scalar_one()
+    check_account(call.who, account_id=instance.account_id, domain_path_stored=path)
+    return instance
+
+
+def _job(handler: str, instance: Instance, **args: Any) -> AsyncJobRequest:
+    return AsyncJobRequest(handler=handler, args={"id": instance.uuid, **args}, instance_type=VM,
+                           instance_id=instance.uuid, object_id=instance.uuid)
+
+
+def _require_state(instance: Instance, allowed: tuple[InstanceState, ...], what: str) -> None:
+    if instance.state not in {s.value for s in allowed}:
+        raise InvalidParameter(f"Unable to {what} instance {instance.name} in state {instance.state}",
+                               parameter="id", uuids=[instance.uuid])
+
+
+@api_command(
+    "deployVirtualMachine",
+    params=[
+        Param("zoneid", ParamType.UUID, required=True, description="availability zone for the virtual machine"),
+        Param("templateid", ParamType.UUID, required=True, description="the ID of the template for the instance"),
+        Param("serviceofferingid", ParamType.UUID, required=True, description="the ID of the service offering"),
+        Param("networkids", ParamType.LIST, item_type=ParamType.UUID, description="list of network ids used by "
+              "the virtual machine"),
+        Param("name", description="host name for the virtual machine"),
+        Param("displayname", description="an optional user generated name for the virtual machine"),
+        Param("externaldetails", ParamType.MAP, description="details in key/value pairs for the extension",
+              since="4.21.0"),
+        Param("details", ParamType.MAP, description="used to specify the custom parameters: cpuNumber, cpuSpeed, "
+              "memory"),
+        Param("startvm", ParamType.BOOLEAN, description="true by default: start the instance after deploying"),
+        Param("hostid", ParamType.UUID, description="destination Host ID to deploy the VM to (admins only)"),
+        Param("account", description="an optional account for the virtual machine; must be used with domainId"),
+        Param("domainid", ParamType.UUID, description="an optional domainId for the virtual machine"),
+    ],
+    roles=ALL_ROLES,
+    description="Creates and automatically starts an Instance based on a service offering and template.",
+    response_object="virtualmachine",
+    is_async=True,
+)
+def deploy_virtual_machine(call: Call) -> AsyncJobRequest:
+    session, caller = call.session, call.who
+    host_id: int | None = None
+    if call.get("hostid") is not None:
+        if not caller.is_admin:
+            raise PermissionDenied("Parameter hostid can only be specified by a Root Admin")
+        host_id = hosts.get_host(session, call.get("hostid"), parameter="hostid").id
+    template = templates.get_template(session, call.get("templateid"), parameter="templateid")
+    if not (template.is_public or caller.is_admin):
+        templates.check_owner(session, caller, template)
+    spec = DeploySpec(
+        zone=zones.get_zone(session, call.get("zoneid")),
+        template=template,
+        offering=offerings.get_service_offering(session, call.get("serviceofferingid")),
+        networks=[networks.get_network(session, uuid, parameter="networkids") for uuid in call.get("networkids") or []],
+        name=call.get("name"), display_name=call.get("displayname"),
+        external_details=map_param(call, "externaldetails") or {},
+        details=call.get("details").flat() if isinstance(call.get("details"), MapValue) else {},
+    )
+    owner = resolve_owner(session, caller, account=call.get("account"), domain_uuid=call.get("domainid"))
+    lifecycle = lifecycle_of(call.services)
+    instance = create_instance(session, caller, owner, spec,
+                               vnc_sealer=lambda uuid: lifecycle.seal_vnc(uuid, new_vnc_password()))
+    return _job(DEPLOY_JOB, instance, start=call.get("startvm", True), hostid=host_id)
+
+
+_ID = Param("id", ParamType.UUID, required=True, description="The ID of the virtual machine")
+
+
+@api_command("startVirtualMachine", params=[_ID], roles=ALL_ROLES, description="Starts a virtual machine.",
+             response_object="virtualmachine", is_async=True)
+def start_virtual_machine(call: Call) -> AsyncJobRequest:
+    instance = _owned_instance(call)
+    _require_state(instance, (InstanceState.STOPPED, InstanceState.RUNNING), "start")
+    return _job(START_JOB, instance)
+
+
+@api_command(
+    "stopVirtualMachine",
+    params=[_ID, Param("forced", ParamType.BOOLEAN, description="Force stop the VM: it is marked Stopped even "
+                       "when the extension fails to stop it")],
+    roles=ALL_ROLES, description="Stops a virtual machine.", response_object="virtualmachine", is_async=True,
+)
+def stop_virtual_machine(call: Call) -> AsyncJobRequest:
+    instance = _owned_instance(call)
+    _require_state(instance, (InstanceState.STOPPED, InstanceState.RUNNING), "stop")
+    return _job(STOP_JOB, instance, forced=bool(call.get("forced")))
+
+
+@api_command("rebootVirtualMachine", params=[_ID], roles=ALL_ROLES, description="Reboots a virtual machine.",
+             response_object="virtualmachine", is_async=True)
+def reboot_virtual_machine(call: Call) -> AsyncJobRequest:
+    instance = _owned_instance(call)
+    _require_state(instance, (InstanceState.RUNNING,), "reboot")
+    return _job(REBOOT_JOB, instance)
+
+
+@api_command(
+    "destroyVirtualMachine",
+    params=[_ID, Param("expunge", ParamType.BOOLEAN, description="If true is passed, the VM is expunged "
+                       "immediately (Admins only)")],
+    roles=ALL_ROLES, description="Destroys a virtual machine.", response_object="virtualmachine", is_async=True,
+)
+def destroy_virtual_machine(call: Call) -> AsyncJobRequest:
+    instance = _owned_instance(call)
+    expunge = bool(call.get("expunge"))
+    if expunge and call.who.role_type not in EXPUNGE_ROLES:
+        raise PermissionDenied("Parameter expunge can be passed by Admin only")
+    _require_state(instance, (InstanceState.STOPPED, InstanceState.RUNNING, InstanceState.ERROR,
+                              InstanceState.DESTROYED), "destroy")
+    return _job(DESTROY_JOB, instance, expunge=expunge)
+
+
+@api_command("expungeVirtualMachine", params=[_ID], roles=EXPUNGE_ROLES,
+             description="Expunge a virtual machine. Once expunged, it cannot be recovered.", is_async=True)
+def expunge_virtual_machine(call: Call) -> AsyncJobRequest:
+    instance = _owned_instance(call)
+    _require_state(instance, (InstanceState.DESTROYED,), "expunge")
+    return _job(EXPUNGE_JOB, instance)
+
+
+@api_command("recoverVirtualMachine", params=[_ID], roles=EXPUNGE_ROLES,
+             description="Recovers a virtual machine (Destroyed → Stopped).", response_object="virtualmachine")
+def recover_virtual_machine(call: Call) -> ObjectResponse:
+    instance = _owned_instance(call)
+    caller = call.who
+    owner = JobOwner(user_id=caller.user_id, account_id=caller.account_id, domain_id=caller.domain_id)
+    lifecycle_of(call.services).recover(call.session, instance, owner)
+    return ObjectResponse("virtualmachine", render_one(call.session, call.services, instance.uuid,
+                                                       admin=caller.is_admin))
+
+
+@api_command(
+    "listVirtualMachines",
+    params=[
+        Param("id", ParamType.UUID, description="the ID of the virtual machine"),
+        Param("ids", ParamType.LIST, item_type=ParamType.UUID, description="the IDs of the virtual machines"),
+        Param("name", description="name of the virtual machine"),
+        Param("state", description="state of the virtual machine"),
+        Param("zoneid", ParamType.UUID, description="the availability zone ID"),
+        Param("templateid", ParamType.UUID, description="list by the template ID"),
+        Param("hostid", ParamType.UUID, description="the host ID (admins only)"),
+        Param("extensionid", ParamType.UUID, description="list by the extension of the template", since="4.21.0"),
+        Param("account", description="list resources by account; must be used with domainId"),
+        Param("domainid", ParamType.UUID, description="list only resources belonging to the domain specified"),
+    ],
+    roles=ALL_ROLES,
+    description="List the virtual machines owned by the account.",
+    response_object="virtualmachine",
+    is_list=True,
+)
+def list_virtual_machines(call: Call) -> ListResponse:
+    session, caller = call.session, call.who
+    account_id = None
+    if call.get("account") is not None or call.get("domainid") is not None:
+        account_id = resolve_owner(session, caller, account=call.get("account"),
+                                   domain_uuid=call.get("domainid")).account_id
+    host_id = None
+    if call.get("hostid") is not None and caller.is_admin:
+        host_id = hosts.get_host(session, call.get("hostid"), parameter="hostid").id
+    extension_id = None
+    if call.get("extensionid") is not None:
+        extension_id = linker(call).resolve(session, call.get("extensionid"), parameter="extensionid",
+                                            purpose="instance").id
+    filters = InstanceFilter(
+        uuid=call.get("id"), uuids=tuple(call.get("ids") or ()), name=call.get("name"), state=call.get("state"),
+        zone_id=zones.get_zone(session, call.get("zoneid")).id if call.get("zoneid") else None,
+        template_id=templates.get_template(session, call.get("templateid"), parameter="templateid").id
+        if call.get("templateid") else None,
+        host_id=host_id, extension_id=extension_id, account_id=account_id, list_all=bool(call.get("listall")),
+    )
+    records, total = list_instances(session, caller, page_of(call), filters)
+    return render(session, call.services, caller, records, total)

@@ -1,0 +1,395 @@
+"""The instance lifecycle run by job workers: start (incl. the first start of a deploy), stop, reboot,
+destroy, expunge; and the repair of instances whose job was interrupted by a dying server.
+
+The action sequence is CloudStack's (protocol notes §1.2): `prepare` on the very first start when the
+template's extension requires it, `create` while the instance has `deployvm=true`, `start` afterwards,
+`stop`, `reboot`, and `delete` on expunge. Each operation is: one transaction that checks and moves the
+instance into a transitional state (Starting, Stopping, Expunging) and reads everything the payload needs;
+the run, outside any transaction; one transaction that records the outcome. A failure always ends in a
+stable state: a failed first start → Error, a failed later start → Stopped, a failed stop → Running (or
+Stopped when forced), a failed delete → Destroyed. If the server dies in between, `repair` (the jobs'
+interruption hook) does the same.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from switchboard.compute import states
+from switchboard.compute.actions import Actions
+from switchboard.compute.planner import plan
+from switchboard.compute.records import (
+    DEPLOY_VM,
+    HostTarget,
+    details_of,
+    host_target,
+    instance_infos,
+)
+from switchboard.db.base import utcnow
+from switchboard.db.engine import Database
+from switchboard.db.models.compute import Instance, InstanceDetail
+from switchboard.db.models.compute import InstanceState as S
+from switchboard.db.models.compute import PowerStateValue as P
+from switchboard.db.models.events import EventLevel
+from switchboard.db.models.identity import Account, Role, User
+from switchboard.db.models.infrastructure import ServiceOffering, Template
+from switchboard.errors import ExtensionFailed, NotFound, SwitchboardError
+from switchboard.extensions.payload_model import CallerInfo, InstanceInfo
+from switchboard.extensions.prepare_output import PrepareOutcome, PrepareOutputError, apply_prepare_output
+from switchboard.identity.serverkey import ServerKey, UnsealError
+from switchboard.infra import nics
+from switchboard.infra.events import ActorIds, record_event
+from switchboard.jobs import JobOwner
+
+__all__ = ["Lifecycle", "get_instance", "new_vnc_password"]
+
+log = logging.getLogger(__name__)
+
+_ACCOUNT_TYPES = {"Admin": "ADMIN", "DomainAdmin": "DOMAIN_ADMIN", "ResourceAdmin": "RESOURCE_DOMAIN_ADMIN",
+                  "User": "NORMAL"}
+
+
+def new_vnc_password() -> str:
+    """A random VNC password (CloudStack generates one per instance)."""
+    return secrets.token_urlsafe(12)
+
+
+def get_instance(session: Session, uuid: str, *, parameter: str = "id") -> Instance:
+    """The live (not expunged) instance with public id `uuid`; NotFound otherwise."""
+    instance = session.execute(
+        select(Instance).where(Instance.uuid == uuid, Instance.removed.is_(None))
+    ).scalar_one_or_none()
+    if instance is None:
+        raise NotFound(f"Unable to find virtual machine with id {uuid} (parameter {parameter})", uuids=[uuid])
+    return instance
+
+
+@dataclass(frozen=True)
+class _Started:
+    target: HostTarget
+    info: InstanceInfo
+    deploying: bool
+    prepare: bool
+
+
+class Lifecycle:
+    """Carries out instance operations for job handlers. Methods block (call them from worker threads),
+    raise SwitchboardError subclasses for failures the caller should see (ExtensionFailed carries the
+    extension's output), and return nothing: the caller renders the instance afterwards."""
+
+    def __init__(self, *, db: Database, actions: Actions, server_key: ServerKey) -> None:
+        self.db = db
+        self.actions = actions
+        self.server_key = server_key
+
+    # -- secrets ------------------------------------------------------------------------------------------
+
+    def seal_vnc(self, instance_uuid: str, password: str) -> bytes:
+        return self.server_key.seal(password, bound_to=f"vnc:{instance_uuid}")
+
+    def unseal_vnc(self, instance: Instance) -> str | None:
+        if instance.vnc_password_sealed is None:
+            return None
+        try:
+            return self.server_key.unseal(instance.vnc_password_sealed, bound_to=f"vnc:{instance.uuid}")
+        except UnsealError:
+            log.warning("instance %s: the VNC password does not open with this server's key", instance.uuid)
+            return None
+
+    # -- start --------------------------------------------------------------------------------------------
+
+    def start(self, uuid: str, owner: JobOwner, *, wanted_host_id: int | None = None) -> None:
+        """Start a Stopped instance (nothing to do when it is Running). The first start of a deployed
+        instance runs `prepare` (if required) and `create`; later ones `start`."""
+        failure: SwitchboardError | None = None
+        with self.db.session() as session:
+            instance = get_instance(session, uuid)
+            if instance.state == S.RUNNING.value:
+                return
+            if instance.state != S.STOPPED.value:
+                raise states.InvalidState(f"Unable to start instance {instance.name} in state {instance.state}",
+                                          uuids=[uuid])
+            first = instance.updated == 0
+            deploying = details_of(session, [instance.id])[instance.id].get(DEPLOY_VM) == "true"
+            template = session.get_one(Template, instance.template_id)
+            offering = session.get_one(ServiceOffering, instance.service_offering_id)
+            try:
+                host, _extension = plan(session, instance, template, offering, wanted_host_id=wanted_host_id)
+                target = host_target(session, host.id)
+            except SwitchboardError as exc:
+                if not deploying:
+                    raise
+                states.move(session, instance, S.ERROR)
+                _event(session, instance, owner, "VM.CREATE", f"Failed to deploy instance {instance.name}: {exc}",
+                       error=True)
+                failure = exc
+            else:
+                states.move(session, instance, S.STARTING, host_id=host.id)
+                info = instance_infos(session, [instance], unseal=self.unseal_vnc)[instance.id]
+                started = _Started(target, info, deploying, prepare=first and deploying and target.requires_prepare)
+        if failure is not None:
+            raise failure
+        try:
+            self._run_start(uuid, owner, started)
+        except Exception as exc:  # the boundary that keeps an instance from staying in Starting
+            self._start_failed(uuid, owner, deploying=started.deploying, reason=str(exc))
+            raise
+        with self.db.session() as session:
+            instance = get_instance(session, uuid)
+            states.move(session, instance, S.RUNNING, last_host_id=started.target.host_id,
+                        power_state=P.POWER_ON.value, power_state_updated=utcnow())
+            if started.deploying:
+                session.execute(delete(InstanceDetail).where(InstanceDetail.instance_id == instance.id,
+                                                             InstanceDetail.name == DEPLOY_VM))
+            _event(session, instance, owner, "VM.CREATE" if started.deploying else "VM.START",
+                   f"{'Deployed' if started.deploying else 'Started'} instance {instance.name} on host "
+                   f"{started.target.host_name}")
+
+    def _run_start(self, uuid: str, owner: JobOwner, started: _Started) -> None:
+        caller = self.caller_info(owner)
+        info = started.info
+        if started.prepare:
+            outcome = self.actions.run(started.target, "prepare", info, caller=caller)
+            if not outcome.result.success:
+                raise ExtensionFailed(f"Failed to prepare VM: {outcome.result.details}", uuids=[uuid])
+            try:
+                merged = apply_prepare_output(outcome.payload["cloudstack.vm.details"], outcome.result.output)
+            except PrepareOutputError as exc:
+                raise ExtensionFailed(f"Failed to prepare VM: {exc} ({exc.reason})", uuids=[uuid]) from exc
+            info = self._persist_prepare(uuid, merged)
+        action = "create" if started.deploying else "start"
+        outcome = self.actions.run(started.target, action, info, caller=caller)
+        if not outcome.result.success:
+            raise ExtensionFailed(f"Failed to {action} instance {info.internal_name}: {outcome.result.details}",
+                                  uuids=[uuid])
+
+    def _persist_prepare(self, uuid: str, merged: PrepareOutcome) -> InstanceInfo:
+        """Keep what §2.6 keeps: the VNC password, the whole details map, NIC mac/ip/ip6address."""
+        with self.db.session() as session:
+            instance = get_instance(session, uuid)
+            if merged.vnc_password is not None:
+                instance.vnc_password_sealed = self.seal_vnc(uuid, merged.vnc_password)
+            session.execute(delete(InstanceDetail).where(InstanceDetail.instance_id == instance.id))
+            session.add_all(InstanceDetail(instance_id=instance.id, name=k, value=v) for k, v in merged.details.items())
+            for update in merged.nics:
+                nic = nics.get_nic(session, update.nic_uuid)
+                if nic.instance_id != instance.id:
+                    continue  # prepare may only change this instance's NICs
+                nics.update_addresses(session, nic, mac=update.mac, ip=update.ip, ip6=update.ip6_address)
+            session.flush()
+            return instance_infos(session, [instance], unseal=self.unseal_vnc)[instance.id]
+
+    def _start_failed(self, uuid: str, owner: JobOwner, *, deploying: bool, reason: str) -> None:
+        with self.db.session() as session:
+            instance = get_instance(session, uuid)
+            if instance.state != S.STARTING.value:
+                return
+            if deploying:
+                states.move(session, instance, S.ERROR)
+            else:
+                states.move(session, instance, S.STOPPED, host_id=None)
+            _event(session, instance, owner, "VM.CREATE" if deploying else "VM.START",
+                   f"Failed to {'deploy' if deploying else 'start'} instance {instance.name}: {reason}", error=True)
+
+    # -- stop, reboot ---------------------------------------------------------------------------------------
+
+    def stop(self, uuid: str, owner: JobOwner, *, forced: bool = False) -> None:
+        """Stop a Running instance (nothing to do when it is Stopped). A failed stop leaves it Running,
+        unless `forced`: then it is marked Stopped whatever the extension said."""
+        with self.db.session() as session:
+            instance = get_instance(session, uuid)
+            if instance.state == S.STOPPED.value:
+                return
+            if instance.state != S.RUNNING.value:
+                raise states.InvalidState(f"Unable to stop instance {instance.name} in state {instance.state}",
+                                          uuids=[uuid])
+            host_id = instance.host_id or instance.last_host_id
+            target: HostTarget | None = None
+            try:
+                target = host_target(session, host_id) if host_id is not None else None
+            except SwitchboardError:
+                if not forced:
+                    raise
+            states.move(session, instance, S.STOPPING)
+            info = instance_infos(session, [instance], unseal=self.unseal_vnc)[instance.id]
+        try:
+            details = None
+            if target is not None:
+                outcome = self.actions.run(target, "stop", info, caller=self.caller_info(owner))
+                details = None if outcome.result.success else outcome.result.details
+            else:
+                details = "no host to run the stop on"
+        except Exception:  # never leave it Stopping
+            self._settle_stop(uuid, owner, stopped=forced, host_id=host_id, reason="the stop did not complete")
+            raise
+        self._settle_stop(uuid, owner, stopped=details is None or forced, host_id=host_id, reason=details)
+        if details is not None and not forced:
+            raise ExtensionFailed(f"Failed to stop instance {info.internal_name}: {details}", uuids=[uuid])
+
+    def _settle_stop(self, uuid: str, owner: JobOwner, *, stopped: bool, host_id: int | None,
+                     reason: str | None) -> None:
+        with self.db.session() as session:
+            instance = get_instance(session, uuid)
+            if instance.state != S.STOPPING.value:
+                return
+            if stopped:
+                power = P.POWER_OFF.value if reason is None else instance.power_state
+                states.move(session, instance, S.STOPPED, host_id=None, last_host_id=host_id, power_state=power,
+                            power_state_updated=utcnow())
+                text = f"Stopped instance {instance.name}" + (f" (forced; the extension said: {reason})"
+                                                               if reason else "")
+                _event(session, instance, owner, "VM.STOP", text)
+            else:
+                states.move(session, instance, S.RUNNING)
+                _event(session, instance, owner, "VM.STOP", f"Failed to stop instance {instance.name}: {reason}",
+                       error=True)
+
+    def reboot(self, uuid: str, owner: JobOwner) -> None:
+        """Reboot a Running instance; the state does not change, a failure is reported."""
+        with self.db.session() as session:
+            instance = get_instance(session, uuid)
+            if instance.state != S.RUNNING.value:
+                raise states.InvalidState(f"Unable to reboot instance {instance.name} in state {instance.state}",
+                                          uuids=[uuid])
+            target = host_target(session, instance.host_id or instance.last_host_id)  # type: ignore[arg-type]
+            info = instance_infos(session, [instance], unseal=self.unseal_vnc)[instance.id]
+        outcome = self.actions.run(target, "reboot", info, caller=self.caller_info(owner))
+        with self.db.session() as session:
+            instance = get_instance(session, uuid)
+            if not outcome.result.success:
+                _event(session, instance, owner, "VM.REBOOT", f"Failed to reboot instance {instance.name}",
+                       error=True)
+            else:
+                _event(session, instance, owner, "VM.REBOOT", f"Rebooted instance {instance.name}")
+        if not outcome.result.success:
+            raise ExtensionFailed(f"Failed to reboot instance {info.internal_name}: {outcome.result.details}",
+                                  uuids=[uuid])
+
+    # -- destroy, expunge, recover -----------------------------------------------------------------------
+
+    def destroy(self, uuid: str, owner: JobOwner, *, expunge: bool = False) -> None:
+        """Destroy: stop a Running instance first (`stop`), then mark it Destroyed; with `expunge`, also
+        run `delete` and remove it. A failed stop leaves it Running."""
+        with self.db.session() as session:
+            state = get_instance(session, uuid).state
+        if state == S.RUNNING.value:
+            self.stop(uuid, owner)
+        with self.db.session() as session:
+            instance = get_instance(session, uuid)
+            if instance.state in (S.STOPPED.value, S.ERROR.value):
+                states.move(session, instance, S.DESTROYED, host_id=None)
+                _event(session, instance, owner, "VM.DESTROY", f"Destroyed instance {instance.name}")
+            elif instance.state != S.DESTROYED.value:
+                raise states.InvalidState(f"Unable to destroy instance {instance.name} in state {instance.state}",
+                                          uuids=[uuid])
+        if expunge:
+            self.expunge(uuid, owner)
+
+    def expunge(self, uuid: str, owner: JobOwner) -> None:
+        """Expunge a Destroyed instance: `delete` on its last host (when it ever had one), then release its
+        NICs and remove it. A failed delete leaves it Destroyed."""
+        with self.db.session() as session:
+            instance = get_instance(session, uuid)
+            if instance.state != S.DESTROYED.value:
+                raise states.InvalidState(f"Unable to expunge instance {instance.name} in state {instance.state}; "
+                                          "destroy it first", uuids=[uuid])
+            host_id = instance.host_id or instance.last_host_id
+            target = host_target(session, host_id) if host_id is not None else None
+            states.move(session, instance, S.EXPUNGING)
+            info = instance_infos(session, [instance], unseal=self.unseal_vnc)[instance.id]
+        details: str | None = None
+        try:
+            if target is not None:
+                outcome = self.actions.run(target, "delete", info, caller=self.caller_info(owner))
+                details = None if outcome.result.success else outcome.result.details
+        except Exception:  # never leave it Expunging
+            self._expunge_failed(uuid, owner, "the delete did not complete")
+            raise
+        if details is not None:
+            self._expunge_failed(uuid, owner, details)
+            raise ExtensionFailed(f"Failed to delete instance {info.internal_name}: {details}", uuids=[uuid])
+        with self.db.session() as session:
+            instance = get_instance(session, uuid)
+            nics.release_instance_nics(session, instance.id)
+            instance.removed = utcnow()
+            _event(session, instance, owner, "VM.EXPUNGE", f"Expunged instance {instance.name}")
+
+    def _expunge_failed(self, uuid: str, owner: JobOwner, reason: str) -> None:
+        with self.db.session() as session:
+            instance = get_instance(session, uuid)
+            if instance.state == S.EXPUNGING.value:
+                states.move(session, instance, S.DESTROYED)
+                _event(session, instance, owner, "VM.EXPUNGE", f"Failed to expunge instance {instance.name}: "
+                       f"{reason}", error=True)
+
+    def recover(self, session: Session, instance: Instance, owner: JobOwner) -> None:
+        """Destroyed → Stopped, in the caller's transaction; no extension call (CloudStack's recover)."""
+        if instance.state != S.DESTROYED.value:
+            raise states.InvalidState(f"Unable to recover instance {instance.name} in state {instance.state}",
+                                      uuids=[instance.uuid])
+        states.move(session, instance, S.STOPPED)
+        _event(session, instance, owner, "VM.RECOVER", f"Recovered instance {instance.name}")
+
+    # -- interrupted jobs ----------------------------------------------------------------------------------
+
+    def repair(self, uuid: str) -> str | None:
+        """Put an instance left in a transitional state by a dead server into a stable one; idempotent.
+
+        Starting → Error (a deploy) or Stopped; Stopping → Running (the stop is unconfirmed: power sync
+        will tell); Expunging → Destroyed. Returns the new state, or None when nothing needed repair."""
+        with self.db.session() as session:
+            instance = session.execute(select(Instance).where(Instance.uuid == uuid)).scalar_one_or_none()
+            if instance is None or instance.removed is not None:
+                return None
+            deploying = details_of(session, [instance.id])[instance.id].get(DEPLOY_VM) == "true"
+            repairs = {
+                S.STARTING.value: (S.ERROR, {}) if deploying else (S.STOPPED, {"host_id": None}),
+                S.STOPPING.value: (S.RUNNING, {"power_state": P.POWER_UNKNOWN.value}),
+                S.EXPUNGING.value: (S.DESTROYED, {}),
+            }
+            repair = repairs.get(instance.state)
+            if repair is None:
+                return None
+            target, values = repair
+            before = instance.state
+            states.move(session, instance, target, **values)
+            record_event(session, type="VM.REPAIR", description=f"Instance {instance.name} was {before} when its "
+                         f"management server stopped; now {target.value}", actor=_owner_ids(instance),
+                         resource_type="VirtualMachine", resource_uuid=instance.uuid)
+            return target.value
+
+    # -- helpers ------------------------------------------------------------------------------------------
+
+    def caller_info(self, owner: JobOwner) -> CallerInfo | None:
+        """The payload's `caller` (CloudStack 4.22+) for the job's submitter; None for system jobs."""
+        if owner.user_id is None:
+            return None
+        with self.db.session() as session:
+            row = session.execute(
+                select(User.uuid, User.username, Role.uuid, Role.name, Role.role_type)
+                .join(Account, Account.id == User.account_id).join(Role, Role.id == Account.role_id)
+                .where(User.id == owner.user_id)
+            ).first()
+        if row is None:
+            return None
+        user_uuid, username, role_uuid, role_name, role_type = row
+        return CallerInfo(id=user_uuid, name=username, type=_ACCOUNT_TYPES.get(role_type, "NORMAL"),
+                          role_id=role_uuid, role_name=role_name, role_type=role_type)
+
+
+def _owner_ids(instance: Instance) -> ActorIds:
+    return ActorIds(user_id=instance.user_id, account_id=instance.account_id, domain_id=instance.domain_id)
+
+
+def _event(session: Session, instance: Instance, owner: JobOwner, type_: str, description: str, *,
+           error: bool = False) -> None:
+    actor = ActorIds(user_id=owner.user_id, account_id=owner.account_id, domain_id=owner.domain_id) \
+        if owner.account_id is not None else _owner_ids(instance)
+    record_event(session, type=type_, description=description, actor=actor, resource_type="VirtualMachine",
+                 resource_uuid=instance.uuid, level=EventLevel.ERROR if error else EventLevel.INFO)
+

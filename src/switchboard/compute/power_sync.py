@@ -1,0 +1,261 @@
+"""Power sync: ask each Up host's extension what its instances' power is, and reconcile the database.
+
+One round (`run_once`), on the one server holding the `power-sync` lease:
+
+1. read the Up hosts of External clusters whose extension is usable, and their Running / Stopped
+   instances (placed there, or last there when stopped);
+2. per host, concurrently, the bulk `statuses` action (host-level payload; answer
+   `{"status": "success", "power_state": {"<internal name>": "poweron"|"poweroff"|"unknown"}}`); an
+   instance missing from the answer counts as PowerUnknown;
+3. for hosts whose extension does not implement it (non-zero exit, e.g. `{"error":"Invalid action"}`, or
+   no `power_state` map), `status` per instance, at most `power_sync_concurrency` at a time; such an
+   extension is asked per instance only, for `statuses_retry` seconds, before `statuses` is tried again;
+4. reconcile in one transaction, skipping instances an operation moved meanwhile (`updated` changed):
+   a Running instance reported PowerOff twice in a row becomes Stopped, with an event; PowerOn resets the
+   count; PowerUnknown changes nothing. The reported power state is recorded for the others.
+
+Values are read as §1.3/§2.7 say (case-insensitive `PowerOn`/`PowerOff`, anything else PowerUnknown).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from switchboard.compute import lease, states
+from switchboard.compute.lifecycle import Lifecycle
+from switchboard.compute.records import HostTarget, host_target, instance_infos
+from switchboard.compute.settings import ComputeSettings
+from switchboard.db.base import utcnow
+from switchboard.db.engine import Database
+from switchboard.db.models.compute import Instance
+from switchboard.db.models.compute import InstanceState as S
+from switchboard.db.models.infrastructure import Cluster, Host, HostStatus
+from switchboard.errors import SwitchboardError
+from switchboard.extensions.paths import ExtensionRoots
+from switchboard.extensions.payload import lifecycle_payload, statuses_payload
+from switchboard.extensions.payload_model import InstanceInfo, PowerState
+from switchboard.extensions.power import parse_power_state, parse_power_states
+from switchboard.extensions.runner import ExtensionRunner
+from switchboard.infra.clusters import EXTERNAL
+from switchboard.infra.events import ActorIds, record_event
+
+__all__ = ["LEASE", "PowerSync", "SyncReport"]
+
+log = logging.getLogger(__name__)
+
+LEASE = "power-sync"
+_SYNCED = (S.RUNNING.value, S.STOPPED.value)
+_BATCH = 500
+
+
+@dataclass
+class SyncReport:
+    """What one round did: hosts asked, instances reported, how (bulk or per instance), what changed."""
+
+    hosts: int = 0
+    instances: int = 0
+    bulk_hosts: int = 0
+    fallback_instances: int = 0
+    stopped: list[str] = field(default_factory=list)  # uuids of instances turned Stopped
+
+
+@dataclass(frozen=True)
+class _Seen:
+    id: int
+    uuid: str
+    name: str
+    state: str
+    updated: int
+    host_id: int
+
+
+class PowerSync:
+    """The power-sync loop of one server. `start()` runs a round every `power_sync_interval` seconds on a
+    daemon thread; `run_once()` runs one round now (tests, benchmarks); `stop()` ends the loop."""
+
+    def __init__(self, *, db: Database, runner: ExtensionRunner, roots: ExtensionRoots, settings: ComputeSettings,
+                 lifecycle: Lifecycle, holder: str) -> None:
+        self._db = db
+        self._runner = runner
+        self._roots = roots
+        self._settings = settings
+        self._lifecycle = lifecycle
+        self._holder = holder
+        self._no_statuses: dict[str, float] = {}  # extension name → monotonic time to try `statuses` again
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="power-sync", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        try:
+            with self._db.session() as session:
+                lease.release(session, LEASE, self._holder)
+        except SQLAlchemyError:
+            log.warning("power sync: could not release the lease", exc_info=True)
+
+    def _loop(self) -> None:
+        while not self._stopping.wait(self._settings.power_sync_interval):
+            try:
+                self.run_once()
+            except (SQLAlchemyError, SwitchboardError, OSError):
+                log.warning("power sync round failed; next round in %s s", self._settings.power_sync_interval,
+                            exc_info=True)
+
+    def statuses_unsupported(self, extension_name: str) -> bool:
+        """True while `extension_name` is remembered as not implementing `statuses`."""
+        until = self._no_statuses.get(extension_name)
+        return until is not None and time.monotonic() < until
+
+    def run_once(self, *, require_lease: bool = True) -> SyncReport | None:
+        """One round; None when another server holds the lease. Raises SQLAlchemyError on database trouble."""
+        with self._lock:
+            if require_lease:
+                with self._db.session() as session:
+                    if not lease.acquire(session, LEASE, self._holder, self._settings.lease_ttl):
+                        return None
+            with self._db.session() as session:
+                targets, seen = _read(session)
+            report = SyncReport(hosts=len(targets), instances=sum(len(v) for v in seen.values()))
+            if not targets:
+                return report
+            reports = asyncio.run(self._ask(targets, seen, report))
+            with self._db.session() as session:
+                self._apply(session, seen, reports, report)
+            return report
+
+    # -- asking ---------------------------------------------------------------------------------------------
+
+    async def _ask(self, targets: dict[int, HostTarget], seen: dict[int, list[_Seen]],
+                   report: SyncReport) -> dict[int, PowerState]:
+        hosts = [h for h in targets if seen.get(h)]
+        answers = await asyncio.gather(*(self._bulk(targets[h], seen[h]) for h in hosts))
+        found: dict[int, PowerState] = {}
+        fallback: list[int] = []
+        for host_id, answer in zip(hosts, answers, strict=True):
+            if answer is None:
+                fallback.append(host_id)
+                continue
+            report.bulk_hosts += 1
+            for item in seen[host_id]:
+                found[item.id] = answer.get(item.name, PowerState.POWER_UNKNOWN)
+        if fallback:
+            items = [item for host_id in fallback for item in seen[host_id]]
+            with self._db.session() as session:
+                infos = self._infos(session, [item.id for item in items])
+            gate = asyncio.Semaphore(self._settings.power_sync_concurrency)
+            results = await asyncio.gather(*(self._single(gate, targets[item.host_id], infos[item.id])
+                                             for item in items if item.id in infos))
+            for item, state in zip((i for i in items if i.id in infos), results, strict=True):
+                found[item.id] = state
+            report.fallback_instances += len(results)
+        return found
+
+    async def _bulk(self, target: HostTarget, items: list[_Seen]) -> dict[str, PowerState] | None:
+        if self.statuses_unsupported(target.extension_name):
+            return None
+        payload = statuses_payload(extension=target.extension, resource_map=target.resource_map, host=target.host)
+        result = await self._runner.run(
+            extension_name=target.extension_name, entry=self._roots.entry_point(target.relative_path),
+            action="statuses", payload=payload, timeout=self._settings.wait,
+        )
+        answer = parse_power_states(result.success, result.output)
+        if answer is None and not result.timed_out:
+            log.info("power sync: extension %s does not implement statuses; asking per instance for %s s",
+                     target.extension_name, self._settings.statuses_retry)
+            self._no_statuses[target.extension_name] = time.monotonic() + self._settings.statuses_retry
+        return answer
+
+    async def _single(self, gate: asyncio.Semaphore, target: HostTarget, info: InstanceInfo) -> PowerState:
+        payload = lifecycle_payload("status", extension=target.extension, resource_map=target.resource_map,
+                                    host=target.host, instance=info)
+        async with gate:
+            result = await self._runner.run(
+                extension_name=target.extension_name, entry=self._roots.entry_point(target.relative_path),
+                action="status", payload=payload, timeout=self._settings.wait,
+            )
+        return parse_power_state(result.success, result.output)
+
+    def _infos(self, session: Session, ids: list[int]) -> dict[int, InstanceInfo]:
+        infos: dict[int, InstanceInfo] = {}
+        for chunk in _chunks(ids):
+            rows = session.execute(select(Instance).where(Instance.id.in_(chunk))).scalars().all()
+            infos.update(instance_infos(session, rows, unseal=self._lifecycle.unseal_vnc))
+        return infos
+
+    # -- reconciling ----------------------------------------------------------------------------------------
+
+    def _apply(self, session: Session, seen: dict[int, list[_Seen]], reports: dict[int, PowerState],
+               report: SyncReport) -> None:
+        snapshot = {item.id: item for items in seen.values() for item in items}
+        now = utcnow()
+        for chunk in _chunks([i for i, state in reports.items() if state is not PowerState.POWER_UNKNOWN]):
+            for instance in session.execute(select(Instance).where(Instance.id.in_(chunk))).scalars():
+                before = snapshot[instance.id]
+                if instance.updated != before.updated or instance.state != before.state or instance.removed:
+                    continue  # an operation moved it since we asked: its own outcome wins
+                power = reports[instance.id]
+                if instance.state == S.RUNNING.value and power is PowerState.POWER_OFF:
+                    if instance.power_off_reports + 1 >= 2:
+                        states.move(session, instance, S.STOPPED, host_id=None, last_host_id=before.host_id,
+                                    power_state=power.value, power_state_updated=now)
+                        record_event(session, type="VM.STOP", resource_type="VirtualMachine",
+                                     resource_uuid=instance.uuid,
+                                     description=f"Instance {instance.name} was stopped outside Switchboard: the "
+                                                 "extension reported PowerOff twice in a row",
+                                     actor=ActorIds(account_id=instance.account_id, domain_id=instance.domain_id))
+                        report.stopped.append(instance.uuid)
+                    else:
+                        instance.power_off_reports += 1
+                        instance.power_state, instance.power_state_updated = power.value, now
+                elif instance.power_state != power.value or instance.power_off_reports:
+                    instance.power_state, instance.power_state_updated = power.value, now
+                    instance.power_off_reports = 0
+
+
+def _read(session: Session) -> tuple[dict[int, HostTarget], dict[int, list[_Seen]]]:
+    """The usable Up hosts and, by host, the instances to ask about (two queries plus a few per host)."""
+    host_ids = session.execute(
+        select(Host.id).join(Cluster, Cluster.id == Host.cluster_id)
+        .where(Host.removed.is_(None), Host.status == HostStatus.UP.value, Host.hypervisor_type == EXTERNAL,
+               Cluster.extension_id.is_not(None), Cluster.removed.is_(None))
+        .order_by(Host.id)
+    ).scalars().all()
+    targets: dict[int, HostTarget] = {}
+    for host_id in host_ids:
+        try:
+            targets[host_id] = host_target(session, host_id)
+        except SwitchboardError as exc:  # disabled or not ready: nothing may run there now
+            log.debug("power sync: skipping host %s: %s", host_id, exc)
+    seen: dict[int, list[_Seen]] = {host_id: [] for host_id in targets}
+    placed = func.coalesce(Instance.host_id, Instance.last_host_id)
+    for chunk in _chunks(list(targets)):
+        rows = session.execute(
+            select(Instance.id, Instance.uuid, Instance.instance_name, Instance.state, Instance.updated, placed)
+            .where(placed.in_(chunk), Instance.removed.is_(None), Instance.state.in_(_SYNCED))
+            .order_by(Instance.id)
+        ).all()
+        for row in rows:
+            seen[row[5]].append(_Seen(id=row[0], uuid=row[1], name=row[2] or "", state=row[3], updated=row[4],
+                                      host_id=row[5]))
+    return targets, seen
+
+
+def _chunks(ids: Iterable[int]) -> list[list[int]]:
+    items = list(ids)
+    return [items[i:i + _BATCH] for i in range(0, len(items), _BATCH)]

@@ -1,0 +1,74 @@
+"""The instance state machine: which moves exist, and the one function that makes them.
+
+Every move is a conditional UPDATE on (id, state, updated): it succeeds for exactly one caller, on one
+server or many, and bumps `updated`. A caller that loses the race gets InstanceBusy and changes nothing.
+
+    Stopped   → Starting (start) · Destroyed (destroy) · Error (deploy could not be planned)
+    Starting  → Running (started) · Stopped (start failed) · Error (first start failed)
+    Running   → Stopping (stop) · Stopped (power sync: PowerOff twice)
+    Stopping  → Stopped (stopped, or forced) · Running (stop failed)
+    Error     → Destroyed (destroy)
+    Destroyed → Stopped (recover) · Expunging (expunge)
+    Expunging → Destroyed (delete failed); an expunged instance stays Expunging with `removed` set
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from switchboard.db.base import utcnow
+from switchboard.db.models.compute import Instance
+from switchboard.db.models.compute import InstanceState as S
+from switchboard.errors import Conflict, InvalidParameter
+
+__all__ = ["TRANSITIONS", "InstanceBusy", "InvalidState", "can_move", "move"]
+
+TRANSITIONS: Mapping[S, frozenset[S]] = {
+    S.STOPPED: frozenset({S.STARTING, S.DESTROYED, S.ERROR}),
+    S.STARTING: frozenset({S.RUNNING, S.STOPPED, S.ERROR}),
+    S.RUNNING: frozenset({S.STOPPING, S.STOPPED}),
+    S.STOPPING: frozenset({S.STOPPED, S.RUNNING}),
+    S.ERROR: frozenset({S.DESTROYED}),
+    S.DESTROYED: frozenset({S.STOPPED, S.EXPUNGING}),
+    S.EXPUNGING: frozenset({S.DESTROYED}),
+}
+
+
+class InstanceBusy(Conflict):
+    """Another operation changed the instance first (its state or `updated` no longer match)."""
+
+
+class InvalidState(InvalidParameter):
+    """The operation is not possible in the instance's current state."""
+
+
+def can_move(current: str, target: S) -> bool:
+    """True when the state machine has the move `current → target`."""
+    return target in TRANSITIONS.get(S(current), frozenset())
+
+
+def move(session: Session, instance: Instance, target: S, **values: Any) -> None:
+    """Move `instance` to `target` (setting `values` as well) if nobody moved it since it was read.
+
+    Raises InvalidState when the machine has no such move and InstanceBusy when another transaction moved
+    the instance first. On success the ORM object is refreshed with the new values.
+    """
+    current = instance.state
+    if not can_move(current, target):
+        raise InvalidState(f"Instance {instance.name} cannot go from {current} to {target.value}",
+                           uuids=[instance.uuid])
+    now = utcnow()
+    result = session.execute(
+        update(Instance)
+        .where(Instance.id == instance.id, Instance.state == current, Instance.updated == instance.updated)
+        .values(state=target.value, updated=instance.updated + 1, state_changed=now, power_off_reports=0, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise InstanceBusy(f"Instance {instance.name} is busy with another operation; try again",
+                           uuids=[instance.uuid])
+    session.refresh(instance)
