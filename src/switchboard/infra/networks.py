@@ -99,7 +99,15 @@ def get_network(session: Session, uuid: str, *, parameter: str = "networkid") ->
 
 
 def check_access(session: Session, caller: Caller, network: Network) -> None:
-    """PermissionDenied unless `caller` may use or change `network` (Shared networks: everyone may use)."""
+    """PermissionDenied unless `caller` may put instances on `network`: its owner's scope, or any Shared
+    network."""
+    if network.guest_type == GuestType.SHARED.value:
+        return
+    check_owner(session, caller, network)
+
+
+def check_owner(session: Session, caller: Caller, network: Network) -> None:
+    """PermissionDenied unless `caller` may change or delete `network` (the owner's account scope)."""
     domain_path = session.execute(select(Domain.path).where(Domain.id == network.domain_id)).scalar_one()
     check_account(caller, account_id=network.account_id, domain_path_stored=domain_path)
 

@@ -85,9 +85,10 @@ def test_users_see_their_own_networks_and_shared_ones(session: Session, admin: C
     isolated = offering(session, "DefaultIsolatedNetworkOffering")
     mine = networks.create_network(session, user, zone, isolated, NetworkSpec(name="mine"))
     theirs = networks.create_network(session, admin, zone, isolated, NetworkSpec(name="theirs"))
-    networks.create_network(session, admin, zone, offering(session, "DefaultSharedNetworkOffering"), NetworkSpec(
-        name="shared", vlan="30", gateway="192.168.0.1", netmask="255.255.255.0", start_ip="192.168.0.10",
-        end_ip="192.168.0.20"))
+    shared = networks.create_network(
+        session, admin, zone, offering(session, "DefaultSharedNetworkOffering"),
+        NetworkSpec(name="shared", vlan="30", gateway="192.168.0.1", netmask="255.255.255.0",
+                    start_ip="192.168.0.10", end_ip="192.168.0.20"))
 
     def visible(caller: Caller, **kwargs: object) -> list[str]:
         found, _ = networks.list_networks(session, caller, Page(), **kwargs)  # type: ignore[arg-type]
@@ -100,6 +101,9 @@ def test_users_see_their_own_networks_and_shared_ones(session: Session, admin: C
     with pytest.raises(PermissionDenied):
         networks.check_access(session, user, theirs)
     networks.check_access(session, user, mine)
+    networks.check_access(session, user, shared)  # anyone may deploy on a Shared network...
+    with pytest.raises(PermissionDenied):
+        networks.check_owner(session, user, shared)  # ...but only its owner's scope may change it
 
 
 @pytest.fixture

@@ -24,8 +24,8 @@ EXPECTED = {
                   "get_service_offering", "list_network_offerings", "list_service_offerings", "offering_details",
                   "update_service_offering"],
     "networks": ["DEFAULT_GUEST_CIDR", "DEFAULT_NETWORK_RATE", "DYNAMIC_VLANS", "NetworkRecord", "NetworkSpec",
-                 "UNTAGGED", "broadcast_uri", "check_access", "create_network", "delete_network", "get_network",
-                 "list_networks", "parse_vlan"],
+                 "UNTAGGED", "broadcast_uri", "check_access", "check_owner", "create_network", "delete_network",
+                 "get_network", "list_networks", "parse_vlan"],
 }
 
 

@@ -156,6 +156,6 @@ def list_networks(call: Call) -> ListResponse:
 )
 def delete_network(call: Call) -> AsyncJobRequest:
     network = networks.get_network(call.session, call.get("id"), parameter="id")
-    networks.check_access(call.session, call.who, network)
+    networks.check_owner(call.session, call.who, network)
     return AsyncJobRequest(handler=DELETE_NETWORK_JOB, args={"id": network.uuid}, instance_type="Network",
                            instance_id=network.uuid)
