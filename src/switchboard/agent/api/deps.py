@@ -15,7 +15,7 @@ from switchboard.agent.reconcile import Reconciler
 from switchboard.agent.service import VmService
 from switchboard.agent.snapshots import SnapshotService
 
-__all__ = ["AgentContext", "admin", "context", "reader"]
+__all__ = ["AgentContext", "admin", "agent_of", "context", "reader"]
 
 _REALM = 'Basic realm="switchboard-agent", charset="UTF-8"'
 
@@ -30,13 +30,19 @@ class AgentContext:
     authenticator: Authenticator
 
 
-def context(request: Request) -> AgentContext:
+def agent_of(request: Request) -> AgentContext:
+    """The AgentContext the app was built with."""
     agent: AgentContext = request.app.state.agent
     return agent
 
 
+async def context(request: Request) -> AgentContext:
+    """Dependency form of `agent_of` (async, so FastAPI does not send it to a worker thread)."""
+    return agent_of(request)
+
+
 async def _principal(request: Request, *, write: bool) -> Principal:
-    agent = context(request)
+    agent = agent_of(request)
     source = request.client.host if request.client else "unknown"
     try:
         principal = await agent.authenticator.authenticate(request.headers.get("authorization"), source)
