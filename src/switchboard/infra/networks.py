@@ -41,6 +41,7 @@ __all__ = [
     "NetworkSpec",
     "broadcast_uri",
     "check_access",
+    "check_owner",
     "create_network",
     "delete_network",
     "get_network",
