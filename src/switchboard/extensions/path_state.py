@@ -31,6 +31,7 @@ from switchboard.db.base import utcnow
 from switchboard.db.engine import Database
 from switchboard.db.models.extensions import Extension, ExtensionServerChecksum, ExtensionState
 from switchboard.db.models.jobs import ManagementServer
+from switchboard.extensions import cleanup
 from switchboard.extensions.paths import ExtensionRoots
 from switchboard.extensions.readiness import ExtensionFile, is_path_ready, local_checksums, not_ready_alert
 from switchboard.infra.events import record_alert
@@ -104,7 +105,8 @@ def decide(session: Session, extension_ids: Iterable[int], view: ServerView) -> 
 
 
 class PathStateChecker:
-    """The periodic check of one server: publish own checksums, decide `pathready`, alert.
+    """The periodic check of one server: publish own checksums, decide `pathready`, alert, and remove this
+    server's files of extensions deleted with cleanup.
 
     `interval`: seconds between checks (setting `extension.path.state.check.interval`). `start()` runs one
     check at once, then one every interval on a daemon thread; `stop()` ends the thread.
@@ -156,7 +158,11 @@ class PathStateChecker:
             if server_id is not None:
                 publish(session, server_id, checksums)
         with self._db.session() as session:
-            return self._apply(session, decide(session, checksums, self._view))
+            result = self._apply(session, decide(session, checksums, self._view))
+        with self._db.session() as session:
+            leftovers = cleanup.pending_targets(session, self._roots)
+        cleanup.remove(leftovers)
+        return result
 
     def _apply(self, session: Session, ready: Mapping[int, bool]) -> dict[str, bool]:
         result: dict[str, bool] = {}

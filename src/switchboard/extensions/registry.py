@@ -15,11 +15,9 @@ For the instance lifecycle and custom actions:
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import delete, event, select
 from sqlalchemy.exc import IntegrityError
@@ -34,7 +32,7 @@ from switchboard.db.models.extensions import (
     ExtensionType,
 )
 from switchboard.errors import Conflict, InvalidParameter, OperationFailed
-from switchboard.extensions import store
+from switchboard.extensions import cleanup, store
 from switchboard.extensions.path_state import ServerView, decide, publish
 from switchboard.extensions.paths import EntryPoint, EntryPointError, ExtensionRoots, normalise_relative_path
 from switchboard.extensions.scaffold import prepare_entry_point
@@ -163,25 +161,11 @@ class ExtensionRegistry:
         extension.path_ready = decide(session, [extension.id], self.view)[extension.id]
 
     def _cleanup_files(self, session: Session, extension: Extension) -> None:
-        """Remove the extension's directory and payload directory once the deletion is committed.
-
-        The directory is left alone when another live extension's entry point lives in it (two names can
-        share a sanitised directory name) or when it does not resolve to a directory inside the root."""
-        directory = self.roots.extensions / extension.relative_path.split("/")[0]
-        shared = session.execute(
-            select(Extension.id).where(
-                Extension.removed.is_(None), Extension.id != extension.id,
-                Extension.relative_path.startswith(f"{directory.name}/", autoescape=True),
-            )
-        ).first()
-        payloads = self.roots.payload_dir(extension.name)
-        targets = [payloads] if shared else [directory, payloads]
-
-        def remove(_session: Any) -> None:
-            for target in targets:
-                _remove_tree(target, inside=self.roots.extensions if target == directory else self.roots.payloads)
-
-        event.listen(session, "after_commit", remove, once=True)
+        """Mark the (removed) extension for cleanup on every server, and remove this server's copies of its
+        directory and payload directory once the deletion is committed (see switchboard.extensions.cleanup)."""
+        cleanup.mark(session, extension)
+        found = cleanup.targets(session, self.roots, extension)
+        event.listen(session, "after_commit", lambda _session: cleanup.remove(found), once=True)
 
     # -- commands -----------------------------------------------------------------------------------------
 
@@ -247,7 +231,8 @@ class ExtensionRegistry:
 
     def delete(self, session: Session, extension: Extension, *, cleanup: bool = False) -> None:
         """deleteExtension. Raises Conflict for a built-in and while clusters, custom actions or templates
-        still use it. `cleanup` removes the extension's files and payloads on this server after commit."""
+        still use it. `cleanup` removes the extension's files and payloads: here after commit, on the other
+        servers at their next periodic check."""
         if not extension.is_user_defined:
             raise Conflict("System extension can not be deleted", uuids=[extension.uuid])
         resources = store.count_resources(session, extension.id)
@@ -324,22 +309,6 @@ def _require_cluster_type(resource_type: str) -> None:
 
 def _ref(extension: Extension) -> ExtensionRef:
     return ExtensionRef(id=extension.id, uuid=extension.uuid, name=extension.name)
-
-
-def _remove_tree(target: Path, *, inside: Path) -> None:
-    """Remove `target` (a directory, or a symlink to one: only the link) if it is strictly inside `inside`."""
-    try:
-        if target.is_symlink():
-            target.unlink()
-            return
-        if not target.exists():
-            return
-        if not target.resolve().is_relative_to(inside.resolve()) or target.resolve() == inside.resolve():
-            log.warning("not removing %s: it is not inside %s", target, inside)
-            return
-        shutil.rmtree(target)
-    except OSError as exc:
-        log.warning("could not remove %s: %s", target, exc)
 
 
 def registry_of(services: Services) -> ExtensionRegistry:

@@ -1,6 +1,7 @@
 """Readiness across management servers over real HTTP (protocol notes §1.7), with a 1 s check interval:
 `pathready` follows the entry file on one server, an alert is raised for an enabled extension that is not
-ready, and two servers on one database are ready only when both hold the same file."""
+ready, two servers on one database are ready only when both hold the same file, and deleting with cleanup
+removes the files on both."""
 
 from __future__ import annotations
 
@@ -103,6 +104,17 @@ def test_two_servers_are_ready_only_with_the_same_file(fast_server: tuple[Server
         _wait(lambda: not _ready(cs, extension["id"]), "pathready to turn false for differing files")
         _wait(lambda: _alerts(cs, name), "the path-not-ready alert")
 
-        # When b stops (marked Down), a alone decides, and its own copy is valid.
+        # Deleting with cleanup on a removes a's files at once and b's at b's next check.
+        payloads_b = b.data_dir / "extensions-data" / name
+        payloads_b.mkdir(parents=True)
+        (payloads_b / "old.json").write_text("{}")
+        cs.deleteExtension(id=extension["id"], cleanup=True)
+        assert not entry_a.parent.exists()
+        _wait(lambda: not entry_b.parent.exists() and not payloads_b.exists(), "b to remove its copies")
+
+        # The name can be used again (b keeps no copy: not ready); once b stops (marked Down), a alone
+        # decides, and its own copy is valid.
+        extension = cs.createExtension(name=name, type="Orchestrator")["extension"]
+        assert extension["pathready"] is False and Path(extension["path"]).is_file()
         b.stop()
-        _wait(lambda: _ready(cs, extension["id"]), "pathready once the differing server is down")
+        _wait(lambda: _ready(cs, extension["id"]), "pathready once the server without a copy is down")

@@ -19,6 +19,7 @@ from switchboard.db.models.events import Alert
 from switchboard.db.models.extensions import Extension, ExtensionCustomAction
 from switchboard.db.models.jobs import ManagementServer
 from switchboard.errors import InvalidParameter, NotFound
+from switchboard.extensions import cleanup
 from switchboard.extensions.builtins import BUILTINS, install_builtin_files, seed_builtins
 from switchboard.extensions.linker import RegistryLinker
 from switchboard.extensions.path_state import PathStateChecker, ServerView, decide, publish, running_servers
@@ -182,3 +183,33 @@ def test_the_linker_resolves_orchestrators_and_describes_many(db: Database) -> N
         assert refused.value.parameter == "extensionid"
         assert set(linker.describe(session, [first, second, 10**9])) == {first, second}
         assert linker.describe(session, []) == {}
+
+
+def test_cleanup_leaves_directories_another_extension_still_owns(db: Database, tmp_path: Path) -> None:
+    roots = ExtensionRoots(extensions=tmp_path / "ext", payloads=tmp_path / "data")
+    tag = uuid.uuid4().hex[:8]
+    earlier, later = utcnow() - dt.timedelta(hours=2), utcnow() - dt.timedelta(hours=1)
+    with db.session() as session:
+        alone = Extension(name=f"alone-{tag}", relative_path=f"alone-{tag}/run.sh", removed=earlier)
+        # Two names sharing one sanitised directory: the live one keeps it.
+        gone = Extension(name=f"Shared {tag}", relative_path=f"shared_{tag}/run.sh", removed=earlier)
+        live = Extension(name=f"shared_{tag}", relative_path=f"shared_{tag}/run.sh")
+        # The same name deleted twice: the later deletion (without cleanup) decides.
+        first = Extension(name=f"twice-{tag}", relative_path=f"twice-{tag}/run.sh", removed=earlier)
+        second = Extension(name=f"twice-{tag}", relative_path=f"twice-{tag}/run.sh", removed=later)
+        session.add_all([alone, gone, live, first, second])
+        session.flush()
+        for marked in (alone, gone, first):
+            cleanup.mark(session, marked)
+        for directory in (f"alone-{tag}", f"shared_{tag}", f"twice-{tag}"):
+            (roots.extensions / directory).mkdir(parents=True)
+        (roots.payloads / f"alone-{tag}").mkdir(parents=True)
+        (roots.payloads / f"Shared {tag}").mkdir(parents=True)
+        found = cleanup.pending_targets(session, roots)
+    paths = {target.path for target in found}
+    assert roots.extensions / f"alone-{tag}" in paths and roots.payloads / f"alone-{tag}" in paths
+    assert roots.payloads / f"Shared {tag}" in paths
+    assert roots.extensions / f"shared_{tag}" not in paths and roots.extensions / f"twice-{tag}" not in paths
+    cleanup.remove(found)
+    assert not (roots.extensions / f"alone-{tag}").exists() and not (roots.payloads / f"Shared {tag}").exists()
+    assert (roots.extensions / f"shared_{tag}").is_dir() and (roots.extensions / f"twice-{tag}").is_dir()
