@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -90,18 +91,26 @@ def serve_bare(port: int, body_file: str) -> None:
 
 # -- load generation ------------------------------------------------------------------------------------
 
-def run_wrk(url: str, *, duration: int, connections: int) -> tuple[float, float]:
-    """(requests per second, p50 latency in ms) as wrk measured them."""
+@dataclass(frozen=True)
+class Result:
+    rps: float
+    p50_ms: float
+    requests: int
+
+
+def run_wrk(url: str, *, duration: int, connections: int) -> Result:
+    """Requests per second, p50 latency (ms) and request count as wrk measured them."""
     out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", url],
                          capture_output=True, text=True, check=True).stdout
     if re.search(r"Non-2xx or 3xx responses: (\d+)", out):
         raise RuntimeError(f"wrk saw error responses from {url}:\n{out}")
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    count = re.search(r"(\d+) requests in", out)
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", out)
-    if p50 is None:
+    if rps is None or count is None or p50 is None:
         raise RuntimeError(f"cannot read wrk's output:\n{out}")
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p50.group(2)]
-    return rps, float(p50.group(1)) * scale
+    return Result(float(rps.group(1)), float(p50.group(1)) * scale, int(count.group(1)))
 
 
 async def _httpx_load(url: str, duration: float, connections: int) -> dict[str, float]:
@@ -121,15 +130,30 @@ async def _httpx_load(url: str, duration: float, connections: int) -> dict[str, 
         await asyncio.gather(*(worker() for _ in range(connections)))
         elapsed = time.perf_counter() - started
     latencies.sort()
-    return {"rps": len(latencies) / elapsed, "p50_ms": latencies[len(latencies) // 2] * 1000}
+    return {"rps": len(latencies) / elapsed, "p50_ms": latencies[len(latencies) // 2] * 1000,
+            "requests": len(latencies)}
 
 
-def run_httpx(url: str, *, duration: int, connections: int) -> tuple[float, float]:
+def run_httpx(url: str, *, duration: int, connections: int) -> Result:
     """The fallback load generator, in its own process like wrk."""
     out = subprocess.run([sys.executable, __file__, "--load", url, str(duration), str(connections)],
                          capture_output=True, text=True, check=True).stdout
     result = json.loads(out)
-    return float(result["rps"]), float(result["p50_ms"])
+    return Result(float(result["rps"]), float(result["p50_ms"]), int(result["requests"]))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads) so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(load: Any, url: str, pid: int, *, duration: int, connections: int) -> tuple[Result, float]:
+    """The load result and the server's CPU milliseconds per request during it. CPU per request hardly
+    depends on what else the machine runs, unlike requests per second on a shared machine."""
+    before = cpu_seconds(pid)
+    result = load(url, duration=duration, connections=connections)
+    return result, (cpu_seconds(pid) - before) * 1000 / max(result.requests, 1)
 
 
 # -- the run ---------------------------------------------------------------------------------------------
@@ -194,8 +218,9 @@ def main() -> int:
 
             for target in (bare_url, url):  # warm-up: connections, caches, the SQLite page cache
                 load(target, duration=2, connections=args.connections)
-            bare_rps, bare_p50 = load(bare_url, duration=args.duration, connections=args.connections)
-            sb_rps, sb_p50 = load(url, duration=args.duration, connections=args.connections)
+            bare_result, bare_cpu = measure(load, bare_url, bare.pid, duration=args.duration,
+                                            connections=args.connections)
+            sb_result, sb_cpu = measure(load, url, server.pid, duration=args.duration, connections=args.connections)
         finally:
             stop(server)
             if bare is not None:
@@ -203,10 +228,12 @@ def main() -> int:
 
     print(f"signed {command} ({len(first.content)} bytes), {args.connections} connections, {args.duration}s each, "
           f"load by {loader}")
-    print(f"{'target':<28}{'req/s':>10}{'p50 ms':>10}")
-    print(f"{'bare ASGI (same JSON)':<28}{bare_rps:>10.0f}{bare_p50:>10.2f}")
-    print(f"{'switchboard /client/api':<28}{sb_rps:>10.0f}{sb_p50:>10.2f}")
-    print(f"ratio switchboard/bare: {sb_rps / bare_rps:.2f} (goal >= 0.50)")
+    print(f"{'target':<28}{'req/s':>10}{'p50 ms':>10}{'server CPU ms/req':>20}")
+    for label, result, cpu in (("bare ASGI (same JSON)", bare_result, bare_cpu),
+                               ("switchboard /client/api", sb_result, sb_cpu)):
+        print(f"{label:<28}{result.rps:>10.0f}{result.p50_ms:>10.2f}{cpu:>20.3f}")
+    print(f"ratio switchboard/bare: {sb_result.rps / bare_result.rps:.2f} req/s (goal >= 0.50), "
+          f"{bare_cpu / sb_cpu:.2f} by server CPU per request")
     return 0
 
 
