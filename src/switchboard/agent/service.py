@@ -168,7 +168,19 @@ class VmService:
             self.rt.store.save(record)
             return
         self.rt.store.save(record)
-        self.rt.start(record)
+        self._boot(record)
+
+    def _boot(self, record: VmRecord) -> None:
+        """Start the VM for a caller who waits for the result. When it fails, the VM is recorded as meant
+        to be stopped (with the error): the caller was told it failed, so the reconcile pass must not boot
+        it later behind the caller's back."""
+        try:
+            self.rt.start(record)
+        except AgentError as exc:
+            record.desired = PowerState.STOPPED
+            record.last_error = str(exc)
+            self.rt.store.save(record)
+            raise
 
     def start(self, name: str, spec: VmSpec | None = None) -> VmRecord:
         """Boot a stopped VM (re-plumbing its network first). With a spec: create the VM when unknown, and
@@ -238,7 +250,7 @@ class VmService:
             self.rt.store.save(record)
             if self.rt.power_state(name) is not PowerState.STOPPED:
                 self.rt.halt(record, graceful=True)
-            self.rt.start(record)
+            self._boot(record)
             return record
 
     def delete(self, name: str) -> bool:

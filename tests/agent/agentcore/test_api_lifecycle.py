@@ -296,3 +296,18 @@ def test_graceful_shutdown_stops_all_and_keeps_them_meant_to_run(api, host: Host
     assert report.started == ["gs-1"]
     assert host.vmm.power_state("gs-2") is PowerState.STOPPED
     assert os.path.exists(host.config.defaults.host.state_dir)
+
+
+def test_a_failed_start_is_reported_and_not_retried_behind_the_callers_back(api, host: Host, served) -> None:
+    agent, _ = served
+    api.post("/v1/vms", json={"spec": payload("fs-1")})
+    api.post("/v1/vms/fs-1/stop")
+    host.vmm.refuse_launch = "out of memory"
+    reply = api.post("/v1/vms/fs-1/start")
+    assert reply.status_code == 500 and "out of memory" in reply.json()["error"]
+    host.vmm.refuse_launch = None
+    details = api.get("/v1/vms/fs-1/details").json()
+    assert details["desired_state"] == "stopped" and "out of memory" in details["last_error"]
+    assert agent.reconciler.run_once().started == []
+    assert host.vmm.power_state("fs-1") is PowerState.STOPPED
+    assert api.post("/v1/vms/fs-1/start").status_code == 200
