@@ -124,3 +124,15 @@ class TestPam:
             locked = http.get("/v1/vms")
         assert locked.status_code == 429
         assert int(locked.headers["Retry-After"]) > 0
+
+
+def test_state_changing_calls_are_audited_with_the_user_and_client_certificate(
+    served, host: Host, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, url = served
+    caplog.set_level("INFO", logger="switchboard.agent.audit")
+    with client(url, host.pki) as http:
+        http.get("/v1/vms")
+        http.post("/v1/vms", json={"spec": payload("audit-1")})
+    lines = [r.getMessage() for r in caplog.records if r.name == "switchboard.agent.audit"]
+    assert lines == ["POST /v1/vms by user=admin client=CN=mgmt,O=Switchboard from 127.0.0.1"]

@@ -3,6 +3,7 @@ the authentication dependencies that every protected route declares."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -17,6 +18,7 @@ from switchboard.agent.snapshots import SnapshotService
 
 __all__ = ["AgentContext", "admin", "agent_of", "context", "reader"]
 
+_audit = logging.getLogger("switchboard.agent.audit")
 _REALM = 'Basic realm="switchboard-agent", charset="UTF-8"'
 
 
@@ -58,6 +60,17 @@ async def _principal(request: Request, *, write: bool) -> Principal:
     if write and principal.role is not Role.ADMIN:
         agent.metrics.auth_failure("read_only")
         raise ApiError(403, f"user {principal.user} has read-only access")
+    if write:
+        # An audit line for every state-changing call: who (PAM user, client certificate) did what.
+        tls = request.scope.get("extensions", {}).get("tls") or {}
+        _audit.info(
+            "%s %s by user=%s client=%s from %s",
+            request.method,
+            request.url.path,
+            principal.user,
+            tls.get("client_cert_name") or "-",
+            source,
+        )
     return principal
 
 
