@@ -63,7 +63,8 @@ class ResourceRecord:
 
 @dataclass(frozen=True)
 class ExtensionRecord:
-    """An extension with its details grouped: `details` (shown by the API) and `hidden` (not shown)."""
+    """An extension with its details grouped: `details` (shown by the API; what the payload's `extension`
+    group carries) and `hidden` (not shown: `orchestratorrequirespreparevm`, Switchboard's own markers)."""
 
     extension: Extension
     details: dict[str, str] = field(default_factory=dict)
