@@ -33,7 +33,8 @@ with open(path) as handle:
 mode = stat.S_IMODE(os.stat(path).st_mode)
 with open(os.path.join(here, "calls.jsonl"), "a") as log:
     log.write(json.dumps({"argv": sys.argv, "action": action, "payload": payload, "mode": mode,
-                          "env": sorted(os.environ), "cwd": os.getcwd()}) + "\n")
+                          "env": sorted(os.environ), "cwd": os.getcwd(),
+                          "pid": os.getpid()}) + "\n")
 def load(name):
     try:
         with open(os.path.join(here, name)) as handle:

@@ -1,0 +1,151 @@
+"""Timeouts that kill the whole process group, unusable entry points and extensions, concurrent operations,
+role scoping, and a server SIGKILLed in the middle of a deploy."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from cs import CloudStack, CloudStackApiException
+
+from tests.integration.compute.conftest import ENV
+from tests.integration.compute.env import Bed, build_bed, ok, unique, wait_job
+from tests.support.fixtures import api_keys_of, create_account_with_keys, cs_client, start_server
+from tests.support.server import ServerProcess
+
+pytestmark = pytest.mark.database
+
+HANGING = r'''#!/bin/bash
+# Starts a child that would outlive us, records its pid, then hangs past the timeout.
+here="$(dirname "$(readlink -f "$0")")"
+if [ "$1" = create ]; then
+  sleep 300 &
+  echo $! > "$here/child.pid"
+  sleep 300
+fi
+echo '{"status":"success"}'
+'''
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+def test_a_hanging_extension_and_its_children_are_killed_at_the_wait_timeout(
+        compute_server: ServerProcess, compute_admin: CloudStack) -> None:
+    bed = build_bed(compute_server, compute_admin, requires_prepare=False, script=HANGING, filename="hang.sh")
+    answer = bed.deploy(name=unique("hang"))
+    job = wait_job(bed.admin, answer["jobid"], timeout=30)
+    assert job["jobstatus"] == 2 and job["jobresult"]["errortext"].endswith("Timeout")
+    child = int((bed.directory / "child.pid").read_text())
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)
+    assert bed.admin.listVirtualMachines(id=answer["id"])["virtualmachine"][0]["state"] == "Error"
+
+
+def test_entry_points_that_are_not_executable_or_escape_are_not_run(bed: Bed, tmp_path: Path) -> None:
+    entry = bed.directory / "recorder.py"
+    vm = ok(bed.admin, bed.deploy(name=unique("noexec")))
+    before = len(bed.calls())
+    os.chmod(entry, 0o644)
+    try:
+        job = wait_job(bed.admin, bed.admin.rebootVirtualMachine(id=vm["id"])["jobid"])
+        assert job["jobstatus"] == 2 and "File is not executable" in job["jobresult"]["errortext"]
+    finally:
+        os.chmod(entry, 0o755)
+    outside = tmp_path / "outside.py"
+    outside.write_text(entry.read_text())
+    os.chmod(outside, 0o755)
+    entry.rename(bed.directory / "real.py")
+    entry.symlink_to(outside)
+    try:
+        job = wait_job(bed.admin, bed.admin.rebootVirtualMachine(id=vm["id"])["jobid"])
+        assert job["jobstatus"] == 2 and "Extension not configured" in job["jobresult"]["errortext"]
+    finally:
+        entry.unlink()
+        (bed.directory / "real.py").rename(entry)
+    assert len(bed.calls()) == before  # nothing ran
+    assert bed.admin.listVirtualMachines(id=vm["id"])["virtualmachine"][0]["state"] == "Running"
+
+
+def test_disabled_extensions_are_refused_with_cloudstacks_message(bed: Bed) -> None:
+    bed.admin.updateExtension(id=bed.extension["id"], state="Disabled")
+    try:
+        with pytest.raises(CloudStackApiException) as raised:
+            bed.deploy(name=unique("off"))
+        assert raised.value.error["errortext"] == "Extension is disabled"
+    finally:
+        bed.admin.updateExtension(id=bed.extension["id"], state="Enabled")
+
+
+def test_many_instances_are_deployed_and_operated_concurrently(bed: Bed) -> None:
+    bed.behave()
+    names = [unique("many") for _ in range(12)]
+    with ThreadPoolExecutor(6) as pool:
+        deployed = list(pool.map(lambda n: ok(bed.admin, bed.deploy(name=n)), names))
+        assert {vm["state"] for vm in deployed} == {"Running"}
+        macs = {vm["nic"][0]["macaddress"] for vm in deployed}
+        ips = {vm["nic"][0]["ipaddress"] for vm in deployed}
+        assert len(macs) == len(ips) == 12
+        stopped = list(pool.map(lambda vm: ok(bed.admin, bed.admin.stopVirtualMachine(id=vm["id"])), deployed))
+    assert {vm["state"] for vm in stopped} == {"Stopped"}
+    for vm in deployed:
+        assert bed.actions_for(vm["id"]) == ["prepare", "create", "stop"]
+
+
+def test_users_see_and_touch_only_their_own_instances(bed: Bed, compute_server: ServerProcess) -> None:
+    account, keys = create_account_with_keys(bed.admin, prefix="sbt-cu")
+    user = cs_client(compute_server, keys)
+    _other, other_keys = create_account_with_keys(bed.admin, prefix="sbt-co")
+    other = cs_client(compute_server, other_keys)
+    net = user.createNetwork(zoneid=bed.zone["id"], name=unique("un"), networkofferingid=next(
+        o["id"] for o in user.listNetworkOfferings()["networkoffering"]
+        if o["name"] == "DefaultIsolatedNetworkOffering"))["network"]
+    vm = ok(user, bed.deploy(user, name=unique("mine"), networkids=net["id"]))
+    assert vm["account"] == account["name"] and "hostid" not in vm and "instancename" not in vm
+    assert [v["id"] for v in user.listVirtualMachines()["virtualmachine"]] == [vm["id"]]
+    assert other.listVirtualMachines() == {}
+    assert other.listVirtualMachines(id=vm["id"], listall=True) == {}
+    with pytest.raises(CloudStackApiException):
+        other.stopVirtualMachine(id=vm["id"])
+    with pytest.raises(CloudStackApiException):
+        user.deployVirtualMachine(zoneid=bed.zone["id"], templateid=bed.template["id"],
+                                  serviceofferingid=bed.offering["id"], hostid=bed.host["id"])
+    seen = bed.admin.listVirtualMachines(id=vm["id"])["virtualmachine"][0]
+    assert seen["hostid"] == bed.host["id"]
+    by_extension = bed.admin.listVirtualMachines(extensionid=bed.extension["id"], listall=True, pagesize=2, page=1)
+    assert by_extension["count"] >= 3 and len(by_extension["virtualmachine"]) == 2
+
+
+def test_a_server_killed_mid_deploy_fails_the_job_and_repairs_the_instance(tmp_path: Path) -> None:
+    with start_server(tmp_path, env={**ENV, "SWITCHBOARD_EXTENSION_WAIT": "600"}) as server:
+        admin = cs_client(server, api_keys_of(server))
+        bed = build_bed(server, admin, requires_prepare=False)
+        bed.behave(create={"sleep": 300})
+        answer = bed.deploy(name=unique("killed"))
+        deadline = time.monotonic() + 20
+        while "create" not in bed.actions_for(answer["id"]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert admin.listVirtualMachines(id=answer["id"])["virtualmachine"][0]["state"] == "Starting"
+        server.kill()
+        bed.behave()
+        # The extension outlives the killed server (own session, as intended); end it here.
+        for call in bed.calls_for(answer["id"]):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(call["pid"], signal.SIGKILL)
+        server.start()
+        job = wait_job(admin, answer["jobid"], timeout=60)
+        assert job["jobstatus"] == 2 and "interrupted" in job["jobresult"]["errortext"]
+        assert admin.listVirtualMachines(id=answer["id"])["virtualmachine"][0]["state"] == "Error"
