@@ -6,4 +6,4 @@ import switchboard.identity
 
 
 def test_identity_exports_are_pinned() -> None:
-    assert sorted(switchboard.identity.__all__) == ["SERVICE_NAME", "IdentityService", "identity_service"]
+    assert set(switchboard.identity.__all__) == {"SERVICE_NAME", "IdentityService", "identity_service"}
