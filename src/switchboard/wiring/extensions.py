@@ -5,7 +5,8 @@
 * `services.registry["extensions.path_state"]` — the PathStateChecker;
 * the infrastructure extension linker (switchboard.infra.extension_link.LINKER_SERVICE);
 * start-up: create the roots, install shipped built-in files, seed the built-in extensions, then publish
-  this server's checksums and decide readiness, and check again every interval; shut-down: stop checking.
+  this server's checksums and decide readiness, and check again every interval; shut-down: stop checking,
+  and (last of all steps) close the runner.
 
 Settings (environment): `SWITCHBOARD_EXTENSIONS_ROOT`, `SWITCHBOARD_EXTENSIONS_DATA`,
 `SWITCHBOARD_EXTENSIONS_LAYOUT` (see ExtensionRoots.resolve) and `SWITCHBOARD_EXTENSION_PATH_CHECK_INTERVAL`
@@ -70,7 +71,8 @@ def wire(parts: ServerParts) -> None:
     registry = ExtensionRegistry(roots=roots, view=view)
     checker = PathStateChecker(db=services.db, roots=roots, view=view, interval=check_interval())
     services.registry[REGISTRY_SERVICE] = registry
-    services.registry[RUNNER_SERVICE] = ExtensionRunner(roots=roots)
+    runner = ExtensionRunner(roots=roots)
+    services.registry[RUNNER_SERVICE] = runner
     services.registry[PATH_STATE_SERVICE] = checker
     services.registry[LINKER_SERVICE] = RegistryLinker()
 
@@ -87,3 +89,6 @@ def wire(parts: ServerParts) -> None:
 
     parts.startup.append(start)
     parts.shutdown.append(checker.stop)
+    # Shut-down steps run in reverse: inserted first, the runner closes last, after the jobs runtime has
+    # given running jobs their grace period; extension processes still running then are killed.
+    parts.shutdown.insert(0, runner.close)
