@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -347,7 +348,7 @@ class Lifecycle:
             if instance is None or instance.removed is not None:
                 return None
             deploying = details_of(session, [instance.id])[instance.id].get(DEPLOY_VM) == "true"
-            repairs = {
+            repairs: dict[str, tuple[S, dict[str, Any]]] = {
                 S.STARTING.value: (S.ERROR, {}) if deploying else (S.STOPPED, {"host_id": None}),
                 S.STOPPING.value: (S.RUNNING, {"power_state": P.POWER_UNKNOWN.value}),
                 S.EXPUNGING.value: (S.DESTROYED, {}),

@@ -90,4 +90,7 @@ def list_instances(
     ids = [row[0].id for row in rows]
     details = details_of(session, ids)
     nics = nic_views(session, ids)
-    return [InstanceRecord(*row, details[row[0].id], nics[row[0].id]) for row in rows], total
+    return [
+        InstanceRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], details[row[0].id], nics[row[0].id])
+        for row in rows
+    ], total
