@@ -270,7 +270,10 @@ class ExtensionRegistry:
             ExtensionResourceMap.resource_type == store.CLUSTER, ExtensionResourceMap.resource_id == cluster.id))
         session.add(ExtensionResourceMap(extension_id=extension.id, resource_type=store.CLUSTER,
                                          resource_id=cluster.id))
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError as exc:  # a concurrent registration of the same cluster won
+            raise Conflict(f"An extension is already registered with this cluster: {cluster.name}") from exc
 
     def unregister(self, session: Session, extension: Extension, *, resource_id: str, resource_type: str) -> None:
         """unregisterExtension: untie the cluster when it is tied to this extension; silently nothing else."""

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from switchboard.db.engine import Database
 from switchboard.db.models.extensions import Extension, ExtensionCustomAction, ExtensionCustomActionDetail
+from switchboard.extensions.builtins import BUILTIN_SOURCE
 from switchboard.extensions.scaffold import BASH_SCAFFOLD
 from tests.support.server import ServerProcess
 
@@ -199,7 +200,10 @@ def test_builtins_are_seeded_enabled_not_user_defined_and_honestly_not_ready(adm
              "HyperV": "HyperV/hyperv.py", "MaaS": "MaaS/maas.py"}
     for name, extension in seeded.items():
         assert extension["path"] == str(root / paths[name])
-        assert extension["state"] == "Enabled" and extension["pathready"] is False
+        # Ready only once the package ships the executable (installed into the root at start).
+        shipped = (BUILTIN_SOURCE / paths[name]).is_file()
+        assert extension["state"] == "Enabled" and extension["pathready"] is shipped
+        assert (root / paths[name]).is_file() is shipped
     assert seeded["Proxmox"]["orchestratorrequirespreparevm"] is True
     assert seeded["MaaS"]["orchestratorrequirespreparevm"] is True
     assert "orchestratorrequirespreparevm" not in seeded["HyperV"]
