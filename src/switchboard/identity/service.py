@@ -5,9 +5,9 @@ Every method takes the caller and applies the scoping rules of `scope`; the API 
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, func, or_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from switchboard.api.caller import Caller
 from switchboard.db.models.identity import Account, Domain, Role, User
@@ -37,8 +37,9 @@ _GRANTABLE: dict[RoleType, frozenset[RoleType]] = {
 }
 
 
-def _like(column: ColumnElement[str] | object, keyword: str) -> ColumnElement[bool]:
-    return column.ilike(f"%{keyword}%", escape="\\")  # type: ignore[attr-defined,no-any-return]
+def _like(column: ColumnElement[str] | InstrumentedAttribute[str], keyword: str) -> ColumnElement[bool]:
+    """CloudStack's `keyword`: a case-insensitive substring match; `%` and `_` are taken literally."""
+    return func.lower(column).contains(keyword.lower(), autoescape=True)
 
 
 class IdentityService:
@@ -55,7 +56,9 @@ class IdentityService:
 
         The domain is `domain_id` (an internal id or a UUID) when given, else `domain_path`, else ROOT."""
         if domain_id:
-            key = Domain.id == int(domain_id) if domain_id.isdigit() else Domain.uuid == domain_id
+            # CloudStack's domainId is the internal id; Switchboard also takes the UUID the API shows.
+            numeric = domain_id.isdigit() and len(domain_id) < 10
+            key = Domain.id == int(domain_id) if numeric else Domain.uuid == domain_id
             domain = repository.find_domain(session, key)
         else:
             domain = repository.find_domain(session, Domain.path == paths.stored(domain_path or "/"))
@@ -192,9 +195,10 @@ class IdentityService:
 
     @staticmethod
     def _insert(session: Session, row: Account | User) -> None:
+        # A concurrent create of the same name trips the unique constraint; the request's transaction is
+        # then rolled back as a whole (no SAVEPOINT: nothing of the request may survive a clash).
         try:
-            with session.begin_nested():
-                repository.add(session, row)
+            repository.add(session, row)
         except IntegrityError as exc:
             raise Conflict("An object with that name already exists") from exc
 

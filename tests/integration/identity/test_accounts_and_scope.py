@@ -137,3 +137,19 @@ def test_paging_and_keyword(admin_cs: CloudStack) -> None:
     ids = [a["id"] for a in first["account"] + second["account"]]
     assert ids == [a["id"] for a in everything["account"]]  # newest first, stable across pages
     assert admin_cs.listAccounts(keyword="sbt-no-such-thing") == {}
+
+
+def test_a_refused_create_account_leaves_nothing_behind(admin_cs: CloudStack) -> None:
+    existing, _ = create_account_with_keys(admin_cs)
+    taken = existing["user"][0]["username"]
+    error = _error(admin_cs.createAccount, username=taken, account="sbt-orphan-check", password="p", email="e",
+                   firstname="f", lastname="l", accounttype=USER)
+    assert error["errorcode"] == 431
+    assert admin_cs.listAccounts(name="sbt-orphan-check") == {}
+
+
+def test_keyword_wildcards_are_literal(admin_cs: CloudStack) -> None:
+    create_account_with_keys(admin_cs, prefix="sbt-kw")
+    assert admin_cs.listAccounts(keyword="SBT-KW")["count"] >= 1  # case-insensitive
+    assert admin_cs.listAccounts(keyword="sbt%kw") == {}
+    assert admin_cs.listAccounts(keyword="sbt_kw") == {}
