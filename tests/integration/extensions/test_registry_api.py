@@ -85,6 +85,8 @@ def test_create_scaffolds_a_default_entry_point_and_answers_every_field(admin_cs
 
     listed = admin_cs.listExtensions(id=created["id"])
     assert listed["count"] == 1 and listed["extension"] == [created]
+    [event] = admin_cs.listEvents(type="EXTENSION.CREATE", resourceid=created["id"])["event"]
+    assert event["description"] == f"Created extension {name}" and event["username"] == "admin"
 
 
 def test_duplicate_names_unknown_types_and_states_are_refused(admin_cs: CloudStack) -> None:
