@@ -46,7 +46,9 @@ __all__ = [
     "delete_network",
     "get_network",
     "list_networks",
+    "network_record",
     "parse_vlan",
+    "update_network",
 ]
 
 DYNAMIC_VLANS = range(100, 4095)
@@ -209,6 +211,23 @@ def _insert_with_dynamic_vlan(session: Session, network: Network) -> None:
     raise OperationFailed("Unable to allocate a VLAN: too much contention, try again")
 
 
+def update_network(
+    session: Session, network: Network, *, name: str | None = None, display_text: str | None = None,
+    network_domain: str | None = None, display: bool | None = None,
+) -> Network:
+    """Change the given descriptive fields (addressing and VLAN are fixed for the network's life)."""
+    if name is not None:
+        network.name = require_name(name)
+    if display_text is not None:
+        network.display_text = display_text
+    if network_domain is not None:
+        network.network_domain = network_domain or None
+    if display is not None:
+        network.display = display
+    session.flush()
+    return network
+
+
 def delete_network(session: Session, network: Network, *, checks: UsageChecks = NO_CHECKS) -> None:
     """Soft-delete `network` (its VLAN becomes free); Conflict while instances have NICs on it."""
     if session.execute(select(exists().where(Nic.network_id == network.id))).scalar():
@@ -218,6 +237,15 @@ def delete_network(session: Session, network: Network, *, checks: UsageChecks = 
     network.removed = utcnow()
     network.state = "Destroy"
     session.flush()
+
+
+def network_record(session: Session, network: Network) -> NetworkRecord:
+    """`network` with its zone, offering and owner (no visibility check: the caller has done it)."""
+    zone, offering = session.get(Zone, network.zone_id), session.get(NetworkOffering, network.network_offering_id)
+    account, domain = session.get(Account, network.account_id), session.get(Domain, network.domain_id)
+    if zone is None or offering is None or account is None or domain is None:
+        raise OperationFailed(f"Network {network.uuid} refers to rows that do not exist")
+    return NetworkRecord(network, zone, offering, account, domain)
 
 
 def list_networks(

@@ -1,5 +1,5 @@
 """Wiring of the infrastructure area: the usage-check registry other areas add to, and the job handlers
-of its async commands (deleteNetwork, deleteTemplate, prepareHostForMaintenance, cancelHostMaintenance).
+of its async commands (updateNetwork, deleteNetwork, deleteTemplate, prepareHostForMaintenance, cancelHostMaintenance).
 
 Areas wired later may:
 * register deletion guards: `parts.services.registry[USAGE_SERVICE].register("host", check)`;
@@ -11,13 +11,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from switchboard.api.commands.hosts import MAINTENANCE_JOB, host_response
-from switchboard.api.commands.networks import DELETE_NETWORK_JOB
+from switchboard.api.commands.networks import DELETE_NETWORK_JOB, UPDATE_NETWORK_JOB, network_response
 from switchboard.api.commands.templates import DELETE_TEMPLATE_JOB
 from switchboard.infra import hosts, networks, templates, zones
 from switchboard.infra.events import ActorIds, record_event
 from switchboard.infra.extension_link import linker_from
 from switchboard.infra.usage import USAGE_SERVICE, UsageChecks
 from switchboard.jobs import JobContext, job_service
+from switchboard.roles import RoleType
 from switchboard.services import Services
 
 if TYPE_CHECKING:
@@ -39,6 +40,17 @@ def _delete_network(checks: UsageChecks) -> Any:
         return {"success": True}
 
     return run
+
+
+def _update_network(ctx: JobContext) -> dict[str, Any]:
+    args = ctx.args
+    with ctx.db.session() as session:
+        network = networks.get_network(session, args["id"], parameter="id")
+        networks.update_network(session, network, name=args.get("name"), display_text=args.get("displaytext"),
+                                network_domain=args.get("networkdomain"), display=args.get("displaynetwork"))
+        record_event(session, type="NETWORK.UPDATE", description=f"Updated network {network.name}",
+                     actor=_actor(ctx), resource_type="Network", resource_uuid=network.uuid)
+        return {"network": network_response(session, network, full=ctx.owner.role_type == RoleType.ADMIN.wire_name)}
 
 
 def _delete_template(ctx: JobContext) -> dict[str, Any]:
@@ -71,5 +83,6 @@ def wire(parts: ServerParts) -> None:
     handlers = job_service(parts.services).handlers
     # Every job is a single transaction: a server dying mid-job leaves nothing half-done to repair.
     handlers.register(DELETE_NETWORK_JOB, _delete_network(checks))
+    handlers.register(UPDATE_NETWORK_JOB, _update_network)
     handlers.register(DELETE_TEMPLATE_JOB, _delete_template)
     handlers.register(MAINTENANCE_JOB, _maintenance(parts.services))

@@ -153,3 +153,18 @@ def test_networks_for_users_and_admins(admin_cs: CloudStack, zone: dict[str, Any
     assert admin_cs.listEvents(type="NETWORK.CREATE", resourceid=theirs["id"])["count"] == 1
     assert api_error(user_cs.listEvents, level="LOUD")["errorcode"] == 431
     assert api_error(user_cs.listAlerts)["errorcode"] == 432
+
+
+def test_update_network_is_an_async_job_for_the_owner(admin_cs: CloudStack, zone: dict[str, Any],
+                                                      user_client: tuple[CloudStack, dict[str, Any]]) -> None:
+    user_cs, _account = user_client
+    isolated = user_cs.listNetworkOfferings(name="DefaultIsolatedNetworkOffering")["networkoffering"][0]
+    mine = user_cs.createNetwork(zoneid=zone["id"], name=unique("net"), networkofferingid=isolated["id"])["network"]
+    renamed = user_cs.updateNetwork(id=mine["id"], name="renamed", displaytext="Renamed network",
+                                    fetch_result=True)["network"]
+    assert (renamed["id"], renamed["name"], renamed["displaytext"]) == (mine["id"], "renamed", "Renamed network")
+    assert "vlan" not in renamed
+    assert user_cs.listNetworks(id=mine["id"])["network"][0]["name"] == "renamed"
+    theirs = admin_cs.createNetwork(zoneid=zone["id"], name=unique("net"), networkofferingid=isolated["id"])["network"]
+    assert api_error(user_cs.updateNetwork, id=theirs["id"], name="mine now")["errorcode"] == 531
+    assert api_error(user_cs.updateNetwork, id=mine["id"], name=" ")["errorcode"] == 431

@@ -25,7 +25,7 @@ EXPECTED = {
                   "update_service_offering"],
     "networks": ["DEFAULT_GUEST_CIDR", "DEFAULT_NETWORK_RATE", "DYNAMIC_VLANS", "NetworkRecord", "NetworkSpec",
                  "UNTAGGED", "broadcast_uri", "check_access", "check_owner", "create_network", "delete_network",
-                 "get_network", "list_networks", "parse_vlan"],
+                 "get_network", "list_networks", "network_record", "parse_vlan", "update_network"],
 }
 
 

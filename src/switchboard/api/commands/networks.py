@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from switchboard.api.call import Call
 from switchboard.api.commands.infra_common import audit, listing, owner_fields, page_of
 from switchboard.api.params import Param, ParamType, format_date
 from switchboard.api.registry import api_command
 from switchboard.api.responses import AsyncJobRequest, ListResponse, ObjectResponse
+from switchboard.db.models.infrastructure import Network
 from switchboard.infra import networks, offerings, zones
-from switchboard.infra.common import Page
+from switchboard.infra.common import Page, require_name
 from switchboard.infra.networks import NetworkRecord
 from switchboard.infra.owners import resolve_owner
 from switchboard.roles import ALL_ROLES
 
 DELETE_NETWORK_JOB = "infra.deleteNetwork"
+UPDATE_NETWORK_JOB = "infra.updateNetwork"
 
 
 def network_view(record: NetworkRecord, *, full: bool) -> dict[str, Any]:
@@ -159,3 +163,34 @@ def delete_network(call: Call) -> AsyncJobRequest:
     networks.check_owner(call.session, call.who, network)
     return AsyncJobRequest(handler=DELETE_NETWORK_JOB, args={"id": network.uuid}, instance_type="Network",
                            instance_id=network.uuid)
+
+
+@api_command(
+    "updateNetwork",
+    params=[
+        Param("id", ParamType.UUID, required=True, description="the ID of the network"),
+        Param("name", description="the new name for the network"),
+        Param("displaytext", description="the new display text for the network", length=4096),
+        Param("networkdomain", description="network domain"),
+        Param("displaynetwork", ParamType.BOOLEAN, description="an optional field, whether to the display the "
+              "network to the end user or not"),
+    ],
+    roles=ALL_ROLES,
+    description="Updates a network",
+    response_object="network",
+    is_async=True,
+)
+def update_network(call: Call) -> AsyncJobRequest:
+    network = networks.get_network(call.session, call.get("id"), parameter="id")
+    networks.check_owner(call.session, call.who, network)
+    changes = {key: call.get(key) for key in ("name", "displaytext", "networkdomain", "displaynetwork")
+               if call.get(key) is not None}
+    if "name" in changes:
+        require_name(changes["name"])  # fail now rather than in the job
+    return AsyncJobRequest(handler=UPDATE_NETWORK_JOB, args={"id": network.uuid, **changes},
+                           instance_type="Network", instance_id=network.uuid)
+
+
+def network_response(session: Session, network: Network, *, full: bool) -> dict[str, Any]:
+    """One network's response fields, for job results (which have no Call)."""
+    return network_view(networks.network_record(session, network), full=full)
