@@ -10,7 +10,7 @@ from switchboard.jobs.context import SYSTEM, JobContext, JobOwner, JobSpec
 from switchboard.jobs.executor import ErrorToResult, Executor
 from switchboard.jobs.handlers import InterruptHook, JobHandler, JobHandlers, JobRun, UnknownHandler
 from switchboard.jobs.notify import Waker
-from switchboard.jobs.queries import JobFilter, JobScope, JobView, in_domain
+from switchboard.jobs.queries import JobFilter, JobScope, JobView, ServerView, in_domain
 from switchboard.jobs.repository import ServerRun
 from switchboard.jobs.runtime import JobRuntime
 from switchboard.jobs.service import JobService, job_service
@@ -37,6 +37,7 @@ __all__ = [
     "JobView",
     "ServerRun",
     "ServerStatus",
+    "ServerView",
     "UnknownHandler",
     "Waker",
     "in_domain",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from switchboard.db.models.jobs import AsyncJob, ManagementServer
 from switchboard.jobs.context import JobOwner
-from switchboard.jobs.states import JobStatus
+from switchboard.jobs.states import JobStatus, ServerStatus
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +56,18 @@ class JobFilter:
     server_uuid: str | None = None
     created_since: dt.datetime | None = None
     keyword: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerView:
+    """A management server as others see it. `alive`: Up and heartbeating within the timeout."""
+
+    uuid: str
+    name: str
+    status: ServerStatus
+    alive: bool
+    started: dt.datetime
+    last_heartbeat: dt.datetime
 
 
 def in_domain(path: str | None, root: str) -> bool:

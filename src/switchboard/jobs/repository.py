@@ -240,6 +240,11 @@ def heartbeat(session: Session, *, run: ServerRun, now: dt.datetime) -> bool:
     return bool(changed.rowcount)  # type: ignore[attr-defined]
 
 
+def list_servers(session: Session) -> list[ManagementServer]:
+    """Every management server that ever registered, oldest first."""
+    return list(session.execute(select(ManagementServer).order_by(ManagementServer.id)).scalars())
+
+
 def mark_down(session: Session, *, run: ServerRun) -> None:
     session.execute(
         update(ManagementServer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import event
@@ -13,7 +14,8 @@ from switchboard.jobs import queries, repository
 from switchboard.jobs.context import JobSpec
 from switchboard.jobs.handlers import JobHandlers
 from switchboard.jobs.notify import Waker, notify_servers
-from switchboard.jobs.queries import JobFilter, JobScope, JobView
+from switchboard.jobs.queries import JobFilter, JobScope, JobView, ServerView
+from switchboard.jobs.states import ServerStatus
 from switchboard.services import Services
 
 
@@ -22,9 +24,10 @@ class JobService:
 
     `handlers` is where services register what their jobs run (see switchboard.jobs.handlers)."""
 
-    def __init__(self, *, handlers: JobHandlers, waker: Waker) -> None:
+    def __init__(self, *, handlers: JobHandlers, waker: Waker, heartbeat_timeout: float = 20.0) -> None:
         self.handlers = handlers
         self._waker = waker
+        self._heartbeat_timeout = heartbeat_timeout
 
     def submit(self, session: Session, spec: JobSpec) -> str:
         """Queue `spec` in `session`'s transaction and return the job's uuid. The job exists only if that
@@ -41,7 +44,7 @@ class JobService:
     def get(self, session: Session, job_uuid: str) -> JobView | None:
         return queries.get_view(session, job_uuid)
 
-    def list(
+    def list_jobs(
         self, session: Session, *, scope: JobScope, filters: JobFilter, offset: int = 0, limit: int | None = None
     ) -> tuple[list[JobView], int]:
         """A page of jobs visible in `scope`, newest first, and the total before paging."""
@@ -50,6 +53,22 @@ class JobService:
     def cancel(self, session: Session, job_uuid: str) -> bool:
         """Cancel a job no worker has started; False if it is already running or finished."""
         return repository.cancel_pending(session, job_uuid=job_uuid, now=utcnow())
+
+    def servers(self, session: Session) -> list[ServerView]:
+        """Every management server that ever registered, with whether it is alive now (Up, and its last
+        heartbeat within the heartbeat timeout, judged by the same clock the heartbeats use)."""
+        cutoff = repository.database_now(session) - dt.timedelta(seconds=self._heartbeat_timeout)
+        return [
+            ServerView(
+                uuid=server.uuid,
+                name=server.name,
+                status=ServerStatus(server.status),
+                alive=server.status == ServerStatus.UP.value and server.last_heartbeat >= cutoff,
+                started=server.started,
+                last_heartbeat=server.last_heartbeat,
+            )
+            for server in repository.list_servers(session)
+        ]
 
     def _after_commit(self, _session: Any) -> None:
         self._waker.notify()

@@ -10,6 +10,9 @@ Testing and plug-in hook: `SWITCHBOARD_EXTRA_MODULES=pkg.mod[,pkg.other]` names 
 module may define `register_job_handlers(jobs: JobService)`, which is called; importing it may also
 register API commands. The test suite uses this to load test-only handlers into a real server process.
 
+The server's name (shown in job listings and interruption errors) is `<host name>:<API port>` unless
+SWITCHBOARD_SERVER_NAME says otherwise; its identity in the database derives from that name.
+
 Tunables (seconds unless noted): SWITCHBOARD_JOB_WORKERS (count), SWITCHBOARD_JOB_POLL_INTERVAL,
 SWITCHBOARD_HEARTBEAT_INTERVAL, SWITCHBOARD_HEARTBEAT_TIMEOUT, SWITCHBOARD_JOB_SHUTDOWN_GRACE,
 SWITCHBOARD_JOB_EXPIRE (finished jobs are deleted after it; default one day).
@@ -21,7 +24,6 @@ import importlib
 import logging
 import os
 import uuid
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from switchboard.api.call import Call
@@ -40,6 +42,7 @@ from switchboard.jobs import (
     Waker,
 )
 from switchboard.jobs.context import SYSTEM
+from switchboard.settings import Settings
 
 if TYPE_CHECKING:
     from switchboard.server import ServerParts
@@ -47,22 +50,25 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXTRA_MODULES_VARIABLE = "SWITCHBOARD_EXTRA_MODULES"
+SERVER_NAME_VARIABLE = "SWITCHBOARD_SERVER_NAME"
+_SERVER_NAMESPACE = uuid.UUID("6f1f6c1e-3a57-4d0e-9a39-7d1b8c2f5e40")
 
 
 def wire(parts: ServerParts) -> None:
     services = parts.services
     settings = JobSettings.from_env()
+    name = server_name(services.settings)
     handlers = JobHandlers()
     waker = Waker()
-    jobs = JobService(handlers=handlers, waker=waker)
+    jobs = JobService(handlers=handlers, waker=waker, heartbeat_timeout=settings.heartbeat_timeout)
     runtime = JobRuntime(
         db=services.db,
         handlers=handlers,
         executor=Executor(db=services.db, handlers=handlers, error_to_result=error_to_result),
         waker=waker,
         settings=settings,
-        server_uuid=server_uuid(services.settings.data_dir),
-        server_name=f"{services.settings.server_name}:{services.settings.port}",
+        server_uuid=server_uuid(name),
+        server_name=name,
     )
     services.registry["jobs"] = jobs
     services.registry["jobs.runtime"] = runtime
@@ -110,16 +116,19 @@ def owner_of(caller: Caller | None) -> JobOwner:
     )
 
 
-def server_uuid(data_dir: Path) -> str:
-    """This server's stable identity, kept in `<data dir>/server.id` (created on first start). A restart
-    keeps it, so the new run recognises - and fails - the jobs its previous run left in progress."""
-    path = data_dir / "server.id"
-    try:
-        return str(uuid.UUID(path.read_text().strip()))
-    except FileNotFoundError:
-        value = str(uuid.uuid4())
-        path.write_text(value + "\n")
-        return value
+def server_name(settings: Settings) -> str:
+    """This server's name: SWITCHBOARD_SERVER_NAME, or `<host name>:<API port>`."""
+    return os.environ.get(SERVER_NAME_VARIABLE) or f"{settings.server_name}:{settings.port}"
+
+
+def server_uuid(name: str) -> str:
+    """This server's stable identity, derived from its name.
+
+    A restart keeps it, so the new run recognises - and at once fails - the jobs its previous run left in
+    progress. It deliberately does not live in the data directory: servers may share that directory (and
+    its key file), while no two live servers can have the same name, since one host cannot bind one port
+    twice. Servers on different hosts with the same host name must set SWITCHBOARD_SERVER_NAME."""
+    return str(uuid.uuid5(_SERVER_NAMESPACE, name))
 
 
 def load_extra_modules(jobs: JobService) -> None:

@@ -64,9 +64,9 @@ def _wait(predicate: Any, what: str, timeout: float = 60.0) -> Any:
 
 
 def _server_status(db: Database, server: ServerProcess) -> str:
-    server_uuid = (server.data_dir / "server.id").read_text().strip()
     with db.session() as session:
-        return session.execute(select(ManagementServer.status).where(ManagementServer.uuid == server_uuid)).scalar_one()
+        return session.execute(select(ManagementServer.status).where(ManagementServer.name == _name(server))
+                               ).scalar_one()
 
 
 def _interrupted(name: str) -> str:
@@ -104,11 +104,16 @@ def test_a_server_killed_mid_job_fails_it_at_restart_and_runs_the_recovery_hook(
 def test_two_servers_share_one_queue_and_the_survivor_takes_over_the_dead_ones_jobs(tmp_path: Path) -> None:
     traces = tmp_path / "traces"
     traces.mkdir()
+    # The servers share the database and the data directory (hence the key file and the API keys).
     with fresh_database(tmp_path) as url, \
-            start_server(tmp_path / "a", env=_env(traces, "a"), database_url=url) as a, \
-            start_server(tmp_path / "b", env=_env(traces, "b"), database_url=url) as b:
+            start_server(tmp_path / "shared", env=_env(traces, "a"), database_url=url) as a, \
+            start_server(tmp_path / "shared", env=_env(traces, "b"), database_url=url) as b:
         db = Database.from_url(url)
         try:
+            keys = api_keys_of(b)
+            servers = {s["name"]: s["state"] for s in cs_client(a, keys).listManagementServers()["managementserver"]}
+            assert servers == {_name(a): "Up", _name(b): "Up"}
+
             quick = _queue(db, "sbtQuick", 60)
             _wait(lambda: all(job.status == JobStatus.SUCCEEDED for job in _jobs(db, quick).values()),
                   "every quick job to succeed")
@@ -129,6 +134,11 @@ def test_two_servers_share_one_queue_and_the_survivor_takes_over_the_dead_ones_j
                 assert jobs[job].result == {"uuidList": [], "errorcode": 530, "errortext": _interrupted(_name(a))}
                 assert (traces / f"{job}.interrupted.b").read_text() == _interrupted(_name(a))
             assert all(jobs[job].status == JobStatus.IN_PROGRESS for job in set(slow) - on_a)
+            survivor = cs_client(b, keys)
+            reported = survivor.queryAsyncJobResult(jobid=sorted(on_a)[0])
+            assert (reported["jobstatus"], reported["managementservername"]) == (2, _name(b))
+            servers = {s["name"]: s["state"] for s in survivor.listManagementServers()["managementserver"]}
+            assert servers == {_name(a): "Down", _name(b): "Up"}
 
             (traces / "release").touch()
             _wait(lambda: all(_jobs(db, list(set(slow) - on_a))[job].status == JobStatus.SUCCEEDED
@@ -136,7 +146,7 @@ def test_two_servers_share_one_queue_and_the_survivor_takes_over_the_dead_ones_j
             assert not list(traces.glob("*.interrupted.a"))
             assert b.process is not None and b.process.poll() is None
 
-            # A clean stop marks the server Down; the killed one never said goodbye.
+            # A clean stop marks the server Down; the killed one never said goodbye (its row still says Up).
             b.stop()
             assert _server_status(db, b) == "Down" and _server_status(db, a) == "Up"
         finally:

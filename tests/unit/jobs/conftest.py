@@ -51,9 +51,10 @@ class JobSystem:
         self.db = db
         self.handlers = JobHandlers()
         self.waker = Waker()
-        self.service = JobService(handlers=self.handlers, waker=self.waker)
         self.settings = settings or JobSettings(workers=2, poll_interval=0.2, heartbeat_interval=0.3,
                                                 heartbeat_timeout=1.5, shutdown_grace=5)
+        self.service = JobService(handlers=self.handlers, waker=self.waker,
+                                  heartbeat_timeout=self.settings.heartbeat_timeout)
         self.server_uuid = server_uuid or str(uuid.uuid4())
         self.name = name
         self.runtime = self.new_runtime()

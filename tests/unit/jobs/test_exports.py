@@ -9,6 +9,7 @@ def test_the_public_names_are_pinned() -> None:
     assert sorted(switchboard.jobs.__all__) == [
         "ErrorToResult", "Executor", "InterruptHook", "JobContext", "JobFilter", "JobHandler", "JobHandlers",
         "JobOwner", "JobRun", "JobRuntime", "JobScope", "JobService", "JobSettings", "JobSpec", "JobStatus",
-        "JobView", "SYSTEM", "ServerRun", "ServerStatus", "UnknownHandler", "Waker", "in_domain", "job_service",
+        "JobView", "SYSTEM", "ServerRun", "ServerStatus", "ServerView", "UnknownHandler", "Waker", "in_domain",
+        "job_service",
     ]
     assert all(hasattr(switchboard.jobs, name) for name in switchboard.jobs.__all__)

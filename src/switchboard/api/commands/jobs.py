@@ -1,23 +1,28 @@
-"""queryAsyncJobResult and listAsyncJobs: jobs in CloudStack's AsyncJobResponse shape (§7.2).
+"""queryAsyncJobResult and listAsyncJobs: jobs in CloudStack's AsyncJobResponse shape (§7.2); and
+listManagementServers, the servers that run them.
 
     jobstatus      0 pending or in progress, 1 succeeded, 2 failed, 3 cancelled
     jobresultcode  0, or the failure's error code (431, 530, ...)
     jobresult      {"<objectName>": {...}} on success,
                    {"uuidList": [], "errorcode": 530, "errortext": "..."} on failure
+    cmd            the API command's name (CloudStack shows its Java class name there)
 """
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import Any
 
 from switchboard.api.call import Call
 from switchboard.api.caller import Caller
 from switchboard.api.params import Param, ParamType, format_date
 from switchboard.api.registry import api_command
-from switchboard.api.responses import ListResponse, RawResponse
+from switchboard.api.responses import ListResponse, RawResponse, paginate
 from switchboard.errors import InvalidParameter, PermissionDenied
 from switchboard.jobs import JobFilter, JobScope, JobStatus, JobView, job_service
 from switchboard.roles import ALL_ROLES, RoleType
+
+_VERSION = version("switchboard")
 
 _WIRE_STATUS = {
     JobStatus.PENDING: 0,
@@ -115,6 +120,36 @@ def list_async_jobs(call: Call) -> ListResponse:
     )
     pagesize = call.pagesize if call.pagesize and call.pagesize > 0 else None
     offset = ((call.page or 1) - 1) * pagesize if pagesize else 0
-    jobs, total = job_service(call.services).list(call.session, scope=scope, filters=filters,
+    jobs, total = job_service(call.services).list_jobs(call.session, scope=scope, filters=filters,
                                                    offset=max(offset, 0), limit=pagesize)
     return ListResponse("asyncjobs", [job_response(job) for job in jobs], count=total)
+
+
+@api_command(
+    "listManagementServers",
+    params=[
+        Param("id", ParamType.UUID, description="the id of the management server"),
+        Param("name", ParamType.STRING, description="the name of the management server"),
+    ],
+    description="Lists management servers.",
+    response_object="managementserver",
+    is_list=True,
+)
+def list_management_servers(call: Call) -> ListResponse:
+    servers = [
+        server for server in job_service(call.services).servers(call.session)
+        if call.get("id") in (None, server.uuid) and call.get("name") in (None, server.name)
+        and (not call.keyword or call.keyword in server.name)
+    ]
+    items = [
+        {
+            "id": server.uuid,
+            "name": server.name,
+            # A server that stopped heartbeating is Down whatever its row last said.
+            "state": "Up" if server.alive else "Down",
+            "version": _VERSION,
+            "lastserverstart": format_date(server.started),
+        }
+        for server in servers
+    ]
+    return ListResponse("managementserver", paginate(items, page=call.page, pagesize=call.pagesize), count=len(items))
