@@ -32,7 +32,7 @@ from switchboard.settings import Settings
 log = logging.getLogger(__name__)
 
 # Order matters: later areas may use what earlier ones registered.
-AREAS = ("identity", "jobs", "infrastructure", "extensions", "compute", "ui")
+AREAS = ("identity", "jobs", "infrastructure", "extensions", "compute", "custom_actions", "ui")
 
 Step = Callable[[], Awaitable[None] | None]
 
