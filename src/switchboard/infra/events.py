@@ -11,17 +11,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, cast
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
+from sqlalchemy import delete as sa_delete
+from sqlalchemy import update as sa_update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from switchboard.api.caller import Caller
 from switchboard.db.base import utcnow
 from switchboard.db.models.events import Alert, Event, EventLevel, EventState
 from switchboard.db.models.identity import Account, Domain, User
+from switchboard.errors import InvalidParameter
 from switchboard.identity.scope import account_clause
 from switchboard.infra.common import Page, fetch_page, matches
 
-__all__ = ["ALERT_TYPES", "Actor", "ActorIds", "list_alerts", "list_events", "record_alert", "record_event"]
+__all__ = [
+    "ALERT_TYPES",
+    "Actor",
+    "ActorIds",
+    "archive_alerts",
+    "archive_events",
+    "list_alerts",
+    "list_events",
+    "record_alert",
+    "record_event",
+]
 
 # CloudStack's alert types that Switchboard raises (AlertManager.AlertType), by name.
 ALERT_TYPES: dict[int, str] = {
@@ -136,6 +149,47 @@ def list_events(
         stmt = stmt.where(matches(Event.description, page.keyword) | matches(Event.type, page.keyword))
     rows, total = fetch_page(session, stmt, page)
     return [row[0] for row in rows], total
+
+
+def _selection(
+    *, uuids: list[str] | None, type: str | None, start: dt.datetime | None, end: dt.datetime | None,
+    model: type[Event] | type[Alert],
+) -> list[ColumnElement[bool]]:
+    if not (uuids or type or start or end):
+        raise InvalidParameter("Either ids, type, startdate or enddate must be specified", parameter="ids")
+    clauses: list[ColumnElement[bool]] = []
+    if uuids:
+        clauses.append(model.uuid.in_(uuids))
+    if type:
+        clauses.append(model.type == (int(type) if model is Alert else type))
+    if start is not None:
+        clauses.append(model.created >= start)
+    if end is not None:
+        clauses.append(model.created <= end)
+    return clauses
+
+
+def archive_events(
+    session: Session, caller: Caller, *, uuids: list[str] | None = None, type: str | None = None,
+    start: dt.datetime | None = None, end: dt.datetime | None = None, delete: bool = False,
+) -> int:
+    """Archive (hide from listings) or delete the selected events the caller may see; returns how many.
+    InvalidParameter when nothing selects them (CloudStack refuses to archive everything at once)."""
+    clauses = _selection(uuids=uuids, type=type, start=start, end=end, model=Event)
+    scope = account_clause(caller, cast("InstrumentedAttribute[int]", Event.account_id))
+    statement = (sa_delete(Event) if delete else sa_update(Event).values(archived=True)).where(scope, *clauses)
+    return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def archive_alerts(
+    session: Session, *, uuids: list[str] | None = None, type: int | None = None,
+    start: dt.datetime | None = None, end: dt.datetime | None = None, delete: bool = False,
+) -> int:
+    """Archive or delete the selected alerts; returns how many."""
+    clauses = _selection(uuids=uuids, type=str(type) if type is not None else None, start=start, end=end,
+                         model=Alert)
+    statement = (sa_delete(Alert) if delete else sa_update(Alert).values(archived=True)).where(*clauses)
+    return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
 
 
 def record_alert(

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from switchboard.api.caller import Caller
 from switchboard.db.models.events import EventLevel
+from switchboard.errors import InvalidParameter
 from switchboard.infra import events
 from switchboard.infra.common import Page
 
@@ -57,3 +58,25 @@ def test_repeated_alert_is_counted_on_one_row(session: Session) -> None:
     assert first.name == "ALERT.TYPE.EXTENSION.PATH.NOT.READY"
     found, total = events.list_alerts(session, Page(), type=33)
     assert total == 2 and {a.subject for a in found} == {first.subject, other.subject}
+
+
+def test_archiving_and_deleting_stay_within_the_callers_scope(session: Session, admin: Caller, user: Caller) -> None:
+    admins = events.record_event(session, type="ZONE.CREATE", description="zone", actor=admin)
+    mine = events.record_event(session, type="VM.CREATE", description="vm", actor=user)
+    other = events.record_event(session, type="VM.CREATE", description="vm2", actor=user)
+    with pytest.raises(InvalidParameter) as raised:
+        events.archive_events(session, user)
+    assert raised.value.parameter == "ids"
+    assert events.archive_events(session, user, uuids=[admins.uuid, mine.uuid]) == 1  # not the admin's
+    assert [e.uuid for e in events.list_events(session, user, Page())[0]] == [other.uuid]
+    assert events.archive_events(session, user, type="VM.CREATE", delete=True) == 2
+    assert [e.uuid for e in events.list_events(session, admin, Page())[0]] == [admins.uuid]
+
+
+def test_alerts_can_be_archived_by_type(session: Session) -> None:
+    events.record_alert(session, type=33, subject="a")
+    events.record_alert(session, type=7, subject="b")
+    assert events.archive_alerts(session, type=33) == 1
+    assert [a.type for a in events.list_alerts(session, Page())[0]] == [7]
+    assert events.archive_alerts(session, type=7, delete=True) == 1
+    assert events.list_alerts(session, Page())[1] == 0

@@ -7,7 +7,8 @@ import importlib
 import pytest
 
 EXPECTED = {
-    "events": ["ALERT_TYPES", "Actor", "ActorIds", "list_alerts", "list_events", "record_alert", "record_event"],
+    "events": ["ALERT_TYPES", "Actor", "ActorIds", "archive_alerts", "archive_events", "list_alerts", "list_events",
+               "record_alert", "record_event"],
     "extension_link": ["LINKER_SERVICE", "NO_EXTENSIONS", "ExtensionLinker", "ExtensionRef", "linker_from"],
     "nics": ["NicView", "allocate_nic", "attach_to_instance", "get_nic", "nic_views", "normalise_mac", "random_mac",
              "release_instance_nics", "release_nic", "update_addresses", "view_of"],

@@ -1,4 +1,5 @@
-"""Event and alert commands: listEvents (every role, scoped to what the caller may see), listAlerts,
+"""Event and alert commands: listEvents (every role, scoped to what the caller may see), archiveEvents and
+deleteEvents (the same scope), listAlerts, archiveAlerts, deleteAlerts (admins),
 listEventTypes."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from switchboard.api.call import Call
 from switchboard.api.commands.infra_common import listing, page_of
 from switchboard.api.params import Param, ParamType, format_date
 from switchboard.api.registry import api_command
-from switchboard.api.responses import ListResponse
+from switchboard.api.responses import ListResponse, SuccessResponse
 from switchboard.db.models.events import Alert, Event
 from switchboard.infra import events
 from switchboard.infra.common import one_of
@@ -109,3 +110,51 @@ def list_alerts(call: Call) -> ListResponse:
     found, total = events.list_alerts(call.session, page_of(call), uuid=call.get("id"), type=call.get("type"),
                                       name=call.get("name"))
     return listing("alert", found, total, alert_view)
+
+
+_SELECTION = [
+    Param("ids", ParamType.LIST, item_type=ParamType.UUID, description="the IDs of the events"),
+    Param("type", description="the type of the events"),
+    Param("startdate", ParamType.DATE, description="start date range (inclusive)"),
+    Param("enddate", ParamType.DATE, description="end date range (inclusive)"),
+]
+
+
+def _events(call: Call, *, delete: bool) -> SuccessResponse:
+    events.archive_events(call.session, call.who, uuids=call.get("ids"), type=call.get("type"),
+                          start=call.get("startdate"), end=call.get("enddate"), delete=delete)
+    return SuccessResponse()
+
+
+@api_command("archiveEvents", params=_SELECTION, roles=ALL_ROLES, description="Archive one or more events.")
+def archive_events(call: Call) -> SuccessResponse:
+    return _events(call, delete=False)
+
+
+@api_command("deleteEvents", params=_SELECTION, roles=ALL_ROLES, description="Delete one or more events.")
+def delete_events(call: Call) -> SuccessResponse:
+    return _events(call, delete=True)
+
+
+_ALERT_SELECTION = [
+    Param("ids", ParamType.LIST, item_type=ParamType.UUID, description="the IDs of the alerts"),
+    Param("type", ParamType.INTEGER, description="archive/delete by alert type"),
+    Param("startdate", ParamType.DATE, description="start date range (inclusive)"),
+    Param("enddate", ParamType.DATE, description="end date range (inclusive)"),
+]
+
+
+def _alerts(call: Call, *, delete: bool) -> SuccessResponse:
+    events.archive_alerts(call.session, uuids=call.get("ids"), type=call.get("type"), start=call.get("startdate"),
+                          end=call.get("enddate"), delete=delete)
+    return SuccessResponse()
+
+
+@api_command("archiveAlerts", params=_ALERT_SELECTION, description="Archive one or more alerts.")
+def archive_alerts(call: Call) -> SuccessResponse:
+    return _alerts(call, delete=False)
+
+
+@api_command("deleteAlerts", params=_ALERT_SELECTION, description="Delete one or more alerts.")
+def delete_alerts(call: Call) -> SuccessResponse:
+    return _alerts(call, delete=True)
