@@ -31,7 +31,7 @@ from switchboard.db.base import utcnow
 from switchboard.db.engine import Database
 from switchboard.db.models.extensions import Extension, ExtensionServerChecksum, ExtensionState
 from switchboard.db.models.jobs import ManagementServer
-from switchboard.extensions import cleanup
+from switchboard.extensions import cleanup, prepare_across
 from switchboard.extensions.paths import ExtensionRoots
 from switchboard.extensions.readiness import ExtensionFile, is_path_ready, local_checksums, not_ready_alert
 from switchboard.infra.events import record_alert
@@ -105,8 +105,8 @@ def decide(session: Session, extension_ids: Iterable[int], view: ServerView) -> 
 
 
 class PathStateChecker:
-    """The periodic check of one server: publish own checksums, decide `pathready`, alert, and remove this
-    server's files of extensions deleted with cleanup.
+    """The periodic check of one server: prepare entry points other servers asked for, publish own
+    checksums, decide `pathready`, alert, and remove this server's files of extensions deleted with cleanup.
 
     `interval`: seconds between checks (setting `extension.path.state.check.interval`). `start()` runs one
     check at once, then one every interval on a daemon thread; `stop()` ends the thread.
@@ -149,11 +149,16 @@ class PathStateChecker:
             rows = session.execute(
                 select(Extension.id, Extension.name, Extension.relative_path).where(Extension.removed.is_(None))
             ).all()
+            server_id = self._view.server_id()
+            requests = prepare_across.pending(session, server_id) if server_id is not None else []
         files = {row.id: ExtensionFile(name=row.name, relative_path=row.relative_path) for row in rows}
+        if requests and server_id is not None:  # extensions created or enabled on another server
+            prepare_across.prepare_pending(self._roots, requests)
+            with self._db.session() as session:
+                prepare_across.acknowledge(session, server_id, requests)
         # Files are read outside any transaction: a slow disk must not hold database locks.
         by_name = local_checksums(self._roots, files.values())
         checksums = {extension_id: by_name[file.name] for extension_id, file in files.items()}
-        server_id = self._view.server_id()
         with self._db.session() as session:
             if server_id is not None:
                 publish(session, server_id, checksums)

@@ -32,10 +32,9 @@ from switchboard.db.models.extensions import (
     ExtensionType,
 )
 from switchboard.errors import Conflict, InvalidParameter, OperationFailed
-from switchboard.extensions import cleanup, store
+from switchboard.extensions import cleanup, prepare_across, store
 from switchboard.extensions.path_state import ServerView, decide, publish
 from switchboard.extensions.paths import EntryPoint, EntryPointError, ExtensionRoots, normalise_relative_path
-from switchboard.extensions.scaffold import prepare_entry_point
 from switchboard.infra import clusters
 from switchboard.infra.common import require_name
 from switchboard.infra.extension_link import ExtensionRef
@@ -125,7 +124,8 @@ class ExtensionRegistry:
     def prepare_path(self, session: Session, extension: Extension) -> bool:
         """Prepare the entry point on this server and refresh `pathready` (§1.7 "prepare path").
 
-        A user-defined `.sh` entry point that is missing is created from the scaffold. Returns False when
+        A user-defined `.sh` entry point that is missing is created from the scaffold, here at once and on
+        the other servers at their next check (switchboard.extensions.prepare_across). Returns False when
         preparing failed: the scaffold could not be written, or the file exists but is not a valid entry
         point (not executable, not a regular file, leaving its directory). A missing non-`.sh` entry point
         is not a failure (CloudStack does not scaffold those) but leaves `pathready` false.
@@ -134,12 +134,12 @@ class ExtensionRegistry:
         prepared = True
         if extension.is_user_defined:
             try:
-                if not _stays_inside(entry, self.roots.extensions):
-                    raise OSError(f"{entry.path} would be created outside {entry.directory}")
-                prepare_entry_point(entry.path)
+                prepare_across.scaffold_entry(self.roots, extension.relative_path)
             except OSError as exc:
                 log.warning("extension %s: cannot create %s from the scaffold: %s", extension.name, entry.path, exc)
                 prepared = False
+            # The other servers prepare their copies at their next check.
+            prepare_across.request(session, extension, self.view.server_id())
         checksum: str | None = None
         try:
             entry.validate()
@@ -285,23 +285,6 @@ class ExtensionRegistry:
         session.execute(delete(ExtensionResourceMap).where(
             ExtensionResourceMap.resource_type == store.CLUSTER, ExtensionResourceMap.resource_id == cluster.id))
         session.flush()
-
-
-def _stays_inside(entry: EntryPoint, root: Path) -> bool:
-    """Whether creating `entry.path` (and its missing directories) writes inside the extension's directory.
-
-    The scaffold must not follow a symlink out: the nearest existing ancestor of the entry file, resolved,
-    must be inside the resolved extension directory (or, while that does not exist yet, inside the root)."""
-    anchor = entry.directory if entry.directory.exists() or entry.directory.is_symlink() else root
-    existing = entry.path.parent
-    while not existing.exists() and existing != existing.parent:
-        if existing.is_symlink():  # a dangling link on the way: creating through it would leave the tree
-            return False
-        existing = existing.parent
-    try:
-        return existing.resolve(strict=True).is_relative_to(anchor.resolve(strict=True))
-    except (OSError, RuntimeError):
-        return False
 
 
 def _require_cluster_type(resource_type: str) -> None:

@@ -1,7 +1,7 @@
 """Readiness across management servers over real HTTP (protocol notes §1.7), with a 1 s check interval:
 `pathready` follows the entry file on one server, an alert is raised for an enabled extension that is not
-ready, two servers on one database are ready only when both hold the same file, and deleting with cleanup
-removes the files on both."""
+ready, two servers on one database are ready only when both hold the same file (a scaffolded entry point
+is prepared on both), and deleting with cleanup removes the files on both."""
 
 from __future__ import annotations
 
@@ -91,20 +91,28 @@ def test_two_servers_are_ready_only_with_the_same_file(fast_server: tuple[Server
         name = f"sbt-two-{uuid.uuid4().hex[:8]}"
         extension = cs.createExtension(name=name, type="Orchestrator")["extension"]
         entry_a = Path(extension["path"])
+        entry_b = b.data_dir / "extensions" / entry_a.relative_to(a.data_dir / "extensions")
         assert entry_a.is_relative_to(a.data_dir / "extensions")
-        # Server b has no copy yet (and has published nothing for the new extension): not ready.
+        # Server b has published nothing for the new extension yet: not ready.
         assert extension["pathready"] is False
 
-        entry_b = b.data_dir / "extensions" / entry_a.relative_to(a.data_dir / "extensions")
-        entry_b.parent.mkdir(parents=True)
-        shutil.copy2(entry_a, entry_b)
-        _wait(lambda: _ready(cs, extension["id"]), "pathready once both servers hold the same file")
+        # b prepares its own copy (the scaffold) at its next check: the same file on both, ready.
+        _wait(lambda: _ready(cs, extension["id"]), "pathready once b has prepared its copy")
+        assert entry_b.read_bytes() == entry_a.read_bytes()
 
         entry_b.write_bytes(entry_a.read_bytes() + b"\n# changed on b only\n")
         _wait(lambda: not _ready(cs, extension["id"]), "pathready to turn false for differing files")
         _wait(lambda: _alerts(cs, name), "the path-not-ready alert")
+        shutil.copy2(entry_a, entry_b)
+        _wait(lambda: _ready(cs, extension["id"]), "pathready once both servers hold the same file again")
+
+        # A file b lost is not re-created behind the operator's back (it was prepared once).
+        entry_b.unlink()
+        _wait(lambda: not _ready(cs, extension["id"]), "pathready to turn false without b's copy")
+        assert not entry_b.exists()
 
         # Deleting with cleanup on a removes a's files at once and b's at b's next check.
+        shutil.copy2(entry_a, entry_b)
         payloads_b = b.data_dir / "extensions-data" / name
         payloads_b.mkdir(parents=True)
         (payloads_b / "old.json").write_text("{}")
@@ -112,9 +120,14 @@ def test_two_servers_are_ready_only_with_the_same_file(fast_server: tuple[Server
         assert not entry_a.parent.exists()
         _wait(lambda: not entry_b.parent.exists() and not payloads_b.exists(), "b to remove its copies")
 
-        # The name can be used again (b keeps no copy: not ready); once b stops (marked Down), a alone
-        # decides, and its own copy is valid.
-        extension = cs.createExtension(name=name, type="Orchestrator")["extension"]
-        assert extension["pathready"] is False and Path(extension["path"]).is_file()
+        # A Python entry point is not scaffolded: while b has no copy it is not ready; once b stops (marked
+        # Down), a alone decides, and its own copy is valid.
+        script = cs.createExtension(name=f"{name}-py", type="Orchestrator", state="Disabled",
+                                    path="run.py")["extension"]
+        Path(script["path"]).parent.mkdir(parents=True)
+        Path(script["path"]).write_text("#!/usr/bin/env python3\nprint('{}')\n")
+        Path(script["path"]).chmod(0o755)
+        enabled = cs.updateExtension(id=script["id"], state="Enabled")["extension"]
+        assert enabled["pathready"] is False
         b.stop()
-        _wait(lambda: _ready(cs, extension["id"]), "pathready once the server without a copy is down")
+        _wait(lambda: _ready(cs, script["id"]), "pathready once the server without a copy is down")

@@ -19,7 +19,7 @@ from switchboard.db.models.events import Alert
 from switchboard.db.models.extensions import Extension, ExtensionCustomAction
 from switchboard.db.models.jobs import ManagementServer
 from switchboard.errors import InvalidParameter, NotFound
-from switchboard.extensions import cleanup
+from switchboard.extensions import cleanup, prepare_across
 from switchboard.extensions.builtins import BUILTINS, install_builtin_files, seed_builtins
 from switchboard.extensions.linker import RegistryLinker
 from switchboard.extensions.path_state import PathStateChecker, ServerView, decide, publish, running_servers
@@ -213,3 +213,43 @@ def test_cleanup_leaves_directories_another_extension_still_owns(db: Database, t
     cleanup.remove(found)
     assert not (roots.extensions / f"alone-{tag}").exists() and not (roots.payloads / f"Shared {tag}").exists()
     assert (roots.extensions / f"shared_{tag}").is_dir() and (roots.extensions / f"twice-{tag}").is_dir()
+
+
+def test_prepare_requests_are_carried_out_once_per_server(db: Database, tmp_path: Path) -> None:
+    roots = ExtensionRoots(extensions=tmp_path / "ext", payloads=tmp_path / "data")
+    here, there = _server(db), _server(db)
+    enabled_id, disabled_id = _extension(db), _extension(db, state="Disabled")
+    with db.session() as session:
+        enabled, disabled = session.get(Extension, enabled_id), session.get(Extension, disabled_id)
+        assert enabled is not None and disabled is not None
+        prepare_across.request(session, enabled, here)
+        prepare_across.request(session, disabled, here)
+    with db.session() as session:
+        assert prepare_across.pending(session, here) == []
+        [item] = prepare_across.pending(session, there)  # the disabled one waits until it is enabled
+        assert item.extension_id == enabled_id
+    prepare_across.prepare_pending(roots, [item])
+    assert (roots.extensions / item.relative_path).is_file()
+    with db.session() as session:
+        prepare_across.acknowledge(session, there, [item])
+    with db.session() as session:
+        assert prepare_across.pending(session, there) == []
+        prepare_across.request(session, enabled, here)  # enabled again: a new request
+        assert [p.extension_id for p in prepare_across.pending(session, there)] == [enabled_id]
+        session.execute(delete(ManagementServer).where(ManagementServer.id.in_([here, there])))
+
+
+def test_the_scaffold_is_not_written_through_a_symlink_leading_out(tmp_path: Path) -> None:
+    roots = ExtensionRoots(extensions=tmp_path / "ext", payloads=tmp_path / "data")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (roots.extensions / "demo").mkdir(parents=True)
+    (roots.extensions / "demo" / "bin").symlink_to(outside)
+    with pytest.raises(OSError, match="outside"):
+        prepare_across.scaffold_entry(roots, "demo/bin/run.sh")
+    (roots.extensions / "demo" / "gone").symlink_to(tmp_path / "missing")
+    with pytest.raises(OSError, match="outside"):
+        prepare_across.scaffold_entry(roots, "demo/gone/sub/run.sh")
+    assert list(outside.iterdir()) == []
+    prepare_across.scaffold_entry(roots, "demo/sub/run.sh")
+    assert (roots.extensions / "demo" / "sub" / "run.sh").is_file()
