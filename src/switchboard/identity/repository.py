@@ -14,7 +14,7 @@ from switchboard.identity import paths
 from switchboard.identity.records import AccountRecord, DomainRecord, UserRecord, role_type_of
 
 
-def _build_user_select() -> Select[tuple[User, Account, Domain, Role]]:
+def _build_user_select() -> Select[User, Account, Domain, Role]:
     return (
         select(User, Account, Domain, Role)
         .join(Account, User.account_id == Account.id)
@@ -29,11 +29,11 @@ def _build_user_select() -> Select[tuple[User, Account, Domain, Role]]:
 _USER_SELECT = _build_user_select()
 
 
-def _user_select() -> Select[tuple[User, Account, Domain, Role]]:
+def _user_select() -> Select[User, Account, Domain, Role]:
     return _USER_SELECT
 
 
-def _build_domain_select() -> Select[tuple[Domain, Domain, int]]:
+def _build_domain_select() -> Select[Domain, Domain, int]:
     parent = aliased(Domain, name="parent_domain")
     child = aliased(Domain, name="child_domain")
     has_child = (
@@ -53,12 +53,15 @@ _DOMAIN_SELECT = _build_domain_select()
 
 def find_user(session: Session, *where: ColumnElement[bool]) -> UserRecord | None:
     row = session.execute(_user_select().where(*where)).first()
-    return UserRecord(*row) if row else None
+    if row is None:
+        return None
+    user, account, domain, role = row
+    return UserRecord(user, account, domain, role)
 
 
 def list_users(session: Session, *where: ColumnElement[bool]) -> list[UserRecord]:
     rows = session.execute(_user_select().where(*where).order_by(User.id.desc())).all()
-    return [UserRecord(*row) for row in rows]
+    return [UserRecord(user, account, domain, role) for user, account, domain, role in rows]
 
 
 def find_session(session: Session, digest: str) -> tuple[LoginSession, UserRecord] | None:

@@ -96,7 +96,7 @@ class IdentityService:
 
     def list_domains(self, session: Session, caller: Caller, *, uuid: str | None = None, name: str | None = None,
                      level: int | None = None, keyword: str | None = None) -> list[DomainRecord]:
-        where = [scope.domain_clause(caller, Domain.path)]  # type: ignore[arg-type]
+        where = [scope.domain_clause(caller, Domain.path)]
         if uuid:
             where.append(Domain.uuid == uuid)
         if name:
@@ -205,7 +205,7 @@ class IdentityService:
     def list_accounts(self, session: Session, caller: Caller, *, uuid: str | None = None, name: str | None = None,
                       domain_uuid: str | None = None, state: str | None = None,
                       keyword: str | None = None) -> list[AccountRecord]:
-        where = [scope.account_clause(caller, Account.id)]  # type: ignore[arg-type]
+        where = [scope.account_clause(caller, Account.id)]
         if uuid:
             where.append(Account.uuid == uuid)
         if name:
@@ -221,7 +221,7 @@ class IdentityService:
     def list_users(self, session: Session, caller: Caller, *, uuid: str | None = None,
                    username: str | None = None, account_name: str | None = None, domain_uuid: str | None = None,
                    state: str | None = None, keyword: str | None = None) -> list[UserRecord]:
-        where = [scope.account_clause(caller, User.account_id)]  # type: ignore[arg-type]
+        where = [scope.account_clause(caller, User.account_id)]
         if uuid:
             where.append(User.uuid == uuid)
         if username:

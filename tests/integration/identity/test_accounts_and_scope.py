@@ -83,10 +83,11 @@ def test_a_user_sees_its_own_account_user_and_domain(tree: Tree) -> None:
 def test_wrong_role_gets_the_command_hidden(tree: Tree, admin_cs: CloudStack,
                                             api_server: ServerProcess) -> None:
     user = tree.user_a1_cs
-    for call, kwargs in [(user.createDomain, {"name": "sbt-x"}),
+    attempts: list[tuple[Callable[..., Any], dict[str, Any]]] = [(user.createDomain, {"name": "sbt-x"}),
                          (user.createAccount, {"username": "x", "password": "x", "email": "x", "firstname": "x",
                                                "lastname": "x", "accounttype": 0}),
-                         (user.lockUser, {"id": tree.user_b["user"][0]["id"]})]:
+                         (user.lockUser, {"id": tree.user_b["user"][0]["id"]})]
+    for call, kwargs in attempts:
         error = _error(call, **kwargs)
         assert error["errorcode"] == 432
         assert "does not exist or it is not available for user" in str(error["errortext"])
