@@ -181,9 +181,6 @@ class ActionRunner:
         if extension.removed is not None or extension.state != ExtensionState.ENABLED.value:
             raise Conflict(f"Extension {extension.name} of custom action {action.name} is disabled",
                            uuids=[extension.uuid])
-        if not extension.path_ready:
-            raise OperationFailed(f"Extension {extension.name} of custom action {action.name} is not ready: its "
-                                  "entry point is not valid on every management server")
         _check_resource_type(action.name, action.resource_type, request.resource_type)
         found = find_instance(session, request.resource_uuid, viewer)
         if found is None:
@@ -193,6 +190,9 @@ class ActionRunner:
         if found.extension_id != extension.id:
             raise InvalidParameter(f"Custom action {action.name} belongs to extension {extension.name}, which does "
                                    f"not serve instance {instance.name}", parameter="resourceid")
+        if not extension.path_ready:
+            raise OperationFailed(f"Extension {extension.name} of custom action {action.name} is not ready: its "
+                                  "entry point is not valid on every management server")
         if found.host_id is None:
             raise OperationFailed(f"Instance {instance.name} has no host yet: custom actions run on the host of "
                                   "an instance that has been started")
