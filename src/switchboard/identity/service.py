@@ -14,7 +14,7 @@ from switchboard.db.models.identity import Account, Domain, Role, User
 from switchboard.errors import AuthenticationFailed, Conflict, InvalidParameter, NotFound, PermissionDenied
 from switchboard.identity import apikeys, paths, repository, scope
 from switchboard.identity.cache import KeyCache
-from switchboard.identity.passwords import hash_password, verify_password
+from switchboard.identity.passwords import hash_password, needs_rehash, verify_password
 from switchboard.identity.records import (
     ACCOUNT_TYPES,
     AccountRecord,
@@ -70,6 +70,8 @@ class IdentityService:
             raise AuthenticationFailed(
                 f"Failed to authenticate user {username} in domain {shown_domain}; please provide valid credentials"
             )
+        if record.user.password_hash and needs_rehash(record.user.password_hash):
+            record.user.password_hash = hash_password(password)  # upgrade hashes made with other parameters
         return record, self.sessions.open(session, record, client_ip=client_ip)
 
     def logout(self, session: Session, caller: Caller) -> None:

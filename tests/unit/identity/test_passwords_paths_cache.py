@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from argon2 import PasswordHasher
+
 from switchboard.api.caller import Caller
 from switchboard.identity import paths
 from switchboard.identity.cache import KeyCache, KeyEntry
-from switchboard.identity.passwords import hash_password, verify_password
+from switchboard.identity.passwords import hash_password, needs_rehash, verify_password
 from switchboard.roles import RoleType
 
 
@@ -16,6 +18,13 @@ def test_passwords_are_argon2id_and_verify() -> None:
     assert not verify_password(stored, "correct horsE")
     assert not verify_password(None, "anything")
     assert not verify_password("garbage", "anything")
+
+
+def test_hashes_made_with_other_parameters_verify_and_ask_for_a_rehash() -> None:
+    stronger = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=4).hash("pw")
+    assert verify_password(stronger, "pw")
+    assert needs_rehash(stronger)
+    assert not needs_rehash(hash_password("pw"))
 
 
 def test_domain_paths_round_trip() -> None:
