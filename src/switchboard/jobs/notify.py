@@ -1,8 +1,9 @@
 """Waking idle workers: in-process when this server queues a job, and across servers on PostgreSQL.
 
 Workers also poll, so a lost wake-up only costs one poll interval; these signals just cut the latency.
-On PostgreSQL the submitter issues `pg_notify` inside the request's transaction (delivered at commit,
-dropped on rollback) and every server LISTENs on a dedicated connection.
+On PostgreSQL a statement trigger on `async_job` (migration 0002) issues `pg_notify` in the transaction
+that queues jobs (delivered at commit, dropped on rollback), and every server LISTENs on a dedicated
+connection.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ import logging
 import threading
 
 import psycopg
-from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "switchboard_jobs"
+CHANNEL = "switchboard_jobs"  # also named in migration 0002's trigger
 
 
 class Waker:
@@ -46,12 +46,6 @@ class Waker:
     def wait(self, since: int, timeout: float) -> None:
         with self._cond:
             self._cond.wait_for(lambda: self._closed or self._generation != since, timeout)
-
-
-def notify_servers(session: Session) -> None:
-    """Queue a cross-server wake-up in `session`'s transaction (PostgreSQL only; a no-op elsewhere)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
 
 class PgListener:

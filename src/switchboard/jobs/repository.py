@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from switchboard.db.base import utcnow
+from switchboard.db.base import new_uuid, utcnow
 from switchboard.db.models.jobs import AsyncJob, ManagementServer
 from switchboard.jobs.context import JobSpec
 from switchboard.jobs.states import JobStatus, ServerStatus
@@ -46,9 +46,11 @@ class Orphan:
 
 
 def insert_job(session: Session, spec: JobSpec, *, now: dt.datetime) -> AsyncJob:
-    """Add a pending job to the session (flushed, not committed: it lives or dies with the transaction)."""
+    """Add a pending job to the session: it is written with the rest of the transaction, and lives or dies
+    with it. Its uuid is set at once, so no extra round trip is needed to learn it."""
     owner = spec.owner
     job = AsyncJob(
+        uuid=new_uuid(),
         command=spec.command,
         handler=spec.handler,
         args=spec.args,
@@ -70,7 +72,6 @@ def insert_job(session: Session, spec: JobSpec, *, now: dt.datetime) -> AsyncJob
         created=now,
     )
     session.add(job)
-    session.flush()
     return job
 
 

@@ -13,7 +13,7 @@ from switchboard.errors import OperationFailed
 from switchboard.jobs import queries, repository
 from switchboard.jobs.context import JobSpec
 from switchboard.jobs.handlers import JobHandlers
-from switchboard.jobs.notify import Waker, notify_servers
+from switchboard.jobs.notify import Waker
 from switchboard.jobs.queries import JobFilter, JobScope, JobView, ServerView
 from switchboard.jobs.states import ServerStatus
 from switchboard.services import Services
@@ -37,7 +37,6 @@ class JobService:
         if spec.handler not in self.handlers:
             raise OperationFailed(f"Unable to queue {spec.command}: no job handler {spec.handler!r} in this server")
         job = repository.insert_job(session, spec, now=utcnow())
-        notify_servers(session)
         event.listen(session, "after_commit", self._after_commit, once=True)
         return job.uuid
 

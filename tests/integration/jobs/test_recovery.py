@@ -15,7 +15,6 @@ from switchboard.db.base import utcnow
 from switchboard.db.engine import Database
 from switchboard.db.models.jobs import AsyncJob, ManagementServer
 from switchboard.jobs import JobSpec, JobStatus
-from switchboard.jobs.notify import notify_servers
 from switchboard.jobs.repository import insert_job
 from tests.support.fixtures import api_keys_of, cs_client, fresh_database, start_server
 from tests.support.server import ServerProcess
@@ -45,7 +44,6 @@ def _queue(db: Database, handler: str, count: int, **args: Any) -> list[str]:
     with db.session() as session:
         uuids = [insert_job(session, JobSpec(command="sbtTest", handler=handler, args={**args, "n": n}),
                             now=utcnow()).uuid for n in range(count)]
-        notify_servers(session)
     return uuids
 
 

@@ -67,8 +67,21 @@ def upgrade() -> None:
     op.create_index("ix_async_job_status_id", "async_job", ["status", "id"])
     op.create_index("ix_async_job_account_id", "async_job", ["account_id"])
     op.create_index("ix_async_job_owner_server_id", "async_job", ["owner_server_id"])
+    if op.get_bind().dialect.name == "postgresql":
+        # Wake every server's idle workers when jobs are queued: delivered at commit, dropped on rollback.
+        op.execute(
+            "CREATE FUNCTION switchboard_notify_jobs() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN PERFORM pg_notify('switchboard_jobs', ''); RETURN NULL; END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER async_job_queued AFTER INSERT ON async_job "
+            "FOR EACH STATEMENT EXECUTE FUNCTION switchboard_notify_jobs()"
+        )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS async_job_queued ON async_job")
+        op.execute("DROP FUNCTION IF EXISTS switchboard_notify_jobs()")
     op.drop_table("async_job")
     op.drop_table("management_server")
