@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import shutil
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -41,5 +41,6 @@ def guest_artifacts() -> Any:
 def fresh_rootfs(dest: Path) -> Path:
     """A private, sparse copy of the pristine root disk at `dest` (the guest writes to its disk)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(guest_artifacts().rootfs, dest)
+    # cp keeps the holes: 64 MiB apparent, a few MiB written.
+    subprocess.run(["cp", "--sparse=always", str(guest_artifacts().rootfs), str(dest)], check=True)
     return dest

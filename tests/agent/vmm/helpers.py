@@ -113,7 +113,9 @@ def tap_device(name: str) -> Iterator[str]:
     """A persistent TAP device `name` (left down: the guest's packets go nowhere), removed afterwards."""
     need_tools("ip")
     subprocess.run(["ip", "link", "del", name], capture_output=True, check=False)
-    subprocess.run(["ip", "tuntap", "add", "dev", name, "mode", "tap"], capture_output=True, check=True)
+    made = subprocess.run(["ip", "tuntap", "add", "dev", name, "mode", "tap"], capture_output=True, text=True)
+    if made.returncode != 0:
+        raise AssertionError(f"cannot create TAP {name} (needs root and /dev/net/tun): {made.stderr.strip()}")
     try:
         yield name
     finally:

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,18 @@ def test_a_refused_configuration_raises_with_qemus_message_and_leaves_nothing(dr
         driver.launch(bad)
     assert driver.power_state("sbt-q3") is PowerState.STOPPED
     assert "sbt-q3" not in driver.tmux.sessions()
+
+
+def test_concurrent_launches_start_one_private_server(base: Path) -> None:
+    fresh = create_vmm("qemu", {}, state_dir=base / "state2" / "vmm")
+    assert isinstance(fresh, QemuDriver)
+    names = [f"sbt-qc{i}" for i in range(3)]
+    configs = [make_config(base, name) for name in names]
+    try:
+        with ThreadPoolExecutor(len(configs)) as pool:
+            list(pool.map(fresh.launch, configs))  # no server runs yet: all three race to start it
+        assert fresh.running_vms() == set(names)
+        assert fresh.tmux.sessions() == set(names)
+    finally:
+        cleanup(fresh, *names)
+    assert fresh.running_vms() == set()

@@ -8,7 +8,7 @@ A driver owns `state_dir` (the agent passes `<state>/vmm`). Layout:
     state_dir/vms/<name>/vmm.pid      written by the session wrapper (see tmux.py)
     state_dir/vms/<name>/vmm.status   the VMM's exit status, written when it exits
     state_dir/vms/<name>/paused       present while the agent has the VM paused
-    state_dir/vms/<name>/stopped      present when the agent stopped the VMM itself
+    state_dir/vms/<name>/stopped      present when the agent shut the VM down (`shutdown`)
 
 Why a VMM exited is read from the guest console: Linux prints `reboot: Restarting system` before a reset
 and `reboot: Power down` (or `System halted`) before powering off; a VMM that went away with neither line
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -94,7 +95,9 @@ class SupervisedDriver:
     capabilities: frozenset[str]
     # Firecracker on x86 keeps running after the guest powers off; the driver then reaps it.
     lingers_after_poweroff: ClassVar[bool] = False
-    start_timeout: float = 20.0
+    # Seconds for the VMM to open its control socket; generous because a loaded host is slow, and only
+    # a broken VMM ever takes that long.
+    start_timeout: float = 60.0
 
     def __init__(self, *, state_dir: Path) -> None:
         self.state_dir = state_dir
@@ -224,13 +227,15 @@ class SupervisedDriver:
         self._terminate(name, record, pid)
 
     def kill(self, name: str) -> None:
+        """Terminate the VMM at once and forget the launch (the VM's driver directory is removed, so a
+        deleted VM leaves nothing here; `exit_reason` is None afterwards)."""
         record = self.record(name)
         pid = self.pid(name)
         if record is not None and pid is not None:
-            self._flag(name, "stopped").touch()
             self._terminate(name, record, pid, timeout=3.0)
         else:
             self._cleanup(name, record)
+        shutil.rmtree(self._dir(name), ignore_errors=True)
 
     def running_vms(self) -> set[str]:
         names = set()

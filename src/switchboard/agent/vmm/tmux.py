@@ -21,6 +21,7 @@ import re
 import shlex
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -85,6 +86,7 @@ class TmuxSupervisor:
     def __init__(self, socket: Path, *, tmux: str = "tmux") -> None:
         self.socket = socket
         self.tmux = tmux
+        self._start_lock = threading.Lock()
         socket.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     # -- tmux commands -------------------------------------------------------------------------------
@@ -135,13 +137,16 @@ class TmuxSupervisor:
         files.clear()
         console_log.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         console_log.touch(mode=0o600, exist_ok=True)
+        console_log.chmod(0o600)  # guest output may hold secrets (passwords typed at a console)
         files.script.write_text(_wrapper_script(argv, files, console_log, env or {}, cwd))
         files.script.chmod(0o700)
         # -x/-y: a wide pane, so the guest's console lines are not wrapped for an attached operator.
-        self._tmux(
-            "new-session", "-d", "-s", session, "-x", "200", "-y", "50", "/bin/sh", str(files.script),
-            ";", "set-option", "-t", session, "status", "off",
-        )  # fmt: skip
+        # The lock: when no server runs, concurrent new-session calls would each try to start one.
+        with self._start_lock:
+            self._tmux(
+                "new-session", "-d", "-s", session, "-x", "200", "-y", "50", "/bin/sh", str(files.script),
+                ";", "set-option", "-t", session, "status", "off",
+            )  # fmt: skip
 
     def has_session(self, session: str) -> bool:
         """Whether a session named `session` exists (one tmux call)."""
