@@ -99,8 +99,7 @@ def _zones(call: Call) -> list[Zone]:
     zone_id: str | None = call.get("zoneid")
     zone_ids: list[str] = call.get("zoneids") or []
     if zone_id == ALL_ZONES or ALL_ZONES in zone_ids:
-        found, _total = zones.list_zones(call.session, Page())
-        return list(found)
+        return list(zones.all_zones(call.session))
     if zone_id is not None:
         zone_ids = [zone_id, *zone_ids]
     if not zone_ids:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Row
+
 from switchboard.api.call import Call
 from switchboard.api.commands.infra_common import audit, listing, page_of, without_none
 from switchboard.api.params import Param, ParamType
@@ -27,7 +29,7 @@ _SETTABLE = [
 ]
 
 
-def zone_view(zone: Zone, *, full: bool) -> dict[str, Any]:
+def zone_view(zone: Zone | Row[Any], *, full: bool) -> dict[str, Any]:
     """CloudStack's ZoneResponse; addresses only in the admin's (full) view."""
     fields: dict[str, Any] = {
         "id": zone.uuid,
