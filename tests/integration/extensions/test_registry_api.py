@@ -18,6 +18,7 @@ from switchboard.db.engine import Database
 from switchboard.db.models.extensions import Extension, ExtensionCustomAction, ExtensionCustomActionDetail
 from switchboard.extensions.builtins import BUILTIN_SOURCE
 from switchboard.extensions.scaffold import BASH_SCAFFOLD
+from tests.support.fixtures import create_account_with_keys, cs_client
 from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.database
@@ -367,3 +368,12 @@ def test_the_scaffold_never_follows_a_symlink_out_of_the_extension_directory(adm
     refused = api_error(admin_cs.updateExtension, id=created["id"], state="Enabled")
     assert refused["errortext"] == f"Failed to enable extension: {name} as it entry-point is not ready"
     assert list(outside.iterdir()) == []
+
+
+def test_only_admins_may_use_the_extension_commands(admin_cs: CloudStack, api_server: ServerProcess) -> None:
+    _account, keys = create_account_with_keys(admin_cs, prefix="sbt-ext-user")
+    user = cs_client(api_server, keys)
+    for command, params in (("listExtensions", {}), ("createExtension", {"name": unique("x"), "type": "Orchestrator"})):
+        refused = api_error(getattr(user, command), **params)
+        assert refused["errorcode"] == 432
+        assert refused["errortext"] == f"The given command:{command} does not exist or it is not available for user"
