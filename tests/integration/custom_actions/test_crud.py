@@ -87,6 +87,21 @@ def test_add_refuses_what_cloudstack_refuses(world: World) -> None:
     assert world.admin.listCustomActions(keyword="bad/name") == {}
 
 
+def test_every_format_of_another_type_is_refused_over_http(world: World) -> None:
+    types = ("STRING", "NUMBER", "BOOLEAN", "DATE")
+    formats = {"UUID": "STRING", "EMAIL": "STRING", "PASSWORD": "STRING", "URL": "STRING", "DECIMAL": "NUMBER"}
+    for type_ in types:
+        for format_, base in formats.items():
+            params = {"extensionid": world.bed.extension["id"], "name": unique("fmt"),
+                      "parameters": [{"name": "p", "type": type_, "validationformat": format_}]}
+            if base == type_:
+                listed = world.admin.addCustomAction(**params)["extensioncustomaction"]["parameters"]
+                assert listed == [{"name": "p", "type": type_, "validationformat": format_, "required": False}]
+            else:
+                assert error_of(world.admin.addCustomAction, **params) == \
+                    (431, f"Invalid validation format: {format_} specified for type: {type_}")
+
+
 def test_update_replaces_and_cleans_up(world: World) -> None:
     action = world.add(details={"a": "1", "b": "2"}, parameters=[{"name": "x", "type": "STRING"}], enabled=False)
     updated = world.admin.updateCustomAction(
