@@ -15,8 +15,14 @@
    * CloudStack 4.21's way: one `status` run per instance, one after another.
    Prints the wall time of each and the speed-up of bulk over the others.
 
-The API half of the dispatch benchmark (the same lifecycle through deployVirtualMachine & co.) joins this
-file when the instance API exists. The machine is shared: figures vary by a few per cent between runs.
+3. The same lifecycle through the API of a real server (`bench/dispatch_api.py`): `--instances` instances
+   deployed, stopped, started, rebooted and destroyed (expunge) by `--concurrency` clients, each waiting for
+   its job; then the same no-op executable run directly on the very payload files the server wrote, with the
+   same concurrency. Prints operations per second of each and the ratio API/direct.
+4. A power-sync round of `--fleet` Running instances through the compute area's PowerSync: bulk `statuses`
+   vs `status` per instance (steady-state rounds), and the ratio.
+
+The machine is shared: figures vary by a few per cent between runs.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import argparse
 import asyncio
 import json
 import os
+import sys
 import tempfile
 import time
 import uuid
@@ -187,9 +194,19 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--hosts", type=int, default=20)
     parser.add_argument("--per-host", type=int, default=100)
+    parser.add_argument("--instances", type=int, default=100, help="instances for the API lifecycle")
+    parser.add_argument("--fleet", type=int, default=2000, help="instances for the API power sync")
+    parser.add_argument("--api-only", action="store_true", help="skip the runner-level parts 1 and 2")
+    parser.add_argument("--pg", metavar="URL", help="run the server on a fresh database of this PostgreSQL server "
+                        "(e.g. the URL scripts/pg.sh prints); default: SQLite")
     args = parser.parse_args()
     print(f"cpus: {os.cpu_count()}")
-    asyncio.run(main_async(args))
+    if not args.api_only:
+        asyncio.run(main_async(args))
+    sys.path.insert(0, str(Path(__file__).parent))
+    from dispatch_api import run_all  # a sibling file, not a package
+
+    run_all(args.instances, args.concurrency, args.fleet, args.pg)
 
 
 if __name__ == "__main__":

@@ -283,7 +283,9 @@ class Lifecycle:
         with self.db.session() as session:
             instance = get_instance(session, uuid)
             if instance.state in (S.STOPPED.value, S.ERROR.value):
-                states.move(session, instance, S.DESTROYED, host_id=None)
+                # Keep where it was: expunge sends `delete` there (also after a failed first `create`).
+                states.move(session, instance, S.DESTROYED, host_id=None,
+                            last_host_id=instance.host_id or instance.last_host_id)
                 _event(session, instance, owner, "VM.DESTROY", f"Destroyed instance {instance.name}")
             elif instance.state != S.DESTROYED.value:
                 raise states.InvalidState(f"Unable to destroy instance {instance.name} in state {instance.state}",
