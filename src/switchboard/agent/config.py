@@ -52,6 +52,8 @@ class HostDefaults(_Section):
     stop_grace_seconds: float = Field(default=30.0, ge=0)
     reconcile_interval_seconds: float = Field(default=5.0, gt=0)
     restart_on_crash: bool = False
+    # Where the kernel's boot id is read; a different id than at launch means the host rebooted.
+    boot_id_file: Path = Path("/proc/sys/kernel/random/boot_id")
 
     def vmm_options(self) -> dict[str, Any]:
         """Everything in `defaults.host` as plain JSON values, for the VMM driver."""

@@ -35,10 +35,10 @@ _log = logging.getLogger(__name__)
 DEFAULT_BOOT_ARGS = "console=ttyS0 reboot=k panic=1 pci=off"
 
 
-def current_boot_id() -> str:
+def current_boot_id(path: Path = Path("/proc/sys/kernel/random/boot_id")) -> str:
     """The kernel's id for this boot; a change tells the reconcile pass that the host rebooted."""
     try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        return path.read_text().strip()
     except OSError:
         return "unknown"
 
@@ -161,6 +161,11 @@ class Runtime:
             record.nics = self.network_of(record).plug(record.name, record.spec.nics) if record.spec.nics else []
         self.store.save(record)
 
+    def fresh_run_dir(self, name: str) -> None:
+        """Empty the VM's run directory before a VMM starts: sockets left by a VMM that was killed would
+        otherwise be taken for the new VMM's (connection refused). Only called when no VMM runs."""
+        shutil.rmtree(self.paths.vm_run_dir(name), ignore_errors=True)
+
     def launch_config(self, record: VmRecord) -> LaunchConfig:
         spec = record.spec
         root = [v for v in record.volumes if v.role == "root"]
@@ -192,11 +197,11 @@ class Runtime:
         if state in (PowerState.RUNNING, PowerState.PAUSED):
             record.observed = state
         else:
-            config = self.launch_config(record)
             with self._step("vmm_launch"), backend_errors("vmm"):
                 # A guest that powered itself off may leave its VMM process behind (Firecracker on x86).
                 self.vmm.kill(record.name)
-                self.vmm.launch(config)
+                self.fresh_run_dir(record.name)
+                self.vmm.launch(self.launch_config(record))
             record.observed = PowerState.RUNNING
             record.boot_id = self.boot_id
         record.last_error = None

@@ -104,7 +104,7 @@ def build_agent(
             kernel_dir=host.kernel_dir,
             image_dir=host.image_dir,
         ),
-        boot_id=boot_id or current_boot_id(),
+        boot_id=boot_id or current_boot_id(host.boot_id_file),
         stop_grace_seconds=host.stop_grace_seconds,
         restart_on_crash=host.restart_on_crash,
         observe_step=metrics.observe_step,

@@ -124,6 +124,7 @@ class SnapshotService:
             self._rt.store.save(record)
             with backend_errors("vmm"):
                 self._rt.vmm.kill(vm)
+            self._rt.fresh_run_dir(vm)
             for volume in record.volumes:
                 copy = source / f"disk-{volume.role}.img"
                 if copy.is_file():

@@ -62,6 +62,7 @@ def _config(root: Path, templates: Path, pki: Pki, vmm: str = "qemu") -> dict[st
                 "kernel_dir": str(templates / "kernel"), "image_dir": str(templates / "images"),
                 "state_dir": str(root / "state"), "run_dir": str(root / "run"), "log_dir": str(root / "log"),
                 "stop_grace_seconds": 60, "reconcile_interval_seconds": 1,
+                "boot_id_file": str(root / "boot_id"),
             },
             "storage": {"driver": "file", "volume_dir": str(root / "volumes")},
             "net": {"driver": "none"},
@@ -101,6 +102,7 @@ def fc_agent(pam_users: None, tmp_path: Path, templates: Path, pki: Pki) -> Iter
 
 
 def _agent(tmp_path: Path, templates: Path, pki: Pki, vmm: str) -> Iterator[AgentProcess]:
+    (tmp_path / "boot_id").write_text("boot-1\n")
     process = AgentProcess(tmp_path, pki, _config(tmp_path, templates, pki, vmm))
     process.start()
     try:
@@ -149,9 +151,11 @@ def test_the_whole_lifecycle_of_a_real_guest(agent: AgentProcess) -> None:
         _wait_console(http, "e2e-1", SHUTDOWN)
         assert http.post("/v1/vms/e2e-1/stop").status_code == 200
 
-        assert http.post("/v1/vms/e2e-1/start").status_code == 200
+        started = http.post("/v1/vms/e2e-1/start")
+        assert started.status_code == 200, started.text
         _wait_console(http, "e2e-1", MARKER, count=2)
-        assert http.post("/v1/vms/e2e-1/reboot").status_code == 200
+        rebooted = http.post("/v1/vms/e2e-1/reboot")
+        assert rebooted.status_code == 200, rebooted.text
         log = _wait_console(http, "e2e-1", MARKER, count=3)
         assert log.count(SHUTDOWN) == 2
 
@@ -219,6 +223,26 @@ def test_an_agent_killed_mid_create_finishes_the_vm_after_restart(agent: AgentPr
         assert http.get("/v1/vms/e2e-2/status").json()["state"] == "running"
 
 
+def test_after_a_host_reboot_vms_meant_to_run_boot_again_and_stopped_ones_stay_stopped(
+    agent: AgentProcess,
+) -> None:
+    with _http(agent) as http:
+        for name in ("hr-1", "hr-2"):
+            assert http.post("/v1/vms", json={"spec": _vm_payload(name)}).status_code == 201
+        _wait_console(http, "hr-1", MARKER)
+        assert http.post("/v1/vms/hr-2/stop", json={"force": True}).status_code == 200
+    # The host "reboots": the agent dies, every VMM with it, and the kernel has a new boot id.
+    agent.kill()
+    _cleanup_vmms(agent.root / "state")
+    (agent.root / "boot_id").write_text("boot-2\n")
+    agent.start()
+    with _http(agent) as http:
+        _wait_console(http, "hr-1", MARKER, count=2)
+        _wait_state(http, "hr-1", "running")
+        assert http.get("/v1/vms/hr-2/status").json()["state"] == "stopped"
+        assert http.get("/v1/vms/hr-2/details").json()["desired_state"] == "stopped"
+
+
 def test_a_vmm_killed_from_outside_is_noticed_and_can_be_started_again(agent: AgentProcess) -> None:
     with _http(agent) as http:
         assert http.post("/v1/vms", json={"spec": _vm_payload("e2e-3")}).status_code == 201
@@ -234,7 +258,8 @@ def test_a_vmm_killed_from_outside_is_noticed_and_can_be_started_again(agent: Ag
             time.sleep(0.2)
         assert details["desired_state"] == "stopped"
         assert "unexpectedly" in (details["last_error"] or "")
-        assert http.post("/v1/vms/e2e-3/start").status_code == 200
+        started = http.post("/v1/vms/e2e-3/start")
+        assert started.status_code == 200, started.text
         _wait_console(http, "e2e-3", MARKER, count=2)
         assert http.delete("/v1/vms/e2e-3").status_code == 200
 
