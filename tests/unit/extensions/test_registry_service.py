@@ -4,6 +4,7 @@ built-in seeding and file installation, the planner's refusals, the interval set
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from switchboard.db.models.jobs import ManagementServer
 from switchboard.errors import InvalidParameter, NotFound
 from switchboard.extensions import cleanup, prepare_across
 from switchboard.extensions.builtins import BUILTINS, install_builtin_files, seed_builtins
+from switchboard.extensions.custom_actions.parameters import load_definitions
 from switchboard.extensions.linker import RegistryLinker
 from switchboard.extensions.path_state import PathStateChecker, ServerView, decide, publish, running_servers
 from switchboard.extensions.paths import ExtensionRoots
@@ -253,3 +255,10 @@ def test_the_scaffold_is_not_written_through_a_symlink_leading_out(tmp_path: Pat
     assert list(outside.iterdir()) == []
     prepare_across.scaffold_entry(roots, "demo/sub/run.sh")
     assert (roots.extensions / "demo" / "sub" / "run.sh").is_file()
+
+
+def test_seeded_parameter_definitions_load_with_the_custom_action_model() -> None:
+    for builtin in BUILTINS:
+        for action in builtin.actions:
+            loaded = load_definitions(json.dumps(list(action.parameters)))
+            assert [d.name for d in loaded] == [p["name"] for p in action.parameters]
