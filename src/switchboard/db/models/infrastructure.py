@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from switchboard.db.base import Base, TimestampMixin, UtcDateTime, UuidMixin, new_uuid, utcnow
@@ -164,7 +164,7 @@ class Host(UuidMixin, TimestampMixin, Base):
     private_ip_address: Mapped[str | None] = mapped_column(String(64), default=None)
     cpus: Mapped[int] = mapped_column(Integer, default=0)
     speed: Mapped[int] = mapped_column(Integer, default=0)  # MHz
-    total_memory: Mapped[int] = mapped_column(Integer, default=0)  # bytes
+    total_memory: Mapped[int] = mapped_column(BigInteger, default=0)  # bytes
     arch: Mapped[str] = mapped_column(String(16), default="x86_64")
     host_tags: Mapped[str | None] = mapped_column(String(1024), default=None)  # comma separated
     version: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -224,7 +224,7 @@ class Template(UuidMixin, TimestampMixin, Base):
     bootable: Mapped[bool] = mapped_column(Boolean, default=True)
     cross_zones: Mapped[bool] = mapped_column(Boolean, default=False)
     arch: Mapped[str] = mapped_column(String(16), default="x86_64")
-    size: Mapped[int | None] = mapped_column(Integer, default=None)  # bytes
+    size: Mapped[int | None] = mapped_column(BigInteger, default=None)  # bytes
     state: Mapped[str] = mapped_column(String(32), default=TemplateState.ACTIVE.value)
     # extension.id once the extensions migration adds the table (no FK until then).
     extension_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
