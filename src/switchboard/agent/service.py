@@ -203,14 +203,18 @@ class VmService:
 
     def _adopt_spec(self, record: VmRecord, spec: VmSpec) -> None:
         old = record.spec
-        if (spec.template, spec.root_size_bytes) != (old.template, old.root_size_bytes):
-            raise Conflict(f"VM {spec.name} exists with a different template or root disk size")
+        disk = (spec.template, spec.root_size_bytes, self.rt.backends.storage_key(spec.storage_backend))
+        if disk != (old.template, old.root_size_bytes, record.storage_backend):
+            raise Conflict(f"VM {spec.name} exists with a different template, root disk size or storage")
         if self.rt.power_state(record.name) is not PowerState.STOPPED:
             raise Conflict(f"VM {spec.name} is running with a different spec; stop it first")
-        if spec.nics != old.nics and record.nics:
+        network = self.rt.backends.network_key(spec.network_backend)
+        self.rt.backends.network(network)  # refuse an unknown backend before changing anything
+        if (spec.nics != old.nics or network != record.network_backend) and record.nics:
             with backend_errors("network"):
                 self.rt.network_of(record).unplug(record.name, record.nics)
             record.nics = []
+        record.network_backend = network
         record.spec = replace(spec, cloudstack_vm_id=spec.cloudstack_vm_id or old.cloudstack_vm_id)
         self.rt.store.save(record)
 

@@ -311,3 +311,16 @@ def test_a_failed_start_is_reported_and_not_retried_behind_the_callers_back(api,
     assert agent.reconciler.run_once().started == []
     assert host.vmm.power_state("fs-1") is PowerState.STOPPED
     assert api.post("/v1/vms/fs-1/start").status_code == 200
+
+
+def test_start_with_a_changed_offering_adopts_it_while_stopped_only(api, host: Host) -> None:
+    api.post("/v1/vms", json={"spec": payload("chg-1", cpus=1, ram_mib=256)})
+    running = api.post("/v1/vms/chg-1/start", json={"spec": payload("chg-1", cpus=2, ram_mib=512)})
+    assert running.status_code == 409
+    api.post("/v1/vms/chg-1/stop")
+    assert api.post("/v1/vms/chg-1/start", json={"spec": payload("chg-1", cpus=2, ram_mib=512)}).status_code == 200
+    assert (host.vmm.launches[-1].vcpus, host.vmm.launches[-1].memory_mib) == (2, 512)
+    api.post("/v1/vms/chg-1/stop")
+    other_image = api.post("/v1/vms/chg-1/start", json={"spec": payload("chg-1", cpus=2, ram_mib=512,
+                                                                          image="other.img")})
+    assert other_image.status_code == 409 and "template" in other_image.json()["error"]
