@@ -5,7 +5,8 @@ They leave traces in the directory SBT_JOBS_DIR names, tagged with SBT_JOBS_LABE
     <job>.started.<label>       a slow job began running
     <job>.interrupted.<label>   the recovery hook ran (content: the interruption text)
     <job>.ran                   one line per run of a quick job (so a second run would show)
-A slow job runs until the file `release` exists in that directory (or `seconds` pass: then it fails).
+A slow job runs until the file its `release` argument names (default `release`) exists in that directory,
+or `seconds` pass: then it fails.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def slow(ctx: JobContext) -> dict[str, Any]:
     traces = _traces()
     (traces / f"{ctx.job_uuid}.started.{_label()}").write_text(str(os.getpid()))
     deadline = time.monotonic() + float(ctx.args.get("seconds", 120))
-    while not (traces / "release").exists():
+    release = traces / str(ctx.args.get("release") or "release")
+    while not release.exists():
         if time.monotonic() > deadline:
             raise OperationFailed("the slow job was never released")
         time.sleep(0.05)
@@ -60,10 +62,14 @@ def register_job_handlers(jobs: JobService) -> None:
 
 @api_command(
     "sbtSlowJob",
-    params=[Param("seconds", ParamType.INTEGER, description="give up after this many seconds")],
+    params=[
+        Param("seconds", ParamType.INTEGER, description="give up after this many seconds"),
+        Param("release", ParamType.STRING, description="run until this file exists in SBT_JOBS_DIR"),
+    ],
     roles=ALL_ROLES,
     description="Test only: a job that runs until released.",
     is_async=True,
 )
 def slow_job_command(call: Call) -> AsyncJobRequest:
-    return AsyncJobRequest(handler="sbtSlow", args={"seconds": call.get("seconds", 120)})
+    return AsyncJobRequest(handler="sbtSlow",
+                           args={"seconds": call.get("seconds", 120), "release": call.get("release", "release")})

@@ -3,8 +3,6 @@ hook ran), and two servers on one database share a queue and take over each othe
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -16,29 +14,11 @@ from switchboard.db.engine import Database
 from switchboard.db.models.jobs import AsyncJob, ManagementServer
 from switchboard.jobs import JobSpec, JobStatus
 from switchboard.jobs.repository import insert_job
+from tests.integration.jobs.conftest import JobsServer, interrupted, jobs_env, server_name, wait
 from tests.support.fixtures import api_keys_of, cs_client, fresh_database, start_server
 from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.database
-
-HANDLERS = "tests.integration.jobs.slow_handlers"
-
-
-def _env(traces: Path, label: str) -> dict[str, str]:
-    return {
-        "SWITCHBOARD_EXTRA_MODULES": HANDLERS,
-        "SBT_JOBS_DIR": str(traces),
-        "SBT_JOBS_LABEL": label,
-        "SWITCHBOARD_JOB_WORKERS": "4",
-        "SWITCHBOARD_JOB_POLL_INTERVAL": "0.2",
-        "SWITCHBOARD_HEARTBEAT_INTERVAL": "0.5",
-        "SWITCHBOARD_HEARTBEAT_TIMEOUT": "3",
-    }
-
-
-def _name(server: ServerProcess) -> str:
-    return f"{os.uname().nodename}:{server.port}"
-
 
 def _queue(db: Database, handler: str, count: int, **args: Any) -> list[str]:
     with db.session() as session:
@@ -52,51 +32,35 @@ def _jobs(db: Database, uuids: list[str]) -> dict[str, AsyncJob]:
         return {job.uuid: job for job in session.execute(select(AsyncJob).where(AsyncJob.uuid.in_(uuids))).scalars()}
 
 
-def _wait(predicate: Any, what: str, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.1)
-    return value
-
-
 def _server_status(db: Database, server: ServerProcess) -> str:
     with db.session() as session:
-        return session.execute(select(ManagementServer.status).where(ManagementServer.name == _name(server))
+        return session.execute(select(ManagementServer.status).where(ManagementServer.name == server_name(server))
                                ).scalar_one()
 
 
-def _interrupted(name: str) -> str:
-    return f"Job interrupted: management server {name} stopped while running it"
+def test_a_server_killed_mid_job_fails_it_at_restart_and_runs_the_recovery_hook(jobs_server: JobsServer) -> None:
+    server, traces, cs = jobs_server.server, jobs_server.traces, jobs_server.admin
+    job_id = cs.sbtSlowJob(seconds=120, release="kill-release")["jobid"]
+    wait(lambda: jobs_server.started(job_id), "the slow job to start")
+    running = cs.queryAsyncJobResult(jobid=job_id)
+    assert (running["jobstatus"], running["cmd"]) == (0, "sbtSlowJob")
+    assert "jobresult" not in running and "completed" not in running
 
+    server.kill()
+    server.start()
+    failed = wait(lambda: (r := cs.queryAsyncJobResult(jobid=job_id))["jobstatus"] != 0 and r,
+                  "the interrupted job to fail")
+    message = interrupted(server_name(server))
+    assert failed["jobstatus"] == 2 and failed["jobresultcode"] == 530
+    assert failed["jobresulttype"] == "object"
+    assert failed["jobresult"] == {"uuidList": [], "errorcode": 530, "errortext": message}
+    assert (traces / f"{job_id}.interrupted.only").read_text() == message
+    assert failed["completed"] and failed["jobid"] == job_id
+    assert failed["account"] == "admin" and failed["domainpath"] == "ROOT"
 
-def test_a_server_killed_mid_job_fails_it_at_restart_and_runs_the_recovery_hook(tmp_path: Path) -> None:
-    traces = tmp_path / "traces"
-    traces.mkdir()
-    with start_server(tmp_path, env=_env(traces, "only")) as server:
-        cs = cs_client(server, api_keys_of(server), poll_interval=0.2)
-        job_id = cs.sbtSlowJob(seconds=120)["jobid"]
-        _wait(lambda: list(traces.glob(f"{job_id}.started.*")), "the slow job to start")
-        running = cs.queryAsyncJobResult(jobid=job_id)
-        assert (running["jobstatus"], running["cmd"]) == (0, "sbtSlowJob")
-        assert "jobresult" not in running and "completed" not in running
-
-        server.kill()
-        server.start()
-        failed = _wait(lambda: (r := cs.queryAsyncJobResult(jobid=job_id))["jobstatus"] != 0 and r,
-                       "the interrupted job to fail")
-        message = _interrupted(_name(server))
-        assert failed["jobstatus"] == 2 and failed["jobresultcode"] == 530
-        assert failed["jobresulttype"] == "object"
-        assert failed["jobresult"] == {"uuidList": [], "errorcode": 530, "errortext": message}
-        assert (traces / f"{job_id}.interrupted.only").read_text() == message
-        assert failed["completed"] and failed["jobid"] == job_id
-        assert failed["account"] == "admin" and failed["domainpath"] == "ROOT"
-
-        # The restarted server runs new jobs normally.
-        (traces / "release").touch()
-        assert cs.sbtSlowJob(seconds=60, fetch_result=True)["sbtslow"]["label"] == "only"
+    # The restarted server runs new jobs normally.
+    (traces / "kill-release").touch()
+    assert cs.sbtSlowJob(seconds=60, release="kill-release", fetch_result=True)["sbtslow"]["label"] == "only"
 
 
 def test_two_servers_share_one_queue_and_the_survivor_takes_over_the_dead_ones_jobs(tmp_path: Path) -> None:
@@ -104,42 +68,42 @@ def test_two_servers_share_one_queue_and_the_survivor_takes_over_the_dead_ones_j
     traces.mkdir()
     # The servers share the database and the data directory (hence the key file and the API keys).
     with fresh_database(tmp_path) as url, \
-            start_server(tmp_path / "shared", env=_env(traces, "a"), database_url=url) as a, \
-            start_server(tmp_path / "shared", env=_env(traces, "b"), database_url=url) as b:
+            start_server(tmp_path / "shared", env=jobs_env(traces, "a"), database_url=url) as a, \
+            start_server(tmp_path / "shared", env=jobs_env(traces, "b"), database_url=url) as b:
         db = Database.from_url(url)
         try:
             keys = api_keys_of(b)
             servers = {s["name"]: s["state"] for s in cs_client(a, keys).listManagementServers()["managementserver"]}
-            assert servers == {_name(a): "Up", _name(b): "Up"}
+            assert servers == {server_name(a): "Up", server_name(b): "Up"}
 
             quick = _queue(db, "sbtQuick", 60)
-            _wait(lambda: all(job.status == JobStatus.SUCCEEDED for job in _jobs(db, quick).values()),
+            wait(lambda: all(job.status == JobStatus.SUCCEEDED for job in _jobs(db, quick).values()),
                   "every quick job to succeed")
             assert sorted(path.name for path in traces.glob("*.ran")) == sorted(f"{job}.ran" for job in quick)
             assert all(len((traces / f"{job}.ran").read_text().splitlines()) == 1 for job in quick)
 
             # Eight jobs that hold their worker: four workers each, so each server must run four of them.
             slow = _queue(db, "sbtSlow", 8)
-            _wait(lambda: len(list(traces.glob("*.started.*"))) == 8, "all slow jobs to start")
+            wait(lambda: len(list(traces.glob("*.started.*"))) == 8, "all slow jobs to start")
             on_a = {job for job in slow if (traces / f"{job}.started.a").exists()}
             assert len(on_a) == 4
 
             a.kill()
-            _wait(lambda: all(_jobs(db, list(on_a))[job].status == JobStatus.FAILED for job in on_a),
+            wait(lambda: all(_jobs(db, list(on_a))[job].status == JobStatus.FAILED for job in on_a),
                   "the survivor to fail the dead server's jobs")
             jobs = _jobs(db, slow)
             for job in on_a:
-                assert jobs[job].result == {"uuidList": [], "errorcode": 530, "errortext": _interrupted(_name(a))}
-                assert (traces / f"{job}.interrupted.b").read_text() == _interrupted(_name(a))
+                assert jobs[job].result == {"uuidList": [], "errorcode": 530, "errortext": interrupted(server_name(a))}
+                assert (traces / f"{job}.interrupted.b").read_text() == interrupted(server_name(a))
             assert all(jobs[job].status == JobStatus.IN_PROGRESS for job in set(slow) - on_a)
             survivor = cs_client(b, keys)
             reported = survivor.queryAsyncJobResult(jobid=sorted(on_a)[0])
-            assert (reported["jobstatus"], reported["managementservername"]) == (2, _name(b))
+            assert (reported["jobstatus"], reported["managementservername"]) == (2, server_name(b))
             servers = {s["name"]: s["state"] for s in survivor.listManagementServers()["managementserver"]}
-            assert servers == {_name(a): "Down", _name(b): "Up"}
+            assert servers == {server_name(a): "Down", server_name(b): "Up"}
 
             (traces / "release").touch()
-            _wait(lambda: all(_jobs(db, list(set(slow) - on_a))[job].status == JobStatus.SUCCEEDED
+            wait(lambda: all(_jobs(db, list(set(slow) - on_a))[job].status == JobStatus.SUCCEEDED
                               for job in set(slow) - on_a), "the survivor's own jobs to finish")
             assert not list(traces.glob("*.interrupted.a"))
             assert b.process is not None and b.process.poll() is None
