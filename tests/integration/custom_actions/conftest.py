@@ -1,5 +1,5 @@
-"""A server of the custom-action tests' own (its log is searched for secrets), a compute bed whose extension
-is the recording executable of tests.integration.compute.env, and callers of every role type with instances.
+"""On the session's shared server (its log is searched for secrets): a compute bed whose extension is the
+recording executable of tests.integration.compute.env, and callers of every role type with instances.
 
     world.admin / world.user / world.other / world.domain_admin / world.resource_admin   (cs clients)
     world.user_vm (owned by `user`), world.admin_vm (owned by the admin), world.bed (zone, extension, ...)
@@ -8,20 +8,16 @@ is the recording executable of tests.integration.compute.env, and callers of eve
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from cs import CloudStack
 
 from tests.integration.compute.env import Bed, build_bed, ok, unique, wait_job
-from tests.support.fixtures import api_keys_of, create_account_with_keys, cs_client, start_server
+from tests.support.fixtures import create_account_with_keys, cs_client
 from tests.support.server import ServerProcess
 
-ENV = {"SWITCHBOARD_EXTENSION_WAIT": "10", "SWITCHBOARD_POWER_SYNC_INTERVAL": "3600", "SWITCHBOARD_JOB_WORKERS": "4",
-       "SWITCHBOARD_ADMIN_PASSWORD": "sbt-ca-admin"}
 USER, DOMAIN_ADMIN, RESOURCE_ADMIN = 0, 2, 3  # createAccount accounttype
 
 
@@ -68,28 +64,21 @@ def failure_of(job: dict[str, Any]) -> str:
 
 
 @pytest.fixture(scope="package")
-def ca_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    directory: Path = tmp_path_factory.mktemp("custom-actions-server")
-    with start_server(directory, env=ENV) as server:
-        yield server
-
-
-@pytest.fixture(scope="package")
-def world(ca_server: ServerProcess) -> World:
-    admin = cs_client(ca_server, api_keys_of(ca_server))
-    bed = build_bed(ca_server, admin, requires_prepare=False)
+def world(api_server: ServerProcess, admin_cs: CloudStack) -> World:
+    admin = admin_cs
+    bed = build_bed(api_server, admin, requires_prepare=False)
     clients = {}
     for label, kind in (("user", USER), ("other", USER), ("domain_admin", DOMAIN_ADMIN),
                         ("resource_admin", RESOURCE_ADMIN)):
         _account, keys = create_account_with_keys(admin, prefix=f"sbt-ca{kind}", account_type=kind,
                                                   password=f"pw-{uuid.uuid4().hex}")
-        clients[label] = cs_client(ca_server, keys)
+        clients[label] = cs_client(api_server, keys)
     user = clients["user"]
     offering = next(o["id"] for o in user.listNetworkOfferings()["networkoffering"]
                     if o["name"] == "DefaultIsolatedNetworkOffering")
     network = user.createNetwork(zoneid=bed.zone["id"], name=unique("sbt-un"), networkofferingid=offering)["network"]
     user_vm = ok(user, bed.deploy(user, name=unique("uvm"), networkids=network["id"]))
     admin_vm = ok(admin, bed.deploy(name=unique("avm")))
-    return World(server=ca_server, bed=bed, admin=admin, user=user, other=clients["other"],
+    return World(server=api_server, bed=bed, admin=admin, user=user, other=clients["other"],
                  domain_admin=clients["domain_admin"], resource_admin=clients["resource_admin"],
                  user_vm=user_vm, admin_vm=admin_vm)
