@@ -301,7 +301,7 @@ class Machine:
             raise BadRequest(f"{which} fields: either `mem_backend` or `mem_file_path` exclusively is required.")
         if backend is not None and backend["backend_type"] != "File":
             raise BadRequest("The stand-in supports File memory backends only.")
-        memory = self.host(backend["backend_path"] if backend else mem_file)
+        memory = self.host(str(backend["backend_path"] if backend else mem_file))
         try:
             state = json.loads(self.host(body["snapshot_path"]).read_text())
             if state.get("magic") != SNAPSHOT_MAGIC or not memory.is_file():

@@ -76,9 +76,9 @@ def _apply_config_file(machine: Machine, path: str) -> str | None:
             )
             status, body = machine.handle(method, path_, json.dumps(item).encode())
             if status >= 400:
-                return body["fault_message"]
+                return str(body["fault_message"])
     status, body = machine.handle("PUT", "/actions", b'{"action_type": "InstanceStart"}')
-    return body["fault_message"] if status >= 400 else None
+    return str(body["fault_message"]) if status >= 400 else None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -91,7 +91,7 @@ class SupervisedDriver:
     command line), `_socket` (its control socket), `_configure` (drive the started VMM to a running guest)
     and `_request_shutdown` (ask the guest to shut down). Every public method may raise VmmError."""
 
-    name: ClassVar[str]
+    name: str
     capabilities: frozenset[str]
     # Firecracker on x86 keeps running after the guest powers off; the driver then reaps it.
     lingers_after_poweroff: ClassVar[bool] = False
@@ -124,6 +124,12 @@ class SupervisedDriver:
     def _request_shutdown(self, record: LaunchRecord) -> None:
         raise NotImplementedError
 
+    def pause(self, name: str) -> None:
+        raise NotImplementedError
+
+    def resume(self, name: str) -> None:
+        raise NotImplementedError
+
     # -- records -------------------------------------------------------------------------------------
 
     def _dir(self, name: str) -> Path:
@@ -150,6 +156,8 @@ class SupervisedDriver:
     # -- the VmmDriver interface ---------------------------------------------------------------------
 
     def launch(self, config: LaunchConfig) -> None:
+        """Boot `config` in a new VMM session (see VmmDriver.launch). VmmError with the VMM's message when it
+        refuses the configuration or exits; nothing is left running then."""
         self._start(config, None)
 
     def _start(self, config: LaunchConfig, restore_from: Path | None) -> None:
@@ -188,6 +196,8 @@ class SupervisedDriver:
             raise
 
     def power_state(self, name: str) -> PowerState:
+        """RUNNING, PAUSED or STOPPED from the pid file, one /proc lookup and (for a VMM that outlives its
+        guest) the console tail. A lingering VMM whose guest powered off is terminated here."""
         record = self.record(name)
         if record is None:
             return PowerState.STOPPED
@@ -206,6 +216,8 @@ class SupervisedDriver:
         return PowerState.PAUSED if self._flag(name, "paused").exists() else PowerState.RUNNING
 
     def shutdown(self, name: str, *, grace_seconds: float) -> None:
+        """Ask the guest to shut down, wait up to `grace_seconds` for it to power off or reset, then
+        terminate the VMM. Returns once no VMM process is left; a stopped VM is fine."""
         record = self.record(name)
         pid = self.pid(name)
         if record is None or pid is None:
@@ -238,6 +250,7 @@ class SupervisedDriver:
         shutil.rmtree(self._dir(name), ignore_errors=True)
 
     def running_vms(self) -> set[str]:
+        """Names of the VMs whose VMM process is alive (pid files; no process-table scan)."""
         names = set()
         for directory in (self.state_dir / "vms").glob("*"):
             if directory.is_dir() and self.pid(directory.name) is not None:
@@ -245,17 +258,19 @@ class SupervisedDriver:
         return names
 
     def exit_reason(self, name: str) -> str | None:
+        """Why the current launch ended: "poweroff" (the guest powered off, or the agent shut it down),
+        "reset" (the guest rebooted) or "crash" (the VMM died without either); None while it runs or
+        when the driver knows nothing of `name` (never launched, or killed)."""
         record = self.record(name)
         if record is None:
             return None
         outcome = self._outcome(record)
         if self.pid(name) is not None and not (self.lingers_after_poweroff and outcome == "poweroff"):
             return None
-        if outcome is not None:
-            return outcome
         if self._flag(name, "stopped").exists():
-            return "poweroff"  # the agent stopped it
-        return "crash"
+            # The agent shut it down; a guest that answers Ctrl-Alt-Del with a reboot still counts as off.
+            return "poweroff"
+        return outcome or "crash"
 
     # -- helpers -------------------------------------------------------------------------------------
 
