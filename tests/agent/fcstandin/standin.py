@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -90,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.snapshot_version:
         print("v5.0.0")
         return 0
+    if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", args.id):
+        print(f"Error: Invalid instance ID: {args.id}", file=sys.stderr)  # Firecracker's rule for --id
+        return 1
     logger = FcLogger(args.id)
     exiting = threading.Lock()
 

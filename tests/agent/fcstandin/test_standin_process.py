@@ -75,9 +75,12 @@ def boot_source() -> dict[str, str]:
     return {"kernel_image_path": str(guest.kernel), "initrd_path": str(guest.initrd), "boot_args": guest.boot_args}
 
 
-def test_version_flag() -> None:
+def test_version_flag_and_instance_id_rule() -> None:
     out = subprocess.run([str(FIRECRACKER), "--version"], capture_output=True, text=True, check=True).stdout
     assert out.startswith("Firecracker v1.13.1")
+    bad = subprocess.run([str(FIRECRACKER), "--api-sock", "/nonexistent/x.sock", "--id", "a_b"],
+                         capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert bad.returncode != 0 and "Invalid instance ID" in bad.stderr
 
 
 def test_raw_http_errors_are_400_with_a_fault_message(standin: StandIn) -> None:

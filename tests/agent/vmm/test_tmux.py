@@ -100,6 +100,6 @@ def test_sessions_outlive_the_process_that_started_them(base: Path) -> None:
 
 def test_names_that_could_address_other_tmux_targets_are_refused(base: Path) -> None:
     tmux = TmuxSupervisor(base / "tmux" / "server.sock")
-    for bad in ("a:b", "a.b", "-t", "", "x" * 65, "../x", "a b"):
+    for bad in ("a:b", "a.b", "-t", "", "x" * 65, "../x", "a b", "a_b"):
         with pytest.raises(VmmError):
             tmux.start(bad, ["true"], files=SessionFiles(base / "bad"), console_log=base / "bad.log")

@@ -31,8 +31,9 @@ from switchboard.agent.vmm.base import VmmError
 __all__ = ["SessionFiles", "TmuxError", "TmuxSupervisor", "pid_alive", "read_pid"]
 
 # tmux target syntax gives ':' and '.' a meaning; VM names reaching here are validated already, this is
-# the last line of defence before a name becomes a tmux target or a path.
-_SESSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+# the last line of defence before a name becomes a tmux target, a path or a Firecracker --id (which allows
+# letters, digits and dashes, at most 64).
+_SESSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
 
 
 class TmuxError(VmmError):
