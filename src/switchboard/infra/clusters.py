@@ -31,6 +31,7 @@ __all__ = [
     "delete_cluster",
     "get_cluster",
     "hypervisor_name",
+    "hypervisors_in_zone",
     "link_extension",
     "list_clusters",
     "resource_map_details",
@@ -205,3 +206,11 @@ def list_clusters(
     rows, total = fetch_page(session, stmt, page)
     return [ClusterRecord(*row) for row in rows], total
 
+
+
+def hypervisors_in_zone(session: Session, zone_id: int) -> list[str]:
+    """The hypervisor types of the zone's live clusters, in CloudStack's order of HYPERVISORS."""
+    found = set(session.execute(
+        select(Cluster.hypervisor_type).where(Cluster.zone_id == zone_id, Cluster.removed.is_(None)).distinct()
+    ).scalars())
+    return [name for name in HYPERVISORS if name in found]

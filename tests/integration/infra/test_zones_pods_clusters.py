@@ -76,6 +76,7 @@ def test_pods_and_clusters(admin_cs: CloudStack, zone: dict[str, Any], pod: dict
     assert (cluster["hypervisortype"], cluster["clustertype"], cluster["allocationstate"], cluster["podid"]) == \
         ("External", "CloudManaged", "Enabled", pod["id"])
     assert "extensionid" not in cluster
+    assert admin_cs.listHypervisors(zoneid=zone["id"])["hypervisor"] == [{"name": "External"}]
     error = api_error(admin_cs.addCluster, zoneid=zone["id"], podid=pod["id"], clustername=unique("c"),
                       clustertype="CloudManaged", hypervisor="External",
                       **{"externaldetails[0].zone_tag": "east"})
@@ -102,4 +103,5 @@ def test_capabilities_for_every_role(api_server: ServerProcess, admin_cs: CloudS
         assert capability["cloudstackversion"] == "4.21.0.0"
         assert capability["allowusercreateprojects"] is False and capability["apilimitinterval"] == 1
         assert "switchboardversion" in capability and "kvmsnapshotenabled" in capability
+        assert {"name": "External"} in client.listHypervisors()["hypervisor"]
     assert httpx.get(api_server.url, params={"command": "listCapabilities"}).status_code == 401

@@ -26,6 +26,7 @@ from switchboard.infra import clusters, pods, zones
 from switchboard.infra.clusters import ClusterRecord
 from switchboard.infra.common import Page
 from switchboard.infra.extension_link import ExtensionRef
+from switchboard.roles import ALL_ROLES
 
 
 def cluster_view(record: ClusterRecord, refs: dict[int, ExtensionRef]) -> dict[str, Any]:
@@ -165,3 +166,19 @@ def delete_cluster(call: Call) -> SuccessResponse:
     audit(call, "CLUSTER.DELETE", f"Deleted cluster {cluster.name}", resource_type="Cluster",
           resource_uuid=cluster.uuid)
     return SuccessResponse()
+
+
+@api_command(
+    "listHypervisors",
+    params=[Param("zoneid", ParamType.UUID, description="the zone id for listing hypervisors")],
+    roles=ALL_ROLES,
+    description="List hypervisors: those of the zone's clusters, or every supported one",
+    response_object="hypervisor",
+)
+def list_hypervisors(call: Call) -> ListResponse:
+    if call.get("zoneid"):
+        zone = zones.get_zone(call.session, call.get("zoneid"))
+        names = clusters.hypervisors_in_zone(call.session, zone.id)
+    else:
+        names = list(clusters.HYPERVISORS)
+    return ListResponse("hypervisor", [{"name": name} for name in names])
