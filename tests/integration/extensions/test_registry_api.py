@@ -7,6 +7,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -377,3 +378,20 @@ def test_only_admins_may_use_the_extension_commands(admin_cs: CloudStack, api_se
         refused = api_error(getattr(user, command), **params)
         assert refused["errorcode"] == 432
         assert refused["errortext"] == f"The given command:{command} does not exist or it is not available for user"
+
+
+def test_concurrent_creates_of_one_name_leave_one_extension(admin_cs: CloudStack) -> None:
+    name = unique("sbt-race")
+
+    def create(_index: int) -> str:
+        try:
+            admin_cs.createExtension(name=name, type="Orchestrator", state="Disabled")
+        except CloudStackApiException as refused:
+            return str(refused.error["errortext"])
+        return "created"
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(pool.map(create, range(6)))
+    assert outcomes.count("created") == 1
+    assert set(outcomes) == {"created", "Extension by name already exists"}
+    assert admin_cs.listExtensions(name=name)["count"] == 1
