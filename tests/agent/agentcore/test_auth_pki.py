@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import subprocess
-import sys
 from pathlib import Path
 
 import anyio
@@ -12,6 +11,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from switchboard.agent import cli
 from switchboard.agent.auth import AccessDenied, Authenticator, AuthFailed, Role, Throttled
 from switchboard.agent.config import AuthConfig
 from switchboard.agent.pki import PkiError, init_tls
@@ -114,13 +114,8 @@ def test_init_tls_issues_a_ca_a_server_cert_with_sans_and_client_certs(tmp_path:
         init_tls(tmp_path / "tls", clients=["../evil"])
 
 
-def test_the_cli_init_tls_prints_allow_list_entries(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "switchboard.agent.cli", "init-tls", "--dir", str(tmp_path / "t"),
-         "--hostname", "localhost", "--client", "mgmt"], capture_output=True, text=True, timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "allowed_clients entry: sha256:" in result.stdout
-    bad = subprocess.run([sys.executable, "-m", "switchboard.agent.cli", "serve", "--config",
-                          str(tmp_path / "missing.json")], capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 2 and "cannot read config" in bad.stderr
+def test_the_cli_init_tls_prints_allow_list_entries(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["init-tls", "--dir", str(tmp_path / "t"), "--hostname", "localhost", "--client", "mgmt"]) == 0
+    assert "allowed_clients entry: sha256:" in capsys.readouterr().out
+    assert cli.main(["serve", "--config", str(tmp_path / "missing.json")]) == 2
+    assert "cannot read config" in capsys.readouterr().err

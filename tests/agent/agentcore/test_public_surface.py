@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -44,17 +42,15 @@ def test_shutdown_vms_stops_running_vms_and_keeps_them_meant_to_run(host: Host) 
     assert agent.service.get("sd-1").held
 
 
-def test_shutdown_vms_command_runs_with_the_real_backends(tmp_path: Path) -> None:
+def test_shutdown_vms_command_runs_with_the_real_backends(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = {"defaults": {"host": {"vmm": "qemu", "state_dir": str(tmp_path / "state"),
                                     "run_dir": str(tmp_path / "run"), "log_dir": str(tmp_path / "log")},
                            "storage": {"driver": "file", "volume_dir": str(tmp_path / "volumes")}}}
-    (tmp_path / "agent.json").write_text(json.dumps(config))
-    result = subprocess.run([sys.executable, "-m", "switchboard.agent.cli", "shutdown-vms", "--config",
-                             str(tmp_path / "agent.json")], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("stopped 0 VMs")
+    path = tmp_path / "agent.json"
+    path.write_text(json.dumps(config))
+    assert cli.main(["shutdown-vms", "--config", str(path)]) == 0
+    assert capsys.readouterr().out.startswith("stopped 0 VMs")
     config["defaults"]["storage"]["driver"] = "nonsense"
-    (tmp_path / "agent.json").write_text(json.dumps(config))
-    bad = subprocess.run([sys.executable, "-m", "switchboard.agent.cli", "shutdown-vms", "--config",
-                          str(tmp_path / "agent.json")], capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 1 and "nonsense" in bad.stderr
+    path.write_text(json.dumps(config))
+    assert cli.main(["shutdown-vms", "--config", str(path)]) == 1
+    assert "nonsense" in capsys.readouterr().err
