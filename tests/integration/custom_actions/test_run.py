@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.integration.custom_actions.conftest import World, failure_of, result_of
+from tests.support.fixtures import create_account_with_keys, cs_client
 
 pytestmark = pytest.mark.database
 
@@ -205,3 +206,13 @@ def test_runs_are_recorded_as_custom_action_events(world: World) -> None:
     assert len(mine) == 1 and mine[0]["level"] == "ERROR"
     assert mine[0]["description"] == \
         f"Custom action {action['name']} of extension {world.bed.extension['name']} on instance {vm_name}: failed"
+
+
+def test_a_domain_admin_runs_only_on_instances_of_its_subtree(world: World) -> None:
+    child = world.admin.createDomain(name=f"sbt-ca-{uuid.uuid4().hex[:6]}")["domain"]
+    _account, keys = create_account_with_keys(world.admin, prefix="sbt-cad", account_type=2, domain_id=child["id"])
+    sub_admin = cs_client(world.server, keys)
+    action = world.add(allowedroletypes="DomainAdmin")
+    assert failure_of(world.run(sub_admin, action, world.user_vm)) == \
+        f"Unable to find instance with id {world.user_vm['id']}"
+    assert result_of(world.run(world.domain_admin, action, world.user_vm))["success"] is True
