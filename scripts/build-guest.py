@@ -80,12 +80,19 @@ def _run(cmd: list[str], *, cwd: Path | None = None) -> str:
 
 
 def kernel_package() -> str:
-    """The versioned kernel package `linux-image-amd64` depends on, per the local apt cache."""
-    out = _run(["apt-cache", "depends", "linux-image-amd64"])
-    match = re.search(r"Depends:\s*(linux-image-\S+-amd64)", out)
-    if not match:
-        raise BuildError(f"cannot tell which kernel linux-image-amd64 depends on: {out.strip()!r}")
-    return match.group(1)
+    """The versioned kernel package `linux-image-amd64` depends on, per the local apt cache (refreshed
+    with `apt-get update` once if the cache does not know the package, as on a fresh machine)."""
+    for attempt in range(2):
+        try:
+            out = _run(["apt-cache", "depends", "linux-image-amd64"])
+        except BuildError:
+            out = ""
+        match = re.search(r"Depends:\s*(linux-image-\S+-amd64)", out)
+        if match:
+            return match.group(1)
+        if attempt == 0:
+            _run(["apt-get", "update", "-qq"])
+    raise BuildError(f"cannot tell which kernel linux-image-amd64 depends on: {out.strip()!r}")
 
 
 def _file_digest(path: Path) -> str:

@@ -135,8 +135,9 @@ def test_snapshot_create_leaves_the_vm_running(driver: QemuDriver, booted: Launc
     echo_roundtrip(driver, booted, "after-snapshot")
 
 
-def test_graceful_shutdown_runs_the_guest_shutdown(driver: QemuDriver, booted: LaunchConfig) -> None:
+def test_graceful_shutdown_of_a_paused_vm_runs_the_guest_shutdown(driver: QemuDriver, booted: LaunchConfig) -> None:
     offset = log_size(booted)
+    driver.pause(NAME)  # a paused guest cannot see Ctrl-Alt-Del: shutdown resumes it first
     driver.shutdown(NAME, grace_seconds=60)
     assert driver.power_state(NAME) is PowerState.STOPPED
     assert driver.exit_reason(NAME) == "poweroff"
