@@ -10,6 +10,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.integration.compute.env import wait_job
 from tests.integration.custom_actions.conftest import World, failure_of, result_of
 from tests.support.fixtures import create_account_with_keys, cs_client
 
@@ -216,3 +217,14 @@ def test_a_domain_admin_runs_only_on_instances_of_its_subtree(world: World) -> N
     assert failure_of(world.run(sub_admin, action, world.user_vm)) == \
         f"Unable to find instance with id {world.user_vm['id']}"
     assert result_of(world.run(world.domain_admin, action, world.user_vm))["success"] is True
+
+
+def test_an_instance_that_never_started_has_no_host_to_run_on(world: World) -> None:
+    action = world.add()
+    answer = world.bed.deploy(name=f"sbt-nostart-{uuid.uuid4().hex[:6]}", startvm=False)
+    vm = wait_job(world.admin, answer["jobid"])["jobresult"]["virtualmachine"]
+    assert vm["state"] == "Stopped"
+    assert failure_of(world.run(world.admin, action, vm)) == \
+        f"Instance {vm['name']} has no host yet: custom actions run on the host of an instance that has been started"
+    listed = world.admin.listCustomActions(resourcetype="VirtualMachine", resourceid=vm["id"])
+    assert action["name"] in {a["name"] for a in listed["extensioncustomaction"]}  # found by its template
