@@ -128,9 +128,7 @@ class Reconciler:
             if record.desired is PowerState.STOPPED:
                 return
             self._rt.provision(record)
-            self._rt.start(record)
-            record.phase = Phase.READY
-            self._rt.store.save(record)
+            self._rt.start(record, phase=Phase.READY)
             report.finished_create.append(record.name)
             return
         self._reconcile_power(record, report)

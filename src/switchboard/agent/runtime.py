@@ -23,7 +23,7 @@ from switchboard.agent.model import DiskAttachment, LaunchConfig, PowerState
 from switchboard.agent.names import validate_vm_name
 from switchboard.agent.network.base import NetworkBackend, NetworkError
 from switchboard.agent.spec import VmSpec
-from switchboard.agent.state import StateStore, VmRecord, atomic_write, private_dir
+from switchboard.agent.state import Phase, StateStore, VmRecord, atomic_write, private_dir
 from switchboard.agent.storage.base import StorageBackend, StorageError
 from switchboard.agent.storage.params import InvalidRequest as StorageInvalidRequest
 from switchboard.agent.templates import ChecksumMismatch, InvalidTemplate, TemplateNotFound
@@ -158,8 +158,10 @@ class Runtime:
     def plumb(self, record: VmRecord) -> None:
         """Create or re-attach the host side of every NIC (idempotent) and record the attachments."""
         with self._step("network"), backend_errors("network"):
-            record.nics = self.network_of(record).plug(record.name, record.spec.nics) if record.spec.nics else []
-        self.store.save(record)
+            nics = self.network_of(record).plug(record.name, record.spec.nics) if record.spec.nics else []
+        if nics != record.nics:  # each save costs two fsyncs; skip it when nothing changed
+            record.nics = nics
+            self.store.save(record)
 
     def fresh_run_dir(self, name: str) -> None:
         """Empty the VM's run directory before a VMM starts: sockets left by a VMM that was killed would
@@ -191,8 +193,9 @@ class Runtime:
             console_log=console,
         )
 
-    def launch(self, record: VmRecord) -> None:
-        """Boot the VM unless its VMM already runs (then adopt it). Records the outcome."""
+    def launch(self, record: VmRecord, *, phase: Phase | None = None) -> None:
+        """Boot the VM unless its VMM already runs (then adopt it). Records the outcome, and `phase` with it
+        (one write instead of two)."""
         state = self.power_state(record.name)
         if state in (PowerState.RUNNING, PowerState.PAUSED):
             record.observed = state
@@ -206,12 +209,14 @@ class Runtime:
             record.boot_id = self.boot_id
         record.last_error = None
         record.held = False
+        if phase is not None:
+            record.phase = phase
         self.store.save(record)
 
-    def start(self, record: VmRecord) -> None:
+    def start(self, record: VmRecord, *, phase: Phase | None = None) -> None:
         """Re-plumb the network (a host reboot loses TAPs) and launch."""
         self.plumb(record)
-        self.launch(record)
+        self.launch(record, phase=phase)
 
     def halt(self, record: VmRecord, *, graceful: bool) -> None:
         """Stop the VMM (gracefully: guest shutdown within the grace time) and record it stopped."""

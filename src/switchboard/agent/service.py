@@ -133,9 +133,7 @@ class VmService:
         """Provision, plumb and boot a CREATING record; on failure remove what the create made."""
         try:
             self.rt.provision(record)
-            self.rt.start(record)
-            record.phase = Phase.READY
-            self.rt.store.save(record)
+            self.rt.start(record, phase=Phase.READY)
         except AgentError as exc:
             _log.warning("create of %s failed, cleaning up: %s", record.name, exc)
             self._discard(record)
