@@ -228,3 +228,13 @@ def test_an_instance_that_never_started_has_no_host_to_run_on(world: World) -> N
         f"Instance {vm['name']} has no host yet: custom actions run on the host of an instance that has been started"
     listed = world.admin.listCustomActions(resourcetype="VirtualMachine", resourceid=vm["id"])
     assert action["name"] in {a["name"] for a in listed["extensioncustomaction"]}  # found by its template
+
+
+def test_refused_runs_are_recorded_as_error_events(world: World) -> None:
+    action = world.add(parameters=[{"name": "n", "type": "NUMBER", "required": "true"}])
+    world.run(world.user, action, world.user_vm)
+    events = world.user.listEvents(type="CUSTOM.ACTION")["event"]
+    [refused] = [e for e in events if action["id"] in e["description"]]
+    assert refused["level"] == "ERROR"
+    assert refused["description"] == f"Custom action {action['id']} on {world.user_vm['id']} refused: Missing or " \
+                                      "empty required parameter: n"

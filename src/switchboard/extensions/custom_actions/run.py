@@ -30,7 +30,7 @@ from switchboard.db.engine import Database
 from switchboard.db.models.compute import Instance
 from switchboard.db.models.events import EventLevel
 from switchboard.db.models.extensions import ExtensionState
-from switchboard.errors import Conflict, InvalidParameter, NotFound, OperationFailed
+from switchboard.errors import Conflict, InvalidParameter, NotFound, OperationFailed, SwitchboardError
 from switchboard.extensions.custom_actions import store
 from switchboard.extensions.custom_actions.messages import MessageContext, render_error, render_success
 from switchboard.extensions.custom_actions.parameters import validate_values
@@ -135,8 +135,12 @@ class ActionRunner:
 
         Raises NotFound, Conflict, InvalidParameter (incl. ParameterValueError) or OperationFailed when a
         check fails; never for what the executable does."""
-        with self.db.session() as session:
-            plan = self._plan(session, request, viewer_of(owner))
+        try:
+            with self.db.session() as session:
+                plan = self._plan(session, request, viewer_of(owner))
+        except SwitchboardError as exc:
+            self._refused(request, owner, exc.message)
+            raise
         result = self._execute(plan, self.caller_info(owner))
         context = MessageContext(action_name=plan.action_name, extension_name=plan.extension_name,
                                  resource_name=plan.instance_name)
@@ -147,12 +151,18 @@ class ActionRunner:
                 session, type=EVENT_TYPE, resource_type=VIRTUAL_MACHINE, resource_uuid=plan.instance_uuid,
                 description=f"Custom action {plan.action_name} of extension {plan.extension_name} on instance "
                             f"{plan.instance_name}: {'succeeded' if result.success else 'failed'}",
-                actor=ActorIds(user_id=owner.user_id, account_id=owner.account_id, domain_id=owner.domain_id)
-                if owner.account_id is not None else None,
+                actor=_actor(owner),
                 level=EventLevel.INFO if result.success else EventLevel.ERROR,
             )
         return {RESULT_OBJECT: {"id": plan.action_uuid, "name": plan.action_name, "success": result.success,
                                 "result": {"message": message, "details": result.details}}}
+
+    def _refused(self, request: RunRequest, owner: JobOwner, message: str) -> None:
+        """An ERROR event for a run its checks refused (the message never holds a PASSWORD value)."""
+        with self.db.session() as session:
+            record_event(session, type=EVENT_TYPE, level=EventLevel.ERROR, actor=_actor(owner),
+                         description=f"Custom action {request.action_uuid} on {request.resource_uuid} refused: "
+                                     f"{message}")
 
     def _execute(self, plan: _Plan, caller: CallerInfo | None) -> RunResult:
         payload = custom_action_payload(
@@ -217,6 +227,12 @@ class ActionRunner:
             raise NotFound(f"Unable to find custom action with id {uuid} that role type {viewer.role.wire_name} "
                            "may run", uuids=[uuid])
         return store.record_of(session, action)
+
+
+def _actor(owner: JobOwner) -> ActorIds | None:
+    if owner.account_id is None:
+        return None  # a system job: the event is the system's
+    return ActorIds(user_id=owner.user_id, account_id=owner.account_id, domain_id=owner.domain_id)
 
 
 def _check_resource_type(action_name: str, defined: str | None, requested: str | None) -> None:
