@@ -42,8 +42,9 @@ REPO = Path(__file__).resolve().parent.parent
 BUSYBOX = Path("/bin/busybox")
 ROOTFS_SIZE_MIB = 64
 BOOT_MARKER = "SWITCHBOARD-GUEST-BOOTED"
-# Appended by VMM drivers anyway; recorded here for tools that boot the guest by hand.
-BOOT_ARGS = "console=ttyS0 reboot=k panic=1 pci=off"
+# The kernel command line to boot this guest with (VMM drivers add root= and the like). mitigations=off:
+# a throwaway test guest gains about a fifth of its boot time under TCG.
+BOOT_ARGS = "console=ttyS0 reboot=k panic=1 pci=off mitigations=off"
 # Module names, loaded in this order after their dependencies (resolved from modules.dep).
 MODULES = ("virtio_mmio", "virtio_blk", "virtio_net", "crc32c_generic", "ext4")
 
