@@ -85,9 +85,9 @@ def build_agent(
     host-reboot path). Raises StartupError, StateError."""
     host = config.defaults.host
     if backends is not None and len(backends) == 2:
-        vmm, backend_set = backends  # type: ignore[misc]
+        vmm, backend_set = backends
     elif backends is not None:
-        vmm, storage, network = backends  # type: ignore[misc]
+        vmm, storage, network = backends
         backend_set = BackendSet(storage=storage, network=network)
     else:
         vmm, backend_set = _backends(config)

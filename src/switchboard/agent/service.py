@@ -13,6 +13,7 @@ Semantics the caller can rely on:
 
 from __future__ import annotations
 
+import builtins
 import logging
 import time
 from collections.abc import Callable
@@ -273,7 +274,7 @@ class VmService:
             self.rt.store.remove(name)
             return True
 
-    def shutdown_all(self) -> list[str]:
+    def shutdown_all(self) -> builtins.list[str]:
         """Shut every running VM down gracefully for a host shutdown, keeping its desired state so the agent
         boots it again after the host (or the agent) restarts. Returns the names stopped. The caller must
         stop the reconcile loop first, or it would restart them."""

@@ -102,7 +102,7 @@ def _with_tls(app: Asgi, tls: dict[str, Any]) -> Asgi:
 class PeerCertH11Protocol(H11Protocol):
     """uvicorn's h11 protocol, plus the verified peer certificate in every request's scope."""
 
-    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+    def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
         ssl_object = transport.get_extra_info("ssl_object")
         if ssl_object is None:
