@@ -101,7 +101,13 @@ class Bed:
         path = self.directory / "calls.jsonl"
         if not path.exists():
             return []
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        calls = []
+        for line in path.read_text().splitlines():
+            try:
+                calls.append(json.loads(line))
+            except ValueError:  # the last line of a run still writing it
+                continue
+        return calls
 
     def calls_for(self, vm_uuid: str) -> list[dict[str, Any]]:
         return [c for c in self.calls() if c["payload"].get("virtualmachineid") == vm_uuid]
@@ -110,10 +116,16 @@ class Bed:
         return [c["action"] for c in self.calls_for(vm_uuid) if c["action"] not in ("status", "statuses")]
 
     def behave(self, **actions: dict[str, Any]) -> None:
-        (self.directory / "behaviour.json").write_text(json.dumps(actions))
+        self._write("behaviour.json", actions)
 
     def power(self, states: dict[str, str]) -> None:
-        (self.directory / "power.json").write_text(json.dumps(states))
+        self._write("power.json", states)
+
+    def _write(self, name: str, value: dict[str, Any]) -> None:
+        """Atomically: a running recorder must never read a half-written file."""
+        temporary = self.directory / f".{name}.tmp"
+        temporary.write_text(json.dumps(value))
+        os.replace(temporary, self.directory / name)
 
     def deploy(self, client: CloudStack | None = None, **params: Any) -> dict[str, Any]:
         client = client or self.admin

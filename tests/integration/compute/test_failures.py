@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 from cs import CloudStack, CloudStackApiException
+from sqlalchemy import update
 
+from switchboard.db.engine import Database
+from switchboard.db.models.extensions import Extension
 from tests.integration.compute.conftest import ENV
 from tests.integration.compute.env import Bed, build_bed, ok, unique, wait_job
 from tests.support.fixtures import api_keys_of, create_account_with_keys, cs_client, start_server
@@ -88,6 +91,35 @@ def test_disabled_extensions_are_refused_with_cloudstacks_message(bed: Bed) -> N
         assert raised.value.error["errortext"] == "Extension is disabled"
     finally:
         bed.admin.updateExtension(id=bed.extension["id"], state="Enabled")
+
+
+def test_not_ready_extensions_are_refused_and_admins_may_choose_the_host(bed: Bed) -> None:
+    db = Database.from_url(bed.server.database_url or "")
+    try:
+        with db.session() as session:
+            session.execute(update(Extension).where(Extension.uuid == bed.extension["id"]).values(path_ready=False))
+        with pytest.raises(CloudStackApiException) as raised:
+            bed.deploy(name=unique("unready"))
+        assert raised.value.error["errortext"] == "Extension is not ready"
+    finally:
+        with db.session() as session:
+            session.execute(update(Extension).where(Extension.uuid == bed.extension["id"]).values(path_ready=True))
+        db.dispose()
+    second = bed.admin.addHost(zoneid=bed.zone["id"], podid=bed.cluster["podid"], clusterid=bed.cluster["id"],
+                               url=f"http://{unique('pve')}", username="external", password="external",
+                               hypervisor="External")["host"][0]
+    for _ in range(3):
+        vm = ok(bed.admin, bed.deploy(name=unique("placed"), hostid=second["id"]))
+        assert vm["hostid"] == second["id"]
+    job = wait_job(bed.admin, bed.deploy(name=unique("nowhere"), hostid=_foreign_host(bed))["jobid"])
+    assert job["jobstatus"] == 2 and "cannot run this instance" in job["jobresult"]["errortext"]
+
+
+def _foreign_host(bed: Bed) -> str:
+    """A host of a cluster registered with another extension."""
+    other = build_bed(bed.server, bed.admin)
+    host: str = other.host["id"]
+    return host
 
 
 def test_many_instances_are_deployed_and_operated_concurrently(bed: Bed) -> None:
