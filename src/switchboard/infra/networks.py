@@ -1,7 +1,8 @@
 """Guest networks: L2, Isolated and Shared, each on a VLAN (or untagged).
 
 CloudStack takes dynamic VLANs from a physical network's range; Switchboard has no physical networks, so
-a network created without a VLAN gets the lowest free tag of `DYNAMIC_VLANS` in its zone. A partial unique
+a network created without a VLAN gets the lowest free tag of one configured range (`DYNAMIC_VLANS` by
+default, see switchboard.infra.settings) in its zone. A partial unique
 index keeps one live network per VLAN and zone, also under concurrent creation.
 """
 
@@ -149,7 +150,7 @@ def _addressing(offering: NetworkOffering, zone: Zone, spec: NetworkSpec) -> dic
 
 def create_network(
     session: Session, caller: Caller, zone: Zone, offering: NetworkOffering, spec: NetworkSpec,
-    *, owner: Owner | None = None,
+    *, owner: Owner | None = None, dynamic_vlans: range = DYNAMIC_VLANS,
 ) -> Network:
     """Create a guest network owned by `owner` (default: the caller's account).
 
@@ -179,7 +180,7 @@ def create_network(
         network.vlan = parse_vlan(spec.vlan)
         _insert(session, network, explicit=True)
     else:
-        _insert_with_dynamic_vlan(session, network)
+        _insert_with_dynamic_vlan(session, network, dynamic_vlans)
     return network
 
 
@@ -196,13 +197,13 @@ def _insert(session: Session, network: Network, *, explicit: bool) -> bool:
         return False
 
 
-def _insert_with_dynamic_vlan(session: Session, network: Network) -> None:
+def _insert_with_dynamic_vlan(session: Session, network: Network, dynamic_vlans: range) -> None:
     for _attempt in range(20):
         used = set(session.execute(
             select(Network.vlan).where(Network.zone_id == network.zone_id, Network.removed.is_(None),
                                        Network.vlan.is_not(None))
         ).scalars())
-        network.vlan = next((tag for tag in DYNAMIC_VLANS if tag not in used), None)
+        network.vlan = next((tag for tag in dynamic_vlans if tag not in used), None)
         if network.vlan is None:
             raise Conflict("Unable to allocate a VLAN: every VLAN of the zone is in use")
         if _insert(session, network, explicit=False):

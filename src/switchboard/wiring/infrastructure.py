@@ -1,5 +1,6 @@
-"""Wiring of the infrastructure area: the usage-check registry other areas add to, and the job handlers
-of its async commands (updateNetwork, deleteNetwork, deleteTemplate, prepareHostForMaintenance, cancelHostMaintenance).
+"""Wiring of the infrastructure area: its settings (switchboard.infra.settings, from the environment), the
+usage-check registry other areas add to, and the job handlers of its async commands (updateNetwork,
+deleteNetwork, deleteTemplate, prepareHostForMaintenance, cancelHostMaintenance).
 
 Areas wired later may:
 * register deletion guards: `parts.services.registry[USAGE_SERVICE].register("host", check)`;
@@ -16,6 +17,7 @@ from switchboard.api.commands.templates import DELETE_TEMPLATE_JOB
 from switchboard.infra import hosts, networks, templates, zones
 from switchboard.infra.events import ActorIds, record_event
 from switchboard.infra.extension_link import linker_from
+from switchboard.infra.settings import SETTINGS_SERVICE, InfraSettings
 from switchboard.infra.usage import USAGE_SERVICE, UsageChecks
 from switchboard.jobs import JobContext, job_service
 from switchboard.roles import RoleType
@@ -80,6 +82,7 @@ def _maintenance(services: Services) -> Any:
 def wire(parts: ServerParts) -> None:
     checks = UsageChecks()
     parts.services.registry[USAGE_SERVICE] = checks
+    parts.services.registry[SETTINGS_SERVICE] = InfraSettings.from_env()
     handlers = job_service(parts.services).handlers
     # Every job is a single transaction: a server dying mid-job leaves nothing half-done to repair.
     handlers.register(DELETE_NETWORK_JOB, _delete_network(checks))

@@ -15,6 +15,7 @@ from switchboard.errors import Conflict, InvalidParameter, PermissionDenied
 from switchboard.infra import networks, nics, offerings, zones
 from switchboard.infra.common import Page
 from switchboard.infra.networks import NetworkSpec
+from switchboard.infra.settings import VLAN_RANGE_VARIABLE, InfraSettings
 from switchboard.roles import RoleType
 from tests.unit.infra.conftest import make_caller
 
@@ -222,3 +223,21 @@ def test_concurrent_networks_get_distinct_vlans(db: Database) -> None:
     for thread in threads:
         thread.join()
     assert sorted(v or 0 for v in vlans) == [100, 101, 102, 103]
+
+
+def test_dynamic_vlans_come_from_the_configured_range(session: Session, user: Caller, zone: Zone) -> None:
+    settings = InfraSettings.from_env({VLAN_RANGE_VARIABLE: " 3000 - 3001 "})
+    assert settings.dynamic_vlans == range(3000, 3002)
+    isolated = offering(session, "DefaultIsolatedNetworkOffering")
+    tags = [networks.create_network(session, user, zone, isolated, NetworkSpec(name=f"n{i}"),
+                                    dynamic_vlans=settings.dynamic_vlans).vlan for i in range(2)]
+    assert tags == [3000, 3001]
+    with pytest.raises(Conflict, match="every VLAN"):
+        networks.create_network(session, user, zone, isolated, NetworkSpec(name="full"),
+                                dynamic_vlans=settings.dynamic_vlans)
+
+
+@pytest.mark.parametrize("text", ["0-10", "10-5", "100", "1-4095", "a-b"])
+def test_bad_vlan_ranges_are_refused_at_start(text: str) -> None:
+    with pytest.raises(ValueError, match=VLAN_RANGE_VARIABLE):
+        InfraSettings.from_env({VLAN_RANGE_VARIABLE: text})

@@ -16,6 +16,7 @@ from switchboard.infra import networks, offerings, zones
 from switchboard.infra.common import Page, require_name
 from switchboard.infra.networks import NetworkRecord
 from switchboard.infra.owners import resolve_owner
+from switchboard.infra.settings import SETTINGS_SERVICE, InfraSettings
 from switchboard.roles import ALL_ROLES
 
 DELETE_NETWORK_JOB = "infra.deleteNetwork"
@@ -100,7 +101,10 @@ def create_network(call: Call) -> ObjectResponse:
         end_ip=call.get("endip"), network_domain=call.get("networkdomain"),
     )
     owner = resolve_owner(call.session, call.who, account=call.get("account"), domain_uuid=call.get("domainid"))
-    network = networks.create_network(call.session, call.who, zone, offering, spec, owner=owner)
+    settings = call.services.registry.get(SETTINGS_SERVICE)
+    dynamic_vlans = settings.dynamic_vlans if isinstance(settings, InfraSettings) else networks.DYNAMIC_VLANS
+    network = networks.create_network(call.session, call.who, zone, offering, spec, owner=owner,
+                                      dynamic_vlans=dynamic_vlans)
     audit(call, "NETWORK.CREATE", f"Created network {network.name}", resource_type="Network",
           resource_uuid=network.uuid)
     found, _total = networks.list_networks(call.session, call.who, Page(), list_all=True, uuid=network.uuid)
