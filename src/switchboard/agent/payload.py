@@ -185,6 +185,18 @@ def _first(*values: object) -> object:
     return next(v for v in values if v is not None and v != "")
 
 
+def _data_disks(details: Mapping[str, Any]) -> tuple[int, ...]:
+    """`data_disks` from the details: sizes as a list or a comma-separated string ("10G,20G")."""
+    raw = details.get("data_disks")
+    if raw in (None, ""):
+        return ()
+    items = raw if isinstance(raw, list) else str(raw).split(",")
+    sizes = tuple(parse_size(item, "externaldetails.virtualmachine.data_disks") for item in items)
+    if len(sizes) > 8 or any(size <= 0 for size in sizes):
+        raise InvalidRequest("externaldetails.virtualmachine.data_disks: 1 to 8 positive sizes")
+    return sizes
+
+
 def spec_from_payload(payload: Mapping[str, Any], *, name: str | None = None) -> VmSpec:
     """Build the spec for one VM from a CloudStack payload.
 
@@ -204,6 +216,7 @@ def spec_from_payload(payload: Mapping[str, Any], *, name: str | None = None) ->
         template=_template(details),
         nics=_nics(vm),
         root_size_bytes=_root_size(vm, details),
+        data_disk_bytes=_data_disks(details),
         cloudstack_vm_id=payload.get("virtualmachineid") or vm.get("uuid") or None,
         storage_backend=storage,
         network_backend=network,

@@ -148,11 +148,16 @@ class Runtime:
     # -- steps --------------------------------------------------------------------------------------------
 
     def provision(self, record: VmRecord) -> None:
-        """Make sure the root volume exists (idempotent in the backend) and record it."""
+        """Make sure the root volume and the data disks exist (idempotent in the backend); record them."""
         spec = record.spec
+        storage = self.storage_of(record)
         with self._step("storage"), backend_errors("storage"):
-            root = self.storage_of(record).provision_root(spec.name, spec.template, size_bytes=spec.root_size_bytes)
-        record.volumes = [root]
+            volumes = [storage.provision_root(spec.name, spec.template, size_bytes=spec.root_size_bytes)]
+            volumes += [
+                storage.provision_data(spec.name, index, size_bytes=size)
+                for index, size in enumerate(spec.data_disk_bytes, start=1)
+            ]
+        record.volumes = volumes
         self.store.save(record)
 
     def plumb(self, record: VmRecord) -> None:

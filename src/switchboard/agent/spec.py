@@ -24,6 +24,7 @@ class VmSpec:
     template: TemplateRef
     nics: tuple[NicRequest, ...] = ()
     root_size_bytes: int | None = None
+    data_disk_bytes: tuple[int, ...] = ()  # empty data disks data1, data2, ... of these sizes
     cloudstack_vm_id: str | None = None
     storage_backend: str | None = None  # None: the host's default
     network_backend: str | None = None  # None: the host's default
@@ -43,6 +44,7 @@ class VmSpec:
         """A JSON-ready dict (round-trips through `from_json`)."""
         data = asdict(self)
         data["nics"] = [asdict(nic) for nic in self.nics]
+        data["data_disk_bytes"] = list(self.data_disk_bytes)
         return data
 
     @classmethod
@@ -55,6 +57,7 @@ class VmSpec:
             template=TemplateRef(**data["template"]),
             nics=tuple(NicRequest(**nic) for nic in data.get("nics", [])),
             root_size_bytes=data.get("root_size_bytes"),
+            data_disk_bytes=tuple(int(size) for size in data.get("data_disk_bytes", ())),
             cloudstack_vm_id=data.get("cloudstack_vm_id"),
             storage_backend=data.get("storage_backend"),
             network_backend=data.get("network_backend"),

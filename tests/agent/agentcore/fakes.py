@@ -140,19 +140,28 @@ class FakeStorage:
         return Volume(vm=vm, role="root", path=path, size_bytes=path.stat().st_size, backend=self.name)
 
     def provision_data(self, vm: str, index: int, *, size_bytes: int) -> Volume:
-        raise StorageError("no data disks here")
+        path = self.root / vm / f"data{index}.img"
+        if not path.exists():
+            path.parent.mkdir(exist_ok=True)
+            with path.open("wb") as handle:
+                handle.truncate(size_bytes)
+        return Volume(vm=vm, role=f"data{index}", path=path, size_bytes=size_bytes, backend=self.name)
 
     def volumes(self, vm: str) -> list[Volume]:
-        path = self.root / vm / "root.img"
-        if not path.exists():
+        directory = self.root / vm
+        if not directory.is_dir():
             return []
-        return [Volume(vm=vm, role="root", path=path, size_bytes=path.stat().st_size, backend=self.name)]
+        return [
+            Volume(vm=vm, role=p.stem, path=p, size_bytes=p.stat().st_size, backend=self.name)
+            for p in sorted(directory.glob("*.img"))
+        ]
 
     def delete(self, vm: str) -> None:
-        path = self.root / vm / "root.img"
-        path.unlink(missing_ok=True)
-        if path.parent.exists():
-            os.rmdir(path.parent)
+        directory = self.root / vm
+        if directory.is_dir():
+            for path in directory.glob("*.img"):
+                path.unlink()
+            os.rmdir(directory)
 
     def owners(self) -> set[str]:
         return {p.name for p in self.root.iterdir() if p.is_dir()}

@@ -324,3 +324,16 @@ def test_start_with_a_changed_offering_adopts_it_while_stopped_only(api, host: H
     other_image = api.post("/v1/vms/chg-1/start", json={"spec": payload("chg-1", cpus=2, ram_mib=512,
                                                                           image="other.img")})
     assert other_image.status_code == 409 and "template" in other_image.json()["error"]
+
+
+def test_data_disks_from_the_details_are_attached_and_deleted_with_the_vm(api, host: Host) -> None:
+    spec = payload("dd-1")
+    spec["externaldetails"]["virtualmachine"]["data_disks"] = "2M,3M"
+    assert api.post("/v1/vms", json={"spec": spec}).status_code == 201
+    disks = host.vmm.launches[-1].disks
+    assert [(d.drive_id, d.is_root) for d in disks] == [("rootfs", True), ("data1", False), ("data2", False)]
+    assert [d.path.stat().st_size for d in disks[1:]] == [2 << 20, 3 << 20]
+    volumes = api.get("/v1/vms/dd-1/details").json()["storage"]["volumes"]
+    assert [v["role"] for v in volumes] == ["root", "data1", "data2"]
+    assert api.delete("/v1/vms/dd-1").status_code == 200
+    assert not any(d.path.exists() for d in disks)
