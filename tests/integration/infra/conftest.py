@@ -25,6 +25,16 @@ def api_error(call: Any, **params: Any) -> dict[str, Any]:
     return error
 
 
+# Async commands (deleteNetwork, deleteTemplate, maintenance) are awaited with fetch_result: poll often.
+POLL_INTERVAL = 0.2
+
+
+@pytest.fixture(scope="session")
+def admin_cs(api_server: ServerProcess, admin_keys: dict[str, str]) -> CloudStack:
+    """The shared admin client, polling async jobs every POLL_INTERVAL seconds."""
+    return cs_client(api_server, admin_keys, poll_interval=POLL_INTERVAL)
+
+
 @pytest.fixture
 def zone(admin_cs: CloudStack) -> dict[str, Any]:
     created: dict[str, Any] = admin_cs.createZone(name=unique("zone"), networktype="Advanced", dns1="8.8.8.8",
@@ -44,7 +54,7 @@ def pod(admin_cs: CloudStack, zone: dict[str, Any]) -> dict[str, Any]:
 def user_client(api_server: ServerProcess, admin_cs: CloudStack) -> tuple[CloudStack, dict[str, Any]]:
     """A User-role account's client, and the account."""
     account, keys = create_account_with_keys(admin_cs, prefix="sbt-infra")
-    return cs_client(api_server, keys), account
+    return cs_client(api_server, keys, poll_interval=POLL_INTERVAL), account
 
 
 @pytest.fixture
