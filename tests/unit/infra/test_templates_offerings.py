@@ -87,7 +87,7 @@ def test_template_filters(session: Session, admin: Caller, user: Caller, zone: Z
 
 def test_one_entry_per_zone_and_removal_per_zone(session: Session, admin: Caller, zone: Zone) -> None:
     second = zones.create_zone(session, zones.ZoneSpec(name="zone2"))
-    template = templates.register_template(session, admin, [zone, second], external("multi"))
+    template = templates.register_template(session, admin, [zone, second, zone], external("multi"))
     assert names(session, admin, TemplateFilter.SELF) == ["multi", "multi"]
     assert names(session, admin, TemplateFilter.SELF, zone_id=second.id) == ["multi"]
     templates.delete_template(session, template, zone=second)
