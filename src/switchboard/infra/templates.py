@@ -143,9 +143,9 @@ def register_template(
     session.add(template)
     session.flush()
     status = READY_STATUS if ready else f"Not downloaded: Switchboard stores no {template_format} images"
-    distinct = {zone.id: zone for zone in zones}  # zoneid and zoneids may name a zone twice
+    zone_ids = dict.fromkeys(zone.id for zone in zones)  # zoneid and zoneids may name a zone twice
     session.add_all(
-        TemplateZone(template_id=template.id, zone_id=zone_id, ready=ready, status=status) for zone_id in distinct
+        TemplateZone(template_id=template.id, zone_id=zone_id, ready=ready, status=status) for zone_id in zone_ids
     )
     if spec.external_details:
         detail_store.replace_details(session, TemplateDetail, template.id, spec.external_details, external=True)
