@@ -17,6 +17,7 @@ import builtins
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TypeVar
 
@@ -274,20 +275,29 @@ class VmService:
             self.rt.store.remove(name)
             return True
 
-    def shutdown_all(self) -> builtins.list[str]:
+    def shutdown_all(self, *, parallel: int = 16) -> builtins.list[str]:
         """Shut every running VM down gracefully for a host shutdown, keeping its desired state so the agent
-        boots it again after the host (or the agent) restarts. Returns the names stopped. The caller must
-        stop the reconcile loop first, or it would restart them."""
-        stopped = []
-        for record in self.list():
+        boots it again after the host (or the agent) restarts. Guests shut down side by side (`parallel`
+        at a time), so the host waits about one grace time, not one per VM. Returns the names stopped,
+        sorted. The caller must stop the reconcile loop first, or it would restart them."""
+
+        def shut(record: VmRecord) -> str | None:
             with self.rt.locks.hold(record.name):
                 if self.rt.power_state(record.name) is PowerState.STOPPED:
-                    continue
+                    return None
                 record.held = record.desired is not PowerState.STOPPED
                 self.rt.store.save(record)
-                self.rt.halt(record, graceful=True)
-                stopped.append(record.name)
-        return stopped
+                try:
+                    self.rt.halt(record, graceful=True)
+                except AgentError as exc:
+                    # One VMM refusing must not keep the others running at host shutdown.
+                    _log.error("shutdown of %s failed: %s", record.name, exc)
+                    return None
+                return record.name
+
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="shutdown") as pool:
+            stopped = list(pool.map(shut, self.list()))
+        return sorted(name for name in stopped if name is not None)
 
     def recover_network(self, name: str) -> VmRecord:
         """Re-create the host side of the VM's NICs (idempotent). Raises NotFound, OperationFailed."""
