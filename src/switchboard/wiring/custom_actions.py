@@ -31,7 +31,7 @@ def wire(parts: ServerParts) -> None:
         raise LookupError("custom actions need the extension runner and the server key")
     lifecycle = lifecycle_of(services)
     actions = ActionRunner(db=services.db, runner=runner, roots=registry_of(services).roots,
-                           unseal=lifecycle.unseal_vnc, caller_info=lifecycle.caller_info)
+                           unseal=lifecycle.unseal_vnc)
     services.registry[CUSTOM_ACTIONS_SERVICE] = actions
 
     def run(ctx: JobContext) -> dict[str, Any]:

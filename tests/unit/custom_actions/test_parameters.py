@@ -261,7 +261,7 @@ def test_every_value_is_accepted_as_its_json_type_or_rejected_naming_the_paramet
     assert isinstance(converted, expected) and (expected is not int or not isinstance(converted, bool))
     assert json.loads(json.dumps(converted, allow_nan=False)) == converted
     if type_ is ParameterType.DATE:
-        assert dt.datetime.strptime(converted, "%Y-%m-%dT%H:%M:%SZ")
+        assert dt.datetime.strptime(str(converted), "%Y-%m-%dT%H:%M:%SZ")
     if type_ is ParameterType.STRING:
         assert converted == value
 

@@ -32,6 +32,7 @@ from switchboard.db.models.events import EventLevel
 from switchboard.db.models.extensions import ExtensionState
 from switchboard.errors import Conflict, InvalidParameter, NotFound, OperationFailed, SwitchboardError
 from switchboard.extensions.custom_actions import store
+from switchboard.extensions.custom_actions.caller import caller_of
 from switchboard.extensions.custom_actions.messages import MessageContext, render_error, render_success
 from switchboard.extensions.custom_actions.parameters import validate_values
 from switchboard.extensions.custom_actions.resources import VIRTUAL_MACHINE, Viewer, find_instance
@@ -62,7 +63,6 @@ RESULT_OBJECT = "customactionresult"
 UNABLE_TO_RUN = "Unable to run custom action"
 
 Unseal = Callable[[Instance], str | None]
-CallerLookup = Callable[[JobOwner], CallerInfo | None]
 
 
 def _binding(action_uuid: str, resource_uuid: str) -> str:
@@ -119,16 +119,13 @@ def viewer_of(owner: JobOwner) -> Viewer:
 
 
 class ActionRunner:
-    """Runs custom actions for the job handler. `unseal` opens an instance's VNC password and `caller_info`
-    gives the payload's `caller` (both from compute)."""
+    """Runs custom actions for the job handler. `unseal` opens an instance's VNC password (compute's)."""
 
-    def __init__(self, *, db: Database, runner: ExtensionRunner, roots: ExtensionRoots, unseal: Unseal,
-                 caller_info: CallerLookup) -> None:
+    def __init__(self, *, db: Database, runner: ExtensionRunner, roots: ExtensionRoots, unseal: Unseal) -> None:
         self.db = db
         self.runner = runner
         self.roots = roots
         self.unseal = unseal
-        self.caller_info = caller_info
 
     def run(self, request: RunRequest, owner: JobOwner) -> dict[str, Any]:
         """Check, run and report (see the module docstring); returns `{"customactionresult": {...}}`.
@@ -138,10 +135,11 @@ class ActionRunner:
         try:
             with self.db.session() as session:
                 plan = self._plan(session, request, viewer_of(owner))
+                caller = caller_of(session, owner)
         except SwitchboardError as exc:
             self._refused(request, owner, exc.message)
             raise
-        result = self._execute(plan, self.caller_info(owner))
+        result = self._execute(plan, caller)
         context = MessageContext(action_name=plan.action_name, extension_name=plan.extension_name,
                                  resource_name=plan.instance_name)
         message = render_success(plan.success_template, context) if result.success else \
