@@ -54,6 +54,10 @@ def test_every_api_entry_has_cloudmonkeys_fields(admin_cs: CloudStack) -> None:
     assert by_name["disableUser"]["isasync"] is True
     assert by_name["listAccounts"]["isasync"] is False
     assert {"keyword", "page", "pagesize"} <= {p["name"] for p in by_name["listAccounts"]["params"]}
+    # uuid parameters name the list command their values come from, for CloudMonkey's completion
+    assert create["domainid"]["related"] == "listDomains"
+    lock = {p["name"]: p for p in by_name["lockUser"]["params"]}
+    assert lock["id"]["related"] == "listUsers"
 
 
 def test_a_user_sees_only_what_its_role_may_call(api_server: ServerProcess, admin_cs: CloudStack) -> None:

@@ -12,27 +12,46 @@ from switchboard.errors import InvalidParameter
 from switchboard.roles import ALL_ROLES, RoleType
 
 
-def param_view(param: Param) -> dict[str, Any]:
+def listers() -> dict[str, str]:
+    """Object name → the list command answering it ("zone" → "listZones"), from the registry."""
+    found: dict[str, str] = {}
+    for command in REGISTRY:
+        if command.name.startswith("list") and command.response_object:
+            found.setdefault(command.response_object, command.name)
+    return found
+
+
+def _related(command: Command, param: Param, lists: dict[str, str]) -> str:
+    """What CloudMonkey completes a uuid parameter's values from: `zoneid` → listZones; `id` → the list
+    command of the command's own object."""
+    if param.type is not ParamType.UUID and param.item_type is not ParamType.UUID:
+        return ""
+    name = param.name.lower()
+    target = command.response_object if name in ("id", "ids") else name.removesuffix("ids").removesuffix("id")
+    return lists.get(target, "") if target else ""
+
+
+def param_view(param: Param, command: Command | None = None, lists: dict[str, str] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": param.name.lower(),
         "description": param.description,
         "type": param.type.value,
         "length": param.length,
         "required": param.required,
-        "related": "",
+        "related": _related(command, param, lists) if command is not None and lists is not None else "",
     }
     if param.since:
         body["since"] = param.since
     return body
 
 
-def api_view(command: Command) -> dict[str, Any]:
+def api_view(command: Command, lists: dict[str, str] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": command.name,
         "description": command.description,
         "isasync": command.is_async,
         "related": ",".join(command.related),
-        "params": [param_view(param) for param in command.params],
+        "params": [param_view(param, command, lists) for param in command.params],
         "response": _response_fields(command),
     }
     if command.since:
@@ -67,4 +86,5 @@ def list_apis(call: Call) -> ListResponse:
         commands = [command for command in commands if command.name.lower() == name.lower()]
         if not commands:
             raise InvalidParameter(f"The API name {name} does not exist or is not allowed", parameter="name")
-    return ListResponse("api", [api_view(command) for command in commands])
+    lists = listers()
+    return ListResponse("api", [api_view(command, lists) for command in commands])
