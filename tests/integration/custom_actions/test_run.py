@@ -238,3 +238,18 @@ def test_refused_runs_are_recorded_as_error_events(world: World) -> None:
     assert refused["level"] == "ERROR"
     assert refused["description"] == f"Custom action {action['id']} on {world.user_vm['id']} refused: Missing or " \
                                       "empty required parameter: n"
+
+
+def test_an_action_without_a_resource_type_needs_one_from_the_caller(world: World) -> None:
+    action = world.add()
+    engine = create_engine(world.server.database_url or "")
+    try:
+        with engine.begin() as connection:  # what addCustomAction never writes, as for non-Orchestrator types
+            connection.execute(text("UPDATE extension_custom_action SET resource_type = NULL WHERE uuid = :u"),
+                               {"u": action["id"]})
+    finally:
+        engine.dispose()
+    assert failure_of(world.run(world.admin, action)) == "Resource type not specified for the action"
+    assert result_of(world.run(world.admin, action, resourcetype="VirtualMachine"))["success"] is True
+    listed = world.admin.listCustomActions(id=action["id"])["extensioncustomaction"][0]
+    assert "resourcetype" not in listed
