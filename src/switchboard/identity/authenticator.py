@@ -32,9 +32,10 @@ FAILURE_TEXT = "unable to verify user credentials and/or request signature"
 
 
 class _Rejected(AuthenticationFailed):
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, anonymous: bool = False) -> None:
         super().__init__(FAILURE_TEXT)
         self.reason = reason
+        self.anonymous = anonymous
 
 
 def _short(api_key: str) -> str:
@@ -65,10 +66,12 @@ class IdentityAuthenticator:
                 return self._signed(session, raw)
             if "sessionkey" in raw.scalars or SESSION_COOKIE in meta.cookies:
                 return self._session(session, raw, meta)
-            raise _Rejected("no API key and no session")
+            raise _Rejected("no API key and no session", anonymous=True)
         except (_Rejected, SignatureRejected) as failure:
-            log.warning("API request refused from %s (command %s): %s", meta.client_ip or "?",
-                        raw.scalars.get("command", "?"), failure.reason)
+            # A request without any credentials is a probe or a client not logged in yet, not an attack.
+            level = logging.INFO if getattr(failure, "anonymous", False) else logging.WARNING
+            log.log(level, "API request refused from %s (command %s): %s", meta.client_ip or "?",
+                    raw.scalars.get("command", "?"), failure.reason)
             raise AuthenticationFailed(FAILURE_TEXT) from None
 
     def _signed(self, session: Session, raw: RawRequest) -> Caller:
