@@ -76,6 +76,7 @@ class _Started:
     info: InstanceInfo
     deploying: bool
     prepare: bool
+    caller: CallerInfo | None
 
 
 class Lifecycle:
@@ -132,7 +133,8 @@ class Lifecycle:
             else:
                 states.move(session, instance, S.STARTING, host_id=host.id)
                 info = instance_infos(session, [instance], unseal=self.unseal_vnc)[instance.id]
-                started = _Started(target, info, deploying, prepare=first and deploying and target.requires_prepare)
+                started = _Started(target, info, deploying, prepare=first and deploying and target.requires_prepare,
+                                   caller=caller_info(session, owner))
         if failure is not None:
             raise failure
         try:
@@ -152,7 +154,7 @@ class Lifecycle:
                    f"{started.target.host_name}")
 
     def _run_start(self, uuid: str, owner: JobOwner, started: _Started) -> None:
-        caller = self.caller_info(owner)
+        caller = started.caller
         info = started.info
         if started.prepare:
             outcome = self.actions.run(started.target, "prepare", info, caller=caller)
@@ -218,10 +220,11 @@ class Lifecycle:
                     raise
             states.move(session, instance, S.STOPPING)
             info = instance_infos(session, [instance], unseal=self.unseal_vnc)[instance.id]
+            caller = caller_info(session, owner)
         try:
             details = None
             if target is not None:
-                outcome = self.actions.run(target, "stop", info, caller=self.caller_info(owner))
+                outcome = self.actions.run(target, "stop", info, caller=caller)
                 details = None if outcome.result.success else outcome.result.details
             else:
                 details = "no host to run the stop on"
@@ -259,7 +262,8 @@ class Lifecycle:
                                           uuids=[uuid])
             target = host_target(session, instance.host_id or instance.last_host_id)  # type: ignore[arg-type]
             info = instance_infos(session, [instance], unseal=self.unseal_vnc)[instance.id]
-        outcome = self.actions.run(target, "reboot", info, caller=self.caller_info(owner))
+            caller = caller_info(session, owner)
+        outcome = self.actions.run(target, "reboot", info, caller=caller)
         with self.db.session() as session:
             instance = get_instance(session, uuid)
             if not outcome.result.success:
@@ -305,10 +309,11 @@ class Lifecycle:
             target = host_target(session, host_id) if host_id is not None else None
             states.move(session, instance, S.EXPUNGING)
             info = instance_infos(session, [instance], unseal=self.unseal_vnc)[instance.id]
+            caller = caller_info(session, owner)
         details: str | None = None
         try:
             if target is not None:
-                outcome = self.actions.run(target, "delete", info, caller=self.caller_info(owner))
+                outcome = self.actions.run(target, "delete", info, caller=caller)
                 details = None if outcome.result.success else outcome.result.details
         except Exception:  # never leave it Expunging
             self._expunge_failed(uuid, owner, "the delete did not complete")
@@ -338,6 +343,12 @@ class Lifecycle:
         states.move(session, instance, S.STOPPED)
         _event(session, instance, owner, "VM.RECOVER", f"Recovered instance {instance.name}")
 
+    def caller_info(self, owner: JobOwner) -> CallerInfo | None:
+        """The payload's `caller` for the job's submitter, in a transaction of its own (for other areas,
+        e.g. custom actions); None for system jobs."""
+        with self.db.session() as session:
+            return caller_info(session, owner)
+
     # -- interrupted jobs ----------------------------------------------------------------------------------
 
     def repair(self, uuid: str) -> str | None:
@@ -366,23 +377,22 @@ class Lifecycle:
                          resource_type="VirtualMachine", resource_uuid=instance.uuid)
             return target.value
 
-    # -- helpers ------------------------------------------------------------------------------------------
 
-    def caller_info(self, owner: JobOwner) -> CallerInfo | None:
-        """The payload's `caller` (CloudStack 4.22+) for the job's submitter; None for system jobs."""
-        if owner.user_id is None:
-            return None
-        with self.db.session() as session:
-            row = session.execute(
-                select(User.uuid, User.username, Role.uuid, Role.name, Role.role_type)
-                .join(Account, Account.id == User.account_id).join(Role, Role.id == Account.role_id)
-                .where(User.id == owner.user_id)
-            ).first()
-        if row is None:
-            return None
-        user_uuid, username, role_uuid, role_name, role_type = row
-        return CallerInfo(id=user_uuid, name=username, type=_ACCOUNT_TYPES.get(role_type, "NORMAL"),
-                          role_id=role_uuid, role_name=role_name, role_type=role_type)
+
+def caller_info(session: Session, owner: JobOwner) -> CallerInfo | None:
+    """The payload's `caller` (CloudStack 4.22+) for the job's submitter; None for system jobs."""
+    if owner.user_id is None:
+        return None
+    row = session.execute(
+        select(User.uuid, User.username, Role.uuid, Role.name, Role.role_type)
+        .join(Account, Account.id == User.account_id).join(Role, Role.id == Account.role_id)
+        .where(User.id == owner.user_id)
+    ).first()
+    if row is None:
+        return None
+    user_uuid, username, role_uuid, role_name, role_type = row
+    return CallerInfo(id=user_uuid, name=username, type=_ACCOUNT_TYPES.get(role_type, "NORMAL"),
+                      role_id=role_uuid, role_name=role_name, role_type=role_type)
 
 
 def _owner_ids(instance: Instance) -> ActorIds:

@@ -113,9 +113,8 @@ class PowerSync:
         while not self._stopping.wait(self._settings.power_sync_interval):
             try:
                 self.run_once()
-            except (SQLAlchemyError, SwitchboardError, OSError):
-                log.warning("power sync round failed; next round in %s s", self._settings.power_sync_interval,
-                            exc_info=True)
+            except Exception:  # the loop's boundary: one bad round must not end power sync for good
+                log.exception("power sync round failed; next round in %s s", self._settings.power_sync_interval)
 
     def statuses_unsupported(self, extension_name: str) -> bool:
         """True while `extension_name` is remembered as not implementing `statuses`."""

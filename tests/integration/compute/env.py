@@ -5,8 +5,9 @@ and read what the recorder saw.
 The recorder (`RECORDER`, Python) appends one JSON line per run to `calls.jsonl` in its directory: argv, the
 payload file's content and mode, and whether the payload file still exists. What it answers is steered by
 files in the same directory: `behaviour.json` ({action: {"exit": n, "output": "...", "sleep": s}}) and
-`power.json` ({instance name: "poweron"|"poweroff"|"unknown"}; `statuses` answers with it and `status`
-answers with the entry of the payload's instance; `"statuses": "unsupported"` makes `statuses` fail like an
+`power.json` ({instance name: "poweron"|"poweroff"|"unknown"|"poweroff-once"}; `statuses` answers with it
+and `status` answers with the entry of the payload's instance; "poweroff-once" is answered as poweroff by
+the next run and then becomes "poweron"; `"statuses": "unsupported"` makes `statuses` fail like an
 extension without it).
 """
 
@@ -42,6 +43,12 @@ def load(name):
     except FileNotFoundError:
         return {}
 power = load("power.json")
+once = {name for name, value in power.items() if value == "poweroff-once"}
+if once and action in ("status", "statuses"):  # answer poweroff a single time, then poweron
+    power.update({name: "poweroff" for name in once})
+    with open(os.path.join(here, ".power.once"), "w") as handle:
+        json.dump({**power, **{name: "poweron" for name in once}}, handle)
+    os.replace(os.path.join(here, ".power.once"), os.path.join(here, "power.json"))
 behaviour = load("behaviour.json").get(action, {})
 if behaviour.get("sleep"):
     time.sleep(behaviour["sleep"])

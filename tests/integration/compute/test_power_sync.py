@@ -96,9 +96,7 @@ def test_a_single_power_off_report_changes_nothing(sync_server: ServerProcess, s
     bed = build_bed(sync_server, sync_admin, requires_prepare=False)
     vm = ok(bed.admin, bed.deploy(name=unique("once")))
     name = _state(bed, vm)["instancename"]
-    bed.power({name: "poweroff"})
-    _rounds(bed, "statuses", 1)
-    bed.power({name: "poweron"})
+    bed.power({name: "poweroff-once"})
     _rounds(bed, "statuses", 4)
     listed = _state(bed, vm)
     assert (listed["state"], listed["powerstate"]) == ("Running", "PowerOn")
