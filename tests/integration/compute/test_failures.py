@@ -9,6 +9,7 @@ import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cs import CloudStack, CloudStackApiException
@@ -183,3 +184,22 @@ def test_a_server_killed_mid_deploy_fails_the_job_and_repairs_the_instance(tmp_p
         job = wait_job(admin, answer["jobid"], timeout=60)
         assert job["jobstatus"] == 2 and "interrupted" in job["jobresult"]["errortext"]
         assert admin.listVirtualMachines(id=answer["id"])["virtualmachine"][0]["state"] == "Error"
+
+
+def test_domain_admins_see_their_domain_subtree(bed: Bed, compute_server: ServerProcess) -> None:
+    inside = bed.admin.createDomain(name=unique("sbt-d"))["domain"]
+    outside = bed.admin.createDomain(name=unique("sbt-o"))["domain"]
+    _dadmin, dkeys = create_account_with_keys(bed.admin, prefix="sbt-da", account_type=2, domain_id=inside["id"])
+    domain_admin = cs_client(compute_server, dkeys)
+    owned: dict[str, dict[str, Any]] = {}
+    for domain in (inside, outside):
+        _account, keys = create_account_with_keys(bed.admin, prefix="sbt-du", domain_id=domain["id"])
+        user = cs_client(compute_server, keys)
+        net = user.createNetwork(zoneid=bed.zone["id"], name=unique("dn"), networkofferingid=bed.network[
+            "networkofferingid"])["network"]
+        owned[domain["id"]] = ok(user, bed.deploy(user, name=unique("dv"), networkids=net["id"], startvm=False))
+    seen = {vm["id"] for vm in domain_admin.listVirtualMachines(listall=True).get("virtualmachine", [])}
+    assert seen == {owned[inside["id"]]["id"]}
+    assert domain_admin.listVirtualMachines() == {}  # without listall: its own account's only
+    with pytest.raises(CloudStackApiException):
+        domain_admin.startVirtualMachine(id=owned[outside["id"]]["id"])
