@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import socket as socketlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -103,6 +105,9 @@ class SupervisedDriver:
         self.state_dir = state_dir
         state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.tmux = TmuxSupervisor(state_dir / "tmux" / "server.sock")
+        self._dirs: dict[str, Path] = {}
+        self._records: dict[str, tuple[tuple[int, int], LaunchRecord]] = {}
+        self._tails: dict[str, tuple[tuple[str, int, int], bool]] = {}
 
     # -- hooks ---------------------------------------------------------------------------------------
 
@@ -133,14 +138,32 @@ class SupervisedDriver:
     # -- records -------------------------------------------------------------------------------------
 
     def _dir(self, name: str) -> Path:
-        return self.state_dir / "vms" / TmuxSupervisor.check_name(name)
+        directory = self._dirs.get(name)
+        if directory is None:
+            directory = self._dirs[name] = self.state_dir / "vms" / TmuxSupervisor.check_name(name)
+        return directory
 
     def _files(self, name: str) -> SessionFiles:
         return SessionFiles(self._dir(name))
 
     def record(self, name: str) -> LaunchRecord | None:
-        """The current launch record of `name`, or None if the driver never launched it."""
-        return LaunchRecord.load(self._dir(name) / "record.json")
+        """The current launch record of `name`, or None if the driver never launched it.
+
+        Parsed records are cached by the file's modification time: status queries stay cheap."""
+        path = self._dir(name) / "record.json"
+        try:
+            st = path.stat()
+            stamp = (st.st_ino, st.st_mtime_ns)  # records are replaced, never rewritten in place
+        except FileNotFoundError:
+            self._records.pop(name, None)
+            return None
+        cached = self._records.get(name)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        record = LaunchRecord.load(path)
+        if record is not None:
+            self._records[name] = (stamp, record)
+        return record
 
     def _flag(self, name: str, flag: str) -> Path:
         return self._dir(name) / flag
@@ -208,7 +231,7 @@ class SupervisedDriver:
             return PowerState.RUNNING if self.tmux.has_session(name) else PowerState.STOPPED
         if not pid_alive(pid, record.token):
             return PowerState.STOPPED
-        if self.lingers_after_poweroff and self._outcome(record, window=4096) == "poweroff":
+        if self.lingers_after_poweroff and self._guest_powered_off(record):
             # The guest is gone; its VMM cannot boot it again, so it is reaped here.
             _log.info("%s: guest powered off, stopping its VMM", name)
             self._terminate(name, record, pid)
@@ -233,7 +256,7 @@ class SupervisedDriver:
         else:
             deadline = time.monotonic() + grace_seconds
             while pid_alive(pid, record.token) and time.monotonic() < deadline:
-                if self._outcome(record, window=4096) == "poweroff":
+                if self._guest_powered_off(record):
                     break
                 time.sleep(0.1)
         self._terminate(name, record, pid)
@@ -277,13 +300,28 @@ class SupervisedDriver:
     def _outcome(self, record: LaunchRecord, *, window: int = 65536) -> str | None:
         return console_outcome(Path(record.console_log), record.log_offset, window=window)
 
+    def _guest_powered_off(self, record: LaunchRecord) -> bool:
+        """Whether the console's tail says the guest powered off; re-read only when the log has grown."""
+        try:
+            size = os.stat(record.console_log).st_size
+        except FileNotFoundError:
+            return False
+        key = (record.console_log, record.log_offset, size)
+        cached = self._tails.get(record.name)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        off = self._outcome(record, window=4096) == "poweroff"
+        self._tails[record.name] = (key, off)
+        return off
+
     def _wait_started(self, record: LaunchRecord, files: SessionFiles) -> int:
-        """Wait for the VMM's pid and its control socket; VmmError with its output if it exits."""
+        """Wait for the VMM's pid and for its control socket to accept connections (a socket file appears
+        at bind(), before listen()); VmmError with the VMM's output if it exits."""
         deadline = time.monotonic() + self.start_timeout
         socket = Path(record.socket)
         while time.monotonic() < deadline:
             pid = read_pid(files.pid)
-            if pid is not None and socket.exists():
+            if pid is not None and socket.exists() and _accepts(socket):
                 return pid
             if files.status.exists() or (pid is None and not self.tmux.has_session(record.name)):
                 raise VmmError(f"{self.name} exited at start: {self.boot_output(record) or 'no output'}")
@@ -323,3 +361,15 @@ def _wait_for(predicate: Callable[[], bool], timeout: float) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+def _accepts(path: Path) -> bool:
+    sock = socketlib.socket(socketlib.AF_UNIX, socketlib.SOCK_STREAM)
+    try:
+        sock.settimeout(1.0)
+        sock.connect(str(path))
+    except OSError:
+        return False
+    finally:
+        sock.close()
+    return True

@@ -65,17 +65,15 @@ def read_pid(pid_file: Path) -> int | None:
 
 
 def pid_alive(pid: int, token: str) -> bool:
-    """Whether process `pid` exists, is not a zombie, and has `token` in its command line.
+    """Whether process `pid` exists, is not a zombie, and has `token` in its command line (one read).
 
-    The token (a socket path unique to the VM) guards against a recycled pid."""
+    The token (a path or id unique to the VM) guards against a recycled pid; a zombie's cmdline is empty."""
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            cmdline = fh.read()
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return False
-    # Field 3 of /proc/<pid>/stat (after the parenthesised command name) is the state letter.
-    state = stat.rsplit(")", 1)[-1].split()[0]
-    return state not in ("Z", "X") and token.encode() in cmdline
+    return token.encode() in cmdline
 
 
 class TmuxSupervisor:
