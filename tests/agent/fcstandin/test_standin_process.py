@@ -122,6 +122,7 @@ def test_pre_boot_rules(standin: StandIn, base: Path) -> None:
     assert "not allowed after configuring boot-specific resources" in standin.fault("PUT", "/snapshot/load", load)
 
 
+@pytest.mark.slow
 def test_post_boot_rules_and_pause(standin: StandIn, base: Path) -> None:
     disk = fresh_rootfs(base / "root.ext4")
     with standin.api() as fc:
@@ -149,6 +150,7 @@ def test_post_boot_rules_and_pause(standin: StandIn, base: Path) -> None:
     assert not qemu_dir.exists()  # QEMU went with it
 
 
+@pytest.mark.slow
 def test_config_file_mode_refuses_a_bad_file_and_boots_a_good_one(base: Path) -> None:
     disk = fresh_rootfs(base / "root.ext4")
     # Written the way the original agent writes its config file, nulls included.
