@@ -21,6 +21,9 @@ APT_PACKAGES=(
   kmod
   # bench/api.py load generator
   wrk
+  # web UI tests (tests/e2e: Playwright drives Debian's Chromium; fonts for screenshots)
+  chromium
+  fonts-dejavu-core
 )
 
 missing=()

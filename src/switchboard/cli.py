@@ -21,6 +21,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         database_url=args.database_url,
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
+        demo=False if getattr(args, "no_demo", False) else None,
     )
 
 
@@ -31,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the management server")
     serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port to bind (default 8080)")
+    serve.add_argument("--no-demo", action="store_true",
+                       help="do not seed the demo cloud into an empty cloud (or SWITCHBOARD_DEMO=0)")
     _database_flags(serve)
 
     db = sub.add_parser("db", help="database maintenance")

@@ -20,6 +20,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     server_name: str = field(default_factory=lambda: os.uname().nodename)
+    # Seed the demo cloud into an empty cloud at start (`--no-demo` or SWITCHBOARD_DEMO=0 turn it off).
+    demo: bool = True
 
     @property
     def key_file(self) -> Path:
@@ -33,8 +35,10 @@ class Settings:
         database_url: str | None = None,
         host: str | None = None,
         port: int | None = None,
+        demo: bool | None = None,
     ) -> Settings:
-        """Flags win over `SWITCHBOARD_DATA_DIR` / `SWITCHBOARD_DATABASE_URL`, which win over defaults."""
+        """Flags win over `SWITCHBOARD_DATA_DIR` / `SWITCHBOARD_DATABASE_URL` / `SWITCHBOARD_DEMO`, which win
+        over defaults."""
         resolved_dir = Path(data_dir or os.environ.get("SWITCHBOARD_DATA_DIR") or "./data").resolve()
         url = database_url or os.environ.get("SWITCHBOARD_DATABASE_URL") or sqlite_url(resolved_dir)
         return cls(
@@ -42,7 +46,15 @@ class Settings:
             database_url=url,
             host=host or "127.0.0.1",
             port=port if port is not None else 8080,
+            demo=demo if demo is not None else _env_flag("SWITCHBOARD_DEMO", default=True),
         )
+
+
+def _env_flag(name: str, *, default: bool) -> bool:
+    text = os.environ.get(name, "").strip().lower()
+    if not text:
+        return default
+    return text not in ("0", "false", "no", "off")
 
 
 def sqlite_url(data_dir: Path) -> str:

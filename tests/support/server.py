@@ -55,7 +55,8 @@ class ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.data_dir / f"server-{self.port}.log"
         log = self.log_path.open("ab")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
+        # Test servers start with an empty cloud; a test that wants the demo cloud passes SWITCHBOARD_DEMO=1.
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "SWITCHBOARD_DEMO": "0", **self.env}
         self.process = subprocess.Popen(
             switchboard_cmd("serve", "--port", str(self.port), *self.db_args()),
             stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO, start_new_session=True,
