@@ -68,7 +68,7 @@ def tap() -> Iterator[str]:
 def config(base: Path, tap: str) -> LaunchConfig:
     # The kernel's own `ip=` format: the guest's init configures eth0 from it.
     args = f"{guest_artifacts().boot_args} ip=10.213.1.2::10.213.1.1:255.255.255.0:sbguest:eth0:off"
-    nic = NicAttachment(index=0, iface_id="eth0", tap=tap, mac="02:00:0a:d5:01:02")
+    nic = NicAttachment(index=0, iface_id="eth0", tap=tap, mac="02:00:0a:d5:01:02", mtu=1400)
     return make_config(base, NAME, nics=(nic,), boot_args=args)
 
 
@@ -113,6 +113,12 @@ def test_pause_stops_the_guest_and_resume_continues_it(driver: QemuDriver, boote
     driver.resume(NAME)
     assert driver.power_state(NAME) is PowerState.RUNNING
     echo_roundtrip(driver, booted, "resumed")
+
+
+def test_the_nic_carries_its_mac_and_mtu_into_the_guest(driver: QemuDriver, booted: LaunchConfig) -> None:
+    offset = log_size(booted)
+    type_line(driver, NAME, "echo nic=$(cat /sys/class/net/eth0/address)/$(cat /sys/class/net/eth0/mtu)")
+    wait_console(booted, "nic=02:00:0a:d5:01:02/1400", after=offset, timeout=60)
 
 
 def test_a_second_driver_instance_adopts_the_running_vm(driver: QemuDriver, booted: LaunchConfig) -> None:

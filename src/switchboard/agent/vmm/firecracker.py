@@ -74,11 +74,12 @@ class FirecrackerDriver(SupervisedDriver):
     def _private_file(self, config: LaunchConfig, name: str, *, fifo: bool = False) -> tuple[Path, str]:
         """A log or metrics file Firecracker writes (it does not create them): host path, visible path."""
         host = self.jailer.host_path(config.name, f"/{name}") if self.jailer else config.run_dir / name
-        host.unlink(missing_ok=True)
         if fifo:
+            host.unlink(missing_ok=True)  # a fresh FIFO: nothing stale from an earlier run is read back
             os.mkfifo(host, 0o600)
         else:
-            host.touch(mode=0o600)
+            host.touch(mode=0o600, exist_ok=True)  # the log is appended to across boots
+            host.chmod(0o600)
         if self.jailer is not None:
             self.jailer.own(host)
             return host, f"/{name}"

@@ -130,9 +130,12 @@ def qemu_argv(
             drive += ",readonly=on"
         argv += ["-drive", drive, "-device", f"virtio-blk-device,drive={disk.drive_id}"]
     for nic in config.nics:
+        device = f"virtio-net-device,netdev={nic.iface_id},mac={nic.mac}"
+        if nic.mtu != 1500:
+            device += f",host_mtu={nic.mtu}"  # offered to the guest driver (VIRTIO_NET_F_MTU)
         argv += [
             "-netdev", f"tap,id={nic.iface_id},ifname={nic.tap},script=no,downscript=no",
-            "-device", f"virtio-net-device,netdev={nic.iface_id},mac={nic.mac}",
+            "-device", device,
         ]  # fmt: skip
     if no_shutdown:
         argv.append("-no-shutdown")
