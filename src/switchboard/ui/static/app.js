@@ -258,7 +258,8 @@ function parameterControl(param) {
       dataset: { param: param.name } });
   }
   return el("label", { class: param.type === "BOOLEAN" ? "inline" : null },
-    param.name, param.required ? el("span", { class: "required", title: "required" }, " *") : null, " ", control);
+    el("span", {}, param.name, param.required ? el("span", { class: "required", title: "required" }, " *") : null),
+    control);
 }
 
 function parameterValue(control) {
