@@ -249,6 +249,32 @@ class IdentityService:
             raise PermissionDenied("The caller may only manage its own user")
         return record
 
+    def update_user(self, session: Session, caller: Caller, user_uuid: str, *, username: str | None = None,
+                    password: str | None = None, current_password: str | None = None, email: str | None = None,
+                    firstname: str | None = None, lastname: str | None = None,
+                    timezone: str | None = None) -> UserRecord:
+        """Change a user's names, e-mail, time zone or password. Changing one's own password needs the
+        current one (as CloudStack requires), so a stolen session cannot lock the owner out."""
+        record = self._user_for(session, caller, user_uuid)
+        user = record.user
+        if password is not None:
+            if not password:
+                raise InvalidParameter("Password must not be empty", parameter="password")
+            if user.id == caller.user_id and not verify_password(user.password_hash, current_password or ""):
+                raise InvalidParameter("The current password is missing or wrong", parameter="currentpassword")
+            user.password_hash = hash_password(password)
+        if username is not None and username != user.username:
+            if repository.find_user(session, User.domain_id == user.domain_id, User.username == username):
+                raise Conflict(f"The user {username} already exists in domain {paths.shown(record.domain.path)}")
+            user.username = username
+        for field, value in (("email", email), ("firstname", firstname), ("lastname", lastname),
+                             ("timezone", timezone)):
+            if value is not None:
+                setattr(user, field, value)
+        self._insert(session, user)
+        self._cache.clear()
+        return record
+
     def check_user_state(self, session: Session, caller: Caller, user_uuid: str, state: str) -> UserRecord:
         """Check that `caller` may put the user into `state`; raises NotFound/PermissionDenied/InvalidParameter."""
         if state not in USER_STATES:

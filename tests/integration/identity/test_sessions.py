@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from cs import CloudStack
+from cs import CloudStack, CloudStackApiException
 
-from tests.support.fixtures import ADMIN_PASSWORD, create_account_with_keys
+from tests.support.fixtures import ADMIN_PASSWORD, create_account_with_keys, cs_client
 from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.database
@@ -96,3 +96,24 @@ def test_a_user_session_sees_only_its_own_account(api_server: ServerProcess, adm
         # an admin command is hidden from a User, as CloudStack does
         denied = client.get(api_server.url, params={"command": "createDomain", "name": "x", "sessionkey": key})
         assert denied.status_code == 432
+
+
+def test_changing_ones_own_password_needs_the_current_one(api_server: ServerProcess, admin_cs: CloudStack) -> None:
+    account, keys = create_account_with_keys(admin_cs, password="old-secret-3")
+    user = account["user"][0]
+    own = cs_client(api_server, keys)
+    with pytest.raises(CloudStackApiException) as failure:
+        own.updateUser(id=user["id"], password="new-secret-3")
+    assert failure.value.error["errorcode"] == 431
+    with pytest.raises(CloudStackApiException):
+        own.updateUser(id=user["id"], password="new-secret-3", currentpassword="wrong")
+    updated = own.updateUser(id=user["id"], password="new-secret-3", currentpassword="old-secret-3",
+                             firstname="Renamed")["user"]
+    assert updated["firstname"] == "Renamed"
+    with httpx.Client() as client:
+        assert _login(api_server, client, user["username"], "old-secret-3").status_code == 401
+        assert _login(api_server, client, user["username"], "new-secret-3").status_code == 200
+    # an admin may reset another user's password without knowing it
+    admin_cs.updateUser(id=user["id"], password="reset-secret-3")
+    with httpx.Client() as client:
+        assert _login(api_server, client, user["username"], "reset-secret-3").status_code == 200

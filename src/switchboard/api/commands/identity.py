@@ -256,6 +256,34 @@ def list_users(call: Call) -> ListResponse:
     return ListResponse("user", items, count=len(records))
 
 
+@api_command(
+    "updateUser",
+    params=[
+        Param("id", ParamType.UUID, required=True, description="User uuid"),
+        Param("username", description="Unique username"),
+        Param("password", description="Clear text password (default hashed to SHA256SALT). If you wish to use "
+              "any other hashing algorithm, you would need to write a custom authentication adapter. Can't be "
+              "passed when command is executed via integration.api.port"),
+        Param("currentpassword", description="Current password that was being used by the user. You must "
+              "inform the current password when updating the password.", since="4.19.0"),
+        Param("email", description="email"),
+        Param("firstname", description="first name"),
+        Param("lastname", description="last name"),
+        Param("timezone", description="Specifies a timezone for this command."),
+    ],
+    roles=ALL_ROLES,
+    description="Updates a user account",
+    response_object="user",
+)
+def update_user(call: Call) -> ObjectResponse:
+    record = identity_service(call.services).update_user(
+        call.session, call.who, call.get("id"), username=call.get("username"), password=call.get("password"),
+        current_password=call.get("currentpassword"), email=call.get("email"), firstname=call.get("firstname"),
+        lastname=call.get("lastname"), timezone=call.get("timezone"),
+    )
+    return ObjectResponse("user", user_view(record.user, record.account, record.domain, record.role))
+
+
 def _user_state_command(name: str, state: str, description: str) -> None:
     @api_command(
         name,
