@@ -28,7 +28,7 @@ def fake_groups(user: str) -> set[str]:
 
 @pytest.fixture(scope="session")
 def pam_users() -> Iterator[None]:
-    """Local users sbtadmin (group sbtadm), sbtreader (sbtro), sbtnobody and the PAM service file."""
+    """Local admin, read-only and group-less users (see pamusers.py) and the PAM service file."""
     with pamusers.pam_users():
         yield
 

@@ -1,7 +1,10 @@
-"""Temporary local users and groups (prefixed sbt) and the shipped PAM service file, for real PAM tests."""
+"""Temporary local users and groups (prefixed sbt) and the shipped PAM service file, for real PAM tests.
+
+Names carry this process's id, so test sessions running side by side never delete each other's users."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -9,10 +12,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
-PAM_SERVICE = "sbt-switchboard-agent"
+_ID = f"{os.getpid() % 100000:05d}"
+PAM_SERVICE = f"sbt-agent-{_ID}"
 PASSWORD = "Sbt-Pw-4711!"
-USERS = {"sbtadmin": "sbtadm", "sbtreader": "sbtro", "sbtnobody": None}
-GROUPS = ("sbtadm", "sbtro")
+ADMIN_GROUP, READONLY_GROUP = f"sbtga{_ID}", f"sbtgr{_ID}"
+ADMIN, READER, NOBODY = f"sbta{_ID}", f"sbtr{_ID}", f"sbtn{_ID}"
+USERS = {ADMIN: ADMIN_GROUP, READER: READONLY_GROUP, NOBODY: None}
+GROUPS = (ADMIN_GROUP, READONLY_GROUP)
 
 
 def _run(*args: str, stdin: bytes | None = None) -> None:

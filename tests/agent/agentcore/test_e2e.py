@@ -22,7 +22,7 @@ from guest import guest_artifacts
 
 from agentcore.agentproc import AgentProcess
 from agentcore.harness import Pki, client, payload
-from agentcore.pamusers import PAM_SERVICE, PASSWORD
+from agentcore.pamusers import ADMIN, ADMIN_GROUP, PAM_SERVICE, PASSWORD, READER, READONLY_GROUP
 
 pytestmark = [pytest.mark.slow, pytest.mark.root]
 
@@ -72,7 +72,7 @@ def _config(root: Path, templates: Path, pki: Pki, vmm: str = "qemu") -> dict[st
             "key_file": str(pki.directory / "server.key"), "ca_file": str(pki.ca), "client_auth": "required",
             "allowed_clients": [_fingerprint(pki, "mgmt")],
         }},
-        "auth": {"enabled": True, "service": PAM_SERVICE, "admin_group": "sbtadm", "readonly_group": "sbtro"},
+        "auth": {"enabled": True, "service": PAM_SERVICE, "admin_group": ADMIN_GROUP, "readonly_group": READONLY_GROUP},
         "logging": {"level": "INFO"},
     }
 
@@ -113,7 +113,7 @@ def _agent(tmp_path: Path, templates: Path, pki: Pki, vmm: str) -> Iterator[Agen
 
 
 def _http(agent: AgentProcess, **kwargs: Any) -> httpx.Client:
-    return client(agent.url, agent.pki, auth=("sbtadmin", PASSWORD), timeout=180, **kwargs)
+    return client(agent.url, agent.pki, auth=(ADMIN, PASSWORD), timeout=180, **kwargs)
 
 
 def _wait_console(http: httpx.Client, name: str, text: str, count: int = 1) -> str:
@@ -178,12 +178,12 @@ def test_the_whole_lifecycle_of_a_real_guest(agent: AgentProcess) -> None:
         assert http.delete("/v1/vms/e2e-1").status_code == 200
 
     # Other identities: a certificate off the allow-list, a wrong password, the read-only group.
-    with client(agent.url, agent.pki, cert="other", auth=("sbtadmin", PASSWORD)) as other:
+    with client(agent.url, agent.pki, cert="other", auth=(ADMIN, PASSWORD)) as other:
         assert other.get("/v1/vms").status_code == 403
-    with client(agent.url, agent.pki, auth=("sbtreader", PASSWORD)) as reader:
+    with client(agent.url, agent.pki, auth=(READER, PASSWORD)) as reader:
         assert reader.get("/v1/vms").status_code == 200
         assert reader.post("/v1/vms", json={"spec": _vm_payload("e2e-x")}).status_code == 403
-    with client(agent.url, agent.pki, auth=("sbtadmin", "wrong")) as wrong:
+    with client(agent.url, agent.pki, auth=(ADMIN, "wrong")) as wrong:
         assert wrong.get("/v1/vms").status_code == 401
 
 

@@ -15,7 +15,7 @@ from cryptography import x509
 from agentcore.conftest import Host
 from agentcore.fakes import FakeNetwork, FakeStorage, FakeVmm
 from agentcore.harness import agent_config, client, payload, serve
-from agentcore.pamusers import PAM_SERVICE, PASSWORD
+from agentcore.pamusers import ADMIN, ADMIN_GROUP, NOBODY, PAM_SERVICE, PASSWORD, READER, READONLY_GROUP
 from switchboard.agent.server import build_agent
 
 REFUSED = (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError)
@@ -80,17 +80,17 @@ def test_the_allow_list_admits_listed_fingerprints_and_subjects_only(tmp_path: P
 class TestPam:
     @pytest.fixture
     def url(self, pam_users, tmp_path: Path, pki) -> Iterator[str]:
-        host = _host(tmp_path, pki, auth={"enabled": True, "service": PAM_SERVICE, "admin_group": "sbtadm",
-                                         "readonly_group": "sbtro", "max_failures": 2, "lockout_seconds": 600})
+        host = _host(tmp_path, pki, auth={"enabled": True, "service": PAM_SERVICE, "admin_group": ADMIN_GROUP,
+                                         "readonly_group": READONLY_GROUP, "max_failures": 2, "lockout_seconds": 600})
         self.host = host
         agent = build_agent(host.config, backends=(host.vmm, host.storage, host.network), boot_id="b")
         with serve(agent) as base:
             yield base
 
     def test_groups_decide_what_a_user_may_do(self, url: str, pki) -> None:
-        with client(url, pki, auth=("sbtadmin", PASSWORD)) as admin:
+        with client(url, pki, auth=(ADMIN, PASSWORD)) as admin:
             assert admin.post("/v1/vms", json={"spec": payload("pam-1")}).status_code == 201
-        with client(url, pki, auth=("sbtreader", PASSWORD)) as reader:
+        with client(url, pki, auth=(READER, PASSWORD)) as reader:
             assert reader.get("/v1/vms").json()["count"] == 1
             assert reader.post("/v1/status", json={"vm_name": "pam-1"}).json()["power_state"] == "poweron"
             assert reader.get("/metrics").status_code == 200
@@ -99,7 +99,7 @@ class TestPam:
                 reply = reader.request(method, path, json={"spec": payload("pam-2")})
                 assert reply.status_code == 403, path
                 assert "read-only" in reply.json()["error"]
-        with client(url, pki, auth=("sbtnobody", PASSWORD)) as nobody:
+        with client(url, pki, auth=(NOBODY, PASSWORD)) as nobody:
             reply = nobody.get("/v1/vms")
             assert reply.status_code == 403 and "neither" in reply.json()["error"]
         assert self.host.vmm.running_vms() == {"pam-1"}
@@ -112,7 +112,7 @@ class TestPam:
             assert anonymous.get("/healthz").status_code == 200
 
         def bad_login(_: int) -> httpx.Response:
-            with client(url, pki, auth=("sbtadmin", "wrong")) as http:
+            with client(url, pki, auth=(ADMIN, "wrong")) as http:
                 return http.get("/v1/vms")
 
         # Two failures (each delayed ~3 s by pam_unix, run side by side) lock this source out.
@@ -120,7 +120,7 @@ class TestPam:
             failures = list(pool.map(bad_login, range(2)))
         assert [r.status_code for r in failures] == [401, 401]
         assert failures[0].json() == {"error": "Invalid credentials"}
-        with client(url, pki, auth=("sbtadmin", PASSWORD)) as http:
+        with client(url, pki, auth=(ADMIN, PASSWORD)) as http:
             locked = http.get("/v1/vms")
         assert locked.status_code == 429
         assert int(locked.headers["Retry-After"]) > 0
