@@ -93,7 +93,8 @@ class QemuBackend:
                 self._load(incoming)
         except QmpError as exc:
             self.kill()
-            raise BackendError(str(exc)) from exc
+            time.sleep(0.05)  # let the stderr copier catch QEMU's last words
+            raise BackendError("; ".join(self._stderr) or str(exc)) from exc
         threading.Thread(target=self._watch, daemon=True).start()
         threading.Thread(target=self._watch_events, args=(events,), daemon=True).start()
 

@@ -72,3 +72,9 @@ def test_a_jailed_vm_boots_from_files_staged_in_the_jail(driver: FirecrackerDriv
     assert driver.exit_reason(NAME) == "poweroff"
     assert not root.parent.exists()  # the jail is gone, the originals stay
     assert guest_artifacts().kernel.exists() and config.disks[0].path.exists()
+
+    driver.snapshot_restore(config, base / "snap")  # the snapshot files are staged into a new jail
+    assert os.path.samefile(root / "memory", base / "snap" / "memory")
+    echo_roundtrip(driver, config, "restored-in-jail")
+    driver.kill(NAME)
+    assert not root.parent.exists()

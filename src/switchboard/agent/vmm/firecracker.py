@@ -180,6 +180,13 @@ class FirecrackerDriver(SupervisedDriver):
         self._start(config, directory)
 
     def _load_snapshot(self, api: FirecrackerApi, config: LaunchConfig, directory: Path) -> None:
+        if self.jailer is not None:
+            # The snapshot names the jail paths of the boot files and drives: put them in the new jail.
+            for path in (config.kernel, config.initrd or self.default_initrd):
+                if path is not None:
+                    self._visible(config, path)
+            for disk in config.disks:
+                self._visible(config, disk.path, writable=not disk.read_only)
         body = {
             "snapshot_path": self._visible(config, directory / _STATE),
             "mem_backend": {"backend_type": "File", "backend_path": self._visible(config, directory / _MEMORY)},
