@@ -10,7 +10,10 @@ from typing import Any
 
 import pytest
 from cs import CloudStack
+from sqlalchemy import update
 
+from switchboard.db.engine import Database
+from switchboard.db.models.infrastructure import Host
 from tests.integration.compute.conftest import ENV
 from tests.integration.compute.env import Bed, build_bed, ok, unique
 from tests.support.fixtures import api_keys_of, cs_client, start_server
@@ -100,3 +103,22 @@ def test_a_single_power_off_report_changes_nothing(sync_server: ServerProcess, s
     _rounds(bed, "statuses", 4)
     listed = _state(bed, vm)
     assert (listed["state"], listed["powerstate"]) == ("Running", "PowerOn")
+
+
+def test_hosts_that_are_not_up_are_not_asked(sync_server: ServerProcess, sync_admin: CloudStack) -> None:
+    up = build_bed(sync_server, sync_admin, requires_prepare=False)
+    down = build_bed(sync_server, sync_admin, requires_prepare=False)
+    ok(up.admin, up.deploy(name=unique("up")))
+    ok(down.admin, down.deploy(name=unique("down")))
+    db = Database.from_url(sync_server.database_url or "")
+    try:
+        with db.session() as session:
+            session.execute(update(Host).where(Host.uuid == down.host["id"]).values(status="Down"))
+        before = len([c for c in down.calls() if c["action"] == "statuses"])
+        _rounds(up, "statuses", 3)  # rounds ask every Up host; the Down one was skipped in each
+        after = len([c for c in down.calls() if c["action"] == "statuses"])
+        assert after - before <= 1  # at most the round that was under way when it went Down
+    finally:
+        with db.session() as session:
+            session.execute(update(Host).where(Host.uuid == down.host["id"]).values(status="Up"))
+        db.dispose()
