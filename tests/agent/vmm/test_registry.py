@@ -40,3 +40,9 @@ def test_a_vm_the_driver_never_launched_is_stopped_and_stopping_it_is_fine(tmp_p
         driver.kill("sbt-none")
         with pytest.raises(VmmError, match="not running"):
             driver.pause("sbt-none")
+
+
+def test_the_public_surface_is_pinned() -> None:
+    import switchboard.agent.vmm as vmm
+
+    assert sorted(vmm.__all__) == ["Capability", "VmmDriver", "VmmError", "create_vmm", "names"]
