@@ -10,6 +10,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from switchboard.errors import SwitchboardError
 from switchboard.ui.demo import announce, seed_demo
 from switchboard.ui.routes import ui_routes
 
@@ -27,7 +30,11 @@ def wire(parts: ServerParts) -> None:
     def start() -> None:
         seeded = None
         if settings.demo:
-            seeded = seed_demo(services)
+            # The demo is a convenience: a failure to seed it is reported, and the server runs on without it.
+            try:
+                seeded = seed_demo(services)
+            except (SwitchboardError, SQLAlchemyError, OSError) as exc:
+                log.error("the demo cloud could not be seeded: %s", exc)
             if seeded is not None:
                 log.info("seeded the demo cloud (zone %s)", seeded.zone)
         announce(settings.host, settings.port, seeded=seeded is not None)
