@@ -164,6 +164,8 @@ class Authenticator:
         self._cache_key = os.urandom(32)
         self._cache: dict[bytes, tuple[float, Principal]] = {}
         self._cache_lock = threading.Lock()
+        # Single-flight PAM checks: credentials digest -> (done, [True] once accepted). Event loop only.
+        self._inflight: dict[bytes, tuple[anyio.Event, list[bool]]] = {}
 
     @property
     def enabled(self) -> bool:
@@ -180,9 +182,7 @@ class Authenticator:
         cached = self._cached(digest)
         if cached is not None:
             return cached
-        ok = await anyio.to_thread.run_sync(
-            self._check, user, password, self._config.service, limiter=self._limiter
-        )
+        ok = await self._check_once(digest, user, password)
         if not ok:
             self._throttle.failed(source)
             raise AuthFailed("Invalid credentials")
@@ -194,6 +194,27 @@ class Authenticator:
                     self._cache.clear()
                 self._cache[digest] = (self._clock() + self._config.cache_seconds, principal)
         return principal
+
+    async def _check_once(self, digest: bytes, user: str, password: str) -> bool:
+        """Ask PAM, but only once for concurrent requests with the same credentials (a burst of new
+        connections from one manager would otherwise queue up one PAM conversation each)."""
+        pending = self._inflight.get(digest)
+        if pending is not None:
+            event, outcome = pending
+            await event.wait()
+            return bool(outcome)
+        event, outcome = anyio.Event(), []
+        self._inflight[digest] = (event, outcome)
+        try:
+            ok = await anyio.to_thread.run_sync(
+                self._check, user, password, self._config.service, limiter=self._limiter
+            )
+            if ok:
+                outcome.append(True)
+            return ok
+        finally:
+            del self._inflight[digest]
+            event.set()
 
     def _cached(self, digest: bytes) -> Principal | None:
         with self._cache_lock:

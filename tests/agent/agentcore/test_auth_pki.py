@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import subprocess
+import time
 from pathlib import Path
 
 import anyio
@@ -71,6 +72,38 @@ def test_a_successful_login_is_cached_for_its_time_only() -> None:
 
     anyio.run(scenario)
     assert calls == ["a", "a", "a"]
+
+
+def test_concurrent_logins_with_the_same_credentials_ask_pam_once() -> None:
+    calls: list[str] = []
+
+    def slow_check(user: str, password: str, service: str) -> bool:
+        calls.append(user)
+        time.sleep(0.2)
+        return password == "good"
+
+    settings = AuthConfig(enabled=True, admin_group=None, readonly_group=None)
+    auth = Authenticator(settings, check=slow_check)
+
+    async def scenario() -> list[str]:
+        results: list[str] = []
+
+        async def login(password: str) -> None:
+            try:
+                results.append((await auth.authenticate(_basic("a", password), "s")).user)
+            except AuthFailed:
+                results.append("refused")
+
+        async with anyio.create_task_group() as group:
+            for _ in range(6):
+                group.start_soon(login, "good")
+            for _ in range(3):
+                group.start_soon(login, "bad")
+        return results
+
+    results = anyio.run(scenario)
+    assert sorted(results) == ["a"] * 6 + ["refused"] * 3
+    assert len(calls) == 2  # one PAM conversation per distinct credential
 
 
 @pytest.mark.parametrize("header", [None, "Bearer x", "Basic !!!", "Basic " + base64.b64encode(b"nocolon").decode()])
