@@ -10,7 +10,8 @@ same client, URL and connection count against each:
   admin's keys (signature version 3, `expires` 30 minutes ahead), so every request goes through parameter
   parsing, API-key lookup, signature verification, the role check, the handler's query and the envelope.
 * Bare: an ASGI app that answers the very bytes Switchboard answered, ignoring the request.
-Prints requests per second and p50 latency of each and the ratio Switchboard/bare (goal: at least 0.5).
+Prints requests per second, p50 latency and the server's CPU time per request of each, and the ratios
+Switchboard/bare (goal: at least 0.5). `--breakdown` adds the CPU cost of each layer, measured in-process.
 
 `listZones` is measured when the server has it (one zone is created first so that the answer is not
 empty); otherwise `listDomains`. The machine is shared: figures vary between runs by several per cent.
@@ -156,6 +157,120 @@ def measure(load: Any, url: str, pid: int, *, duration: int, connections: int) -
     return result, (cpu_seconds(pid) - before) * 1000 / max(result.requests, 1)
 
 
+# -- where the time goes (in one process, CPU time, `--breakdown`) --------------------------------------
+
+def _cpu_us(fn: Any, n: int = 2000) -> float:
+    for _ in range(n // 10):
+        fn()
+    start = time.process_time()
+    for _ in range(n):
+        fn()
+    return (time.process_time() - start) / n * 1e6
+
+
+def breakdown(command: str | None) -> None:
+    """CPU microseconds per request of each layer, measured in this process without sockets."""
+    import contextlib
+    import io
+    import logging
+
+    from switchboard.server import prepare
+    from switchboard.settings import Settings
+
+    logging.disable(logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="sb-bench-api-") as tmp:
+        with contextlib.redirect_stdout(io.StringIO()):
+            parts = prepare(Settings.resolve(data_dir=Path(tmp) / "data"))
+        _breakdown(parts, command)
+
+
+def _breakdown(parts: Any, command: str | None) -> None:
+    from urllib.parse import urlencode as _urlencode
+
+    from switchboard.api.app import create_app
+    from switchboard.api.call import RequestMeta
+    from switchboard.api.dispatcher import Dispatcher, Reply
+    from switchboard.api.params import RawRequest
+    from switchboard.api.registry import REGISTRY
+    from switchboard.identity import identity_service
+
+    services = parts.services
+    dispatcher = Dispatcher(registry=REGISTRY, services=services, authenticator=parts.authenticator,
+                            submit_job=parts.submit_job)
+    with services.db.session() as session:
+        pair = identity_service(services).ensure_keys(session, username="admin")
+    keys = {"apikey": pair.api_key, "secretkey": pair.secret_key}
+    meta = RequestMeta(client_ip="127.0.0.1")
+
+    def signed(params: dict[str, str]) -> dict[str, str]:
+        return dict(httpx.URL(signed_url("http://x/client/api", params, keys)).params)
+
+    names = {c.name for c in REGISTRY}
+    command = command or ("listZones" if "listZones" in names else "listDomains")
+    if command == "listZones":
+        dispatcher.dispatch(signed({"command": "createZone", "name": "bench-zone", "networktype": "Advanced",
+                                    "dns1": "192.0.2.53", "internaldns1": "192.0.2.53"}), meta)
+    request = signed({"command": command})
+    raw = RawRequest(request)
+
+    def session_only() -> None:
+        with services.db.session():
+            pass
+
+    def session_and_auth() -> None:
+        with services.db.session() as session:
+            parts.authenticator.authenticate(session, raw, meta)
+
+    class Constant:
+        def dispatch(self, pairs: dict[str, str], meta: RequestMeta) -> Reply:
+            return Reply(200, {"x": 1}, {})
+
+    loop = asyncio.new_event_loop()
+    query = _urlencode(request).encode()
+
+    async def call(app: Any) -> None:
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+                 "scheme": "http", "path": "/client/api", "raw_path": b"/client/api", "query_string": query,
+                 "root_path": "", "headers": [(b"host", b"x")], "client": ("127.0.0.1", 1),
+                 "server": ("127.0.0.1", 80)}
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(_message: dict[str, Any]) -> None:
+            return None
+
+        await app(scope, receive, send)
+
+    async def bare(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    def asgi_cpu_us(app: Any, n: int = 2000) -> float:
+        async def many(count: int) -> None:
+            for _ in range(count):
+                await call(app)
+
+        loop.run_until_complete(many(n // 10))
+        start = time.process_time()
+        loop.run_until_complete(many(n))
+        return (time.process_time() - start) / n * 1e6
+
+    constant_app = create_app(Constant())
+    print(f"CPU µs per request, in one process without sockets (signed {command}):")
+    print(f"  {'bare ASGI app':<58}{asgi_cpu_us(bare):>8.0f}")
+    print(f"  {'Starlette + api/app.py around a constant dispatcher':<58}{asgi_cpu_us(constant_app):>8.0f}")
+    rows = [
+        (f"Dispatcher.dispatch of signed {command}", lambda: dispatcher.dispatch(request, meta)),
+        ("  of which: db.session() open + commit", session_only),
+        ("  of which: db.session() + authenticate (cached key)", session_and_auth),
+    ]
+    for label, fn in rows:
+        print(f"  {label:<58}{_cpu_us(fn):>8.0f}")
+    loop.close()
+    services.db.dispose()
+
+
 # -- the run ---------------------------------------------------------------------------------------------
 
 def signed_url(base: str, params: dict[str, str], keys: dict[str, str]) -> str:
@@ -185,6 +300,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=4, help="concurrent connections (default 4)")
     parser.add_argument("--command", default=None, help="list command to measure (default listZones/listDomains)")
     parser.add_argument("--loader", choices=("auto", "wrk", "httpx"), default="auto")
+    parser.add_argument("--breakdown", action="store_true", help="also print CPU per layer, measured in-process")
     args = parser.parse_args()
     loader = args.loader if args.loader != "auto" else ("wrk" if shutil.which("wrk") else "httpx")
     load = run_wrk if loader == "wrk" else run_httpx
@@ -234,6 +350,8 @@ def main() -> int:
         print(f"{label:<28}{result.rps:>10.0f}{result.p50_ms:>10.2f}{cpu:>20.3f}")
     print(f"ratio switchboard/bare: {sb_result.rps / bare_result.rps:.2f} req/s (goal >= 0.50), "
           f"{bare_cpu / sb_cpu:.2f} by server CPU per request")
+    if args.breakdown:
+        breakdown(args.command)
     return 0
 
 
