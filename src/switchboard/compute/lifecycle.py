@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from switchboard.compute import states
 from switchboard.compute.actions import Actions
+from switchboard.compute.audit import caller_info, event, owner_ids
 from switchboard.compute.planner import plan
 from switchboard.compute.records import (
     DEPLOY_VM,
@@ -36,23 +37,18 @@ from switchboard.db.engine import Database
 from switchboard.db.models.compute import Instance, InstanceDetail
 from switchboard.db.models.compute import InstanceState as S
 from switchboard.db.models.compute import PowerStateValue as P
-from switchboard.db.models.events import EventLevel
-from switchboard.db.models.identity import Account, Role, User
 from switchboard.db.models.infrastructure import ServiceOffering, Template
 from switchboard.errors import ExtensionFailed, NotFound, SwitchboardError
 from switchboard.extensions.payload_model import CallerInfo, InstanceInfo
 from switchboard.extensions.prepare_output import PrepareOutcome, PrepareOutputError, apply_prepare_output
 from switchboard.identity.serverkey import ServerKey, UnsealError
 from switchboard.infra import nics
-from switchboard.infra.events import ActorIds, record_event
+from switchboard.infra.events import record_event
 from switchboard.jobs import JobOwner
 
 __all__ = ["Lifecycle", "get_instance", "new_vnc_password"]
 
 log = logging.getLogger(__name__)
-
-_ACCOUNT_TYPES = {"Admin": "ADMIN", "DomainAdmin": "DOMAIN_ADMIN", "ResourceAdmin": "RESOURCE_DOMAIN_ADMIN",
-                  "User": "NORMAL"}
 
 
 def new_vnc_password() -> str:
@@ -127,8 +123,8 @@ class Lifecycle:
                 if not deploying:
                     raise
                 states.move(session, instance, S.ERROR)
-                _event(session, instance, owner, "VM.CREATE", f"Failed to deploy instance {instance.name}: {exc}",
-                       error=True)
+                event(session, instance, owner, "VM.CREATE", f"Failed to deploy instance {instance.name}: {exc}",
+                      error=True)
                 failure = exc
             else:
                 states.move(session, instance, S.STARTING, host_id=host.id)
@@ -139,9 +135,12 @@ class Lifecycle:
             raise failure
         try:
             self._run_start(uuid, owner, started)
+            self._started(uuid, owner, started)
         except Exception as exc:  # the boundary that keeps an instance from staying in Starting
             self._start_failed(uuid, owner, deploying=started.deploying, reason=str(exc))
             raise
+
+    def _started(self, uuid: str, owner: JobOwner, started: _Started) -> None:
         with self.db.session() as session:
             instance = get_instance(session, uuid)
             states.move(session, instance, S.RUNNING, last_host_id=started.target.host_id,
@@ -149,9 +148,9 @@ class Lifecycle:
             if started.deploying:
                 session.execute(delete(InstanceDetail).where(InstanceDetail.instance_id == instance.id,
                                                              InstanceDetail.name == DEPLOY_VM))
-            _event(session, instance, owner, "VM.CREATE" if started.deploying else "VM.START",
-                   f"{'Deployed' if started.deploying else 'Started'} instance {instance.name} on host "
-                   f"{started.target.host_name}")
+            event(session, instance, owner, "VM.CREATE" if started.deploying else "VM.START",
+                  f"{'Deployed' if started.deploying else 'Started'} instance {instance.name} on host "
+                  f"{started.target.host_name}")
 
     def _run_start(self, uuid: str, owner: JobOwner, started: _Started) -> None:
         caller = started.caller
@@ -196,8 +195,8 @@ class Lifecycle:
                 states.move(session, instance, S.ERROR)
             else:
                 states.move(session, instance, S.STOPPED, host_id=None)
-            _event(session, instance, owner, "VM.CREATE" if deploying else "VM.START",
-                   f"Failed to {'deploy' if deploying else 'start'} instance {instance.name}: {reason}", error=True)
+            event(session, instance, owner, "VM.CREATE" if deploying else "VM.START",
+                  f"Failed to {'deploy' if deploying else 'start'} instance {instance.name}: {reason}", error=True)
 
     # -- stop, reboot ---------------------------------------------------------------------------------------
 
@@ -247,11 +246,11 @@ class Lifecycle:
                             power_state_updated=utcnow())
                 text = f"Stopped instance {instance.name}" + (f" (forced; the extension said: {reason})"
                                                                if reason else "")
-                _event(session, instance, owner, "VM.STOP", text)
+                event(session, instance, owner, "VM.STOP", text)
             else:
                 states.move(session, instance, S.RUNNING)
-                _event(session, instance, owner, "VM.STOP", f"Failed to stop instance {instance.name}: {reason}",
-                       error=True)
+                event(session, instance, owner, "VM.STOP", f"Failed to stop instance {instance.name}: {reason}",
+                      error=True)
 
     def reboot(self, uuid: str, owner: JobOwner) -> None:
         """Reboot a Running instance; the state does not change, a failure is reported."""
@@ -267,10 +266,10 @@ class Lifecycle:
         with self.db.session() as session:
             instance = get_instance(session, uuid)
             if not outcome.result.success:
-                _event(session, instance, owner, "VM.REBOOT", f"Failed to reboot instance {instance.name}",
-                       error=True)
+                event(session, instance, owner, "VM.REBOOT", f"Failed to reboot instance {instance.name}",
+                      error=True)
             else:
-                _event(session, instance, owner, "VM.REBOOT", f"Rebooted instance {instance.name}")
+                event(session, instance, owner, "VM.REBOOT", f"Rebooted instance {instance.name}")
         if not outcome.result.success:
             raise ExtensionFailed(f"Failed to reboot instance {info.internal_name}: {outcome.result.details}",
                                   uuids=[uuid])
@@ -290,7 +289,7 @@ class Lifecycle:
                 # Keep where it was: expunge sends `delete` there (also after a failed first `create`).
                 states.move(session, instance, S.DESTROYED, host_id=None,
                             last_host_id=instance.host_id or instance.last_host_id)
-                _event(session, instance, owner, "VM.DESTROY", f"Destroyed instance {instance.name}")
+                event(session, instance, owner, "VM.DESTROY", f"Destroyed instance {instance.name}")
             elif instance.state != S.DESTROYED.value:
                 raise states.InvalidState(f"Unable to destroy instance {instance.name} in state {instance.state}",
                                           uuids=[uuid])
@@ -325,15 +324,15 @@ class Lifecycle:
             instance = get_instance(session, uuid)
             nics.release_instance_nics(session, instance.id)
             instance.removed = utcnow()
-            _event(session, instance, owner, "VM.EXPUNGE", f"Expunged instance {instance.name}")
+            event(session, instance, owner, "VM.EXPUNGE", f"Expunged instance {instance.name}")
 
     def _expunge_failed(self, uuid: str, owner: JobOwner, reason: str) -> None:
         with self.db.session() as session:
             instance = get_instance(session, uuid)
             if instance.state == S.EXPUNGING.value:
                 states.move(session, instance, S.DESTROYED)
-                _event(session, instance, owner, "VM.EXPUNGE", f"Failed to expunge instance {instance.name}: "
-                       f"{reason}", error=True)
+                event(session, instance, owner, "VM.EXPUNGE", f"Failed to expunge instance {instance.name}: "
+                      f"{reason}", error=True)
 
     def recover(self, session: Session, instance: Instance, owner: JobOwner) -> None:
         """Destroyed → Stopped, in the caller's transaction; no extension call (CloudStack's recover)."""
@@ -341,7 +340,7 @@ class Lifecycle:
             raise states.InvalidState(f"Unable to recover instance {instance.name} in state {instance.state}",
                                       uuids=[instance.uuid])
         states.move(session, instance, S.STOPPED)
-        _event(session, instance, owner, "VM.RECOVER", f"Recovered instance {instance.name}")
+        event(session, instance, owner, "VM.RECOVER", f"Recovered instance {instance.name}")
 
     def caller_info(self, owner: JobOwner) -> CallerInfo | None:
         """The payload's `caller` for the job's submitter, in a transaction of its own (for other areas,
@@ -373,36 +372,6 @@ class Lifecycle:
             before = instance.state
             states.move(session, instance, target, **values)
             record_event(session, type="VM.REPAIR", description=f"Instance {instance.name} was {before} when its "
-                         f"management server stopped; now {target.value}", actor=_owner_ids(instance),
+                         f"management server stopped; now {target.value}", actor=owner_ids(instance),
                          resource_type="VirtualMachine", resource_uuid=instance.uuid)
             return target.value
-
-
-
-def caller_info(session: Session, owner: JobOwner) -> CallerInfo | None:
-    """The payload's `caller` (CloudStack 4.22+) for the job's submitter; None for system jobs."""
-    if owner.user_id is None:
-        return None
-    row = session.execute(
-        select(User.uuid, User.username, Role.uuid, Role.name, Role.role_type)
-        .join(Account, Account.id == User.account_id).join(Role, Role.id == Account.role_id)
-        .where(User.id == owner.user_id)
-    ).first()
-    if row is None:
-        return None
-    user_uuid, username, role_uuid, role_name, role_type = row
-    return CallerInfo(id=user_uuid, name=username, type=_ACCOUNT_TYPES.get(role_type, "NORMAL"),
-                      role_id=role_uuid, role_name=role_name, role_type=role_type)
-
-
-def _owner_ids(instance: Instance) -> ActorIds:
-    return ActorIds(user_id=instance.user_id, account_id=instance.account_id, domain_id=instance.domain_id)
-
-
-def _event(session: Session, instance: Instance, owner: JobOwner, type_: str, description: str, *,
-           error: bool = False) -> None:
-    actor = ActorIds(user_id=owner.user_id, account_id=owner.account_id, domain_id=owner.domain_id) \
-        if owner.account_id is not None else _owner_ids(instance)
-    record_event(session, type=type_, description=description, actor=actor, resource_type="VirtualMachine",
-                 resource_uuid=instance.uuid, level=EventLevel.ERROR if error else EventLevel.INFO)
-
