@@ -40,12 +40,11 @@ from switchboard.infra.extension_link import ExtensionRef
 from switchboard.infra.settings import SETTINGS_SERVICE, InfraSettings
 from switchboard.services import Services
 
-__all__ = ["DEMO_ENV", "DEMO_EXTENSION", "DEMO_SOURCE", "DEMO_TEMPLATE", "DEMO_ZONE", "DemoCloud",
-           "demo_enabled", "seed_demo"]
+__all__ = ["DEMO_EXTENSION", "DEMO_SOURCE", "DEMO_TEMPLATE", "DEMO_ZONE", "DemoCloud", "announce",
+           "restore_entry_point", "seed_demo"]
 
 log = logging.getLogger(__name__)
 
-DEMO_ENV = "SWITCHBOARD_DEMO"
 DEMO_ZONE = "Demo Zone"
 DEMO_EXTENSION = "Demo"
 DEMO_TEMPLATE = "Demo microVM"
@@ -65,13 +64,6 @@ class DemoCloud:
     extension: str
     template: str
     network: str
-
-
-def demo_enabled(flag: bool | None = None) -> bool:
-    """The demo is on unless `--no-demo` (flag False) or SWITCHBOARD_DEMO is 0/false/no/off."""
-    if flag is not None:
-        return flag
-    return os.environ.get(DEMO_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 def seed_demo(services: Services) -> DemoCloud | None:
@@ -96,6 +88,29 @@ def seed_demo(services: Services) -> DemoCloud | None:
             # A second server seeding at the same moment won: its demo is as good as ours.
             session.rollback()
             return None
+
+
+def restore_entry_point(services: Services) -> bool:
+    """Put the demo executable back when the Demo extension exists but this server lacks its file (a new
+    management server sharing the database, or a wiped extensions directory), and decide its readiness again.
+
+    Returns True when the file was installed. An operator's own file at that path is never replaced.
+    Raises OSError when the file cannot be written."""
+    registry = registry_of(services)
+    with services.db.session() as session:
+        extension = session.execute(
+            select(Extension).where(Extension.name == DEMO_EXTENSION, Extension.removed.is_(None),
+                                    Extension.is_user_defined.is_(True))
+        ).scalar_one_or_none()
+        expected = normalise_relative_path(DEMO_EXTENSION, DEMO_ENTRY_FILE)
+        if extension is None or extension.relative_path != expected:
+            return False
+        target = registry.roots.extensions / expected
+        if target.exists() or target.is_symlink():
+            return False
+        _install_entry_point(registry)
+        registry.prepare_path(session, extension)
+        return True
 
 
 def _install_entry_point(registry: ExtensionRegistry) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import SQLAlchemyError
 
 from switchboard.errors import SwitchboardError
-from switchboard.ui.demo import announce, seed_demo
+from switchboard.ui.demo import announce, restore_entry_point, seed_demo
 from switchboard.ui.routes import ui_routes
 
 if TYPE_CHECKING:
@@ -33,6 +33,8 @@ def wire(parts: ServerParts) -> None:
             # The demo is a convenience: a failure to seed it is reported, and the server runs on without it.
             try:
                 seeded = seed_demo(services)
+                if seeded is None and restore_entry_point(services):
+                    log.info("installed the demo extension's executable on this server")
             except (SwitchboardError, SQLAlchemyError, OSError) as exc:
                 log.error("the demo cloud could not be seeded: %s", exc)
             if seeded is not None:

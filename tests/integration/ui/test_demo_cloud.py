@@ -46,7 +46,9 @@ def test_demo_is_complete_and_seeded_once(tmp_path: Path) -> None:
                 {"name": "STRING", "shout": "BOOLEAN", "mood": "STRING"}
         finally:
             server.stop()
-        # A second start finds the zone and adds nothing.
+        # A second start finds the zone and adds nothing; it puts back the executable this server lost.
+        entry = tmp_path / "data" / "extensions" / "demo" / "demo.py"
+        entry.unlink()
         server = ServerProcess(data_dir=tmp_path / "data", database_url=url, env=DEMO_ON)
         server.start()
         try:
@@ -56,7 +58,8 @@ def test_demo_is_complete_and_seeded_once(tmp_path: Path) -> None:
             assert len(cs.listHosts()["host"]) == 1
             assert _names(cs.listTemplates(templatefilter="executable"), "template") == ["Demo microVM"]
             assert len(cs.listNetworks(listall=True)["network"]) == 1
-            assert len(cs.listExtensions(name="Demo")["extension"]) == 1
+            [demo] = cs.listExtensions(name="Demo")["extension"]
+            assert demo["pathready"] is True and entry.is_file()
             assert "Demo cloud ready" not in server.log().split("Application startup complete")[-1]
         finally:
             server.stop()
