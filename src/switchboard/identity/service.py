@@ -75,6 +75,7 @@ class IdentityService:
         return record, self.sessions.open(session, record, client_ip=client_ip)
 
     def logout(self, session: Session, caller: Caller) -> None:
+        """End the caller's login session (a no-op for API-key callers)."""
         if caller.session_key:
             self.sessions.close(session, caller.session_key)
 
@@ -82,6 +83,8 @@ class IdentityService:
 
     def create_domain(self, session: Session, caller: Caller, *, name: str, parent_uuid: str | None,
                       network_domain: str | None = None) -> DomainRecord:
+        """Create a subdomain of `parent_uuid` (default: the caller's domain). Raises InvalidParameter for a
+        bad name, NotFound for a parent outside the caller's subtree, Conflict for a duplicate."""
         if "/" in name or not name.strip():
             raise InvalidParameter("Domain name must not be empty or contain '/'", parameter="name")
         parent = (repository.find_domain(session, Domain.uuid == parent_uuid) if parent_uuid
@@ -93,11 +96,12 @@ class IdentityService:
             raise Conflict(f"Domain with name {name} already exists for the parent id={parent.uuid}")
         domain = Domain(name=name, path=path, parent_id=parent.id, level=parent.level + 1,
                         network_domain=network_domain)
-        repository.add(session, domain)
+        self._insert(session, domain)
         return DomainRecord(domain, parent, False)
 
     def list_domains(self, session: Session, caller: Caller, *, uuid: str | None = None, name: str | None = None,
                      level: int | None = None, keyword: str | None = None) -> list[DomainRecord]:
+        """Domains the caller may see, newest first, filtered as CloudStack's listDomains does."""
         where = [scope.domain_clause(caller, Domain.path)]
         if uuid:
             where.append(Domain.uuid == uuid)
@@ -122,6 +126,7 @@ class IdentityService:
 
     def list_roles(self, session: Session, caller: Caller, *, uuid: str | None = None, name: str | None = None,
                    role_type: RoleType | None = None, keyword: str | None = None) -> list[Role]:
+        """Roles the caller may see: its own type and the types it may grant."""
         where: list[ColumnElement[bool]] = []
         if uuid:
             where.append(Role.uuid == uuid)
@@ -159,6 +164,8 @@ class IdentityService:
                        firstname: str, lastname: str, account_name: str | None = None,
                        domain_uuid: str | None = None, role_uuid: str | None = None,
                        account_type: int | None = None, timezone: str | None = None) -> AccountRecord:
+        """Create an account with its first user. Raises NotFound (domain), InvalidParameter (role or
+        account type), PermissionDenied (a role above the caller's), Conflict (duplicate account or user)."""
         domain = self._domain_for(session, caller, domain_uuid)
         role = self._role_for(session, caller, role_uuid=role_uuid, account_type=account_type)
         name = account_name or username
@@ -173,6 +180,8 @@ class IdentityService:
     def create_user(self, session: Session, caller: Caller, *, account_name: str, username: str, password: str,
                     email: str, firstname: str, lastname: str, domain_uuid: str | None = None,
                     timezone: str | None = None) -> UserRecord:
+        """Add a user to an existing account. Raises InvalidParameter (no such account), PermissionDenied,
+        Conflict (duplicate username in the domain)."""
         domain = self._domain_for(session, caller, domain_uuid)
         found = repository.find_account(session, Account.domain_id == domain.id, Account.name == account_name)
         if found is None:
@@ -196,7 +205,7 @@ class IdentityService:
         return user
 
     @staticmethod
-    def _insert(session: Session, row: Account | User) -> None:
+    def _insert(session: Session, row: Domain | Account | User) -> None:
         # A concurrent create of the same name trips the unique constraint; the request's transaction is
         # then rolled back as a whole (no SAVEPOINT: nothing of the request may survive a clash).
         try:
@@ -207,6 +216,7 @@ class IdentityService:
     def list_accounts(self, session: Session, caller: Caller, *, uuid: str | None = None, name: str | None = None,
                       domain_uuid: str | None = None, state: str | None = None,
                       keyword: str | None = None) -> list[AccountRecord]:
+        """Accounts (with their users) the caller may see, newest first."""
         where = [scope.account_clause(caller, Account.id)]
         if uuid:
             where.append(Account.uuid == uuid)
@@ -223,6 +233,7 @@ class IdentityService:
     def list_users(self, session: Session, caller: Caller, *, uuid: str | None = None,
                    username: str | None = None, account_name: str | None = None, domain_uuid: str | None = None,
                    state: str | None = None, keyword: str | None = None) -> list[UserRecord]:
+        """Users the caller may see, newest first."""
         where = [scope.account_clause(caller, User.account_id)]
         if uuid:
             where.append(User.uuid == uuid)
@@ -313,6 +324,7 @@ class IdentityService:
         return pair
 
     def get_keys(self, session: Session, caller: Caller, user_uuid: str) -> KeyPair | None:
+        """The user's key pair in the clear (None if it has none). Raises NotFound/PermissionDenied."""
         return apikeys.reveal(self._user_for(session, caller, user_uuid).user, self._server_key)
 
     def ensure_keys(self, session: Session, *, username: str, domain_path: str = "/") -> KeyPair:
