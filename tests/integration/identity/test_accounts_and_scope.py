@@ -138,6 +138,9 @@ def test_paging_and_keyword(admin_cs: CloudStack) -> None:
     ids = [a["id"] for a in first["account"] + second["account"]]
     assert ids == [a["id"] for a in everything["account"]]  # newest first, stable across pages
     assert admin_cs.listAccounts(keyword="sbt-no-such-thing") == {}
+    # cs's own paging (page=1,2,... with pagesize=500 until a short page) gets the plain list
+    fetched = admin_cs.listAccounts(keyword="sbt-page", fetch_list=True)
+    assert [a["id"] for a in fetched] == ids
 
 
 def test_a_refused_create_account_leaves_nothing_behind(admin_cs: CloudStack) -> None:
