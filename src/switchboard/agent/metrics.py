@@ -56,7 +56,7 @@ class AgentMetrics:
         )
         self._steps = Histogram(
             "switchboard_agent_step_seconds",
-            "Time spent inside a backend: storage (provision), network (plug), vmm_launch",
+            "Time spent in one step: storage (provision), network (plug), vmm_launch, state (record write)",
             ["step"],
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
             registry=self.registry,

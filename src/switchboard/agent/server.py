@@ -93,7 +93,7 @@ def build_agent(
         vmm, backend_set = _backends(config)
     metrics = AgentMetrics()
     runtime = Runtime(
-        store=StateStore(host.state_dir),
+        store=StateStore(host.state_dir, observe_write=lambda seconds: metrics.observe_step("state", seconds)),
         locks=VmLocks(),
         vmm=vmm,
         backends=backend_set,

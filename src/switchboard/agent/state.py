@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,7 +140,8 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
 class StateStore:
     """The VM records, cached in memory (status reads never touch the disk) and written through."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, *, observe_write: Callable[[float], None] | None = None) -> None:
+        self._observe_write = observe_write  # called with the seconds each save took (metrics)
         self._root = private_dir(state_dir)
         self._vms = private_dir(state_dir / "vms")
         self._lock = threading.Lock()
@@ -185,10 +187,13 @@ class StateStore:
 
     def save(self, record: VmRecord) -> None:
         """Persist `record` (atomically) and make it the cached one. Raises StateError."""
+        started = time.monotonic()
         record.updated_at = time.time()
         data = json.dumps(record.to_json(), indent=1, sort_keys=True).encode()
         path = self.path(record.name)
         atomic_write(path, data)
+        if self._observe_write is not None:
+            self._observe_write(time.monotonic() - started)
         with self._lock:
             self._records[record.name] = record
 
