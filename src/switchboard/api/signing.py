@@ -73,7 +73,8 @@ def compute_signature(params: Mapping[str, str], secret_key: str | bytes,
 
 def verify_signature(params: Mapping[str, str], secret_key: str | bytes, signature: str) -> None:
     """Raise SignatureRejected unless `signature` is the right one for `params` (constant-time compare)."""
-    given = signature.strip().encode("utf-8", "replace")
+    # A client that forgot to URL-encode the signature sends its '+' as a space; Base64 has no spaces.
+    given = signature.strip().replace(" ", "+").encode("utf-8", "replace")
     encoders = [java_url_encode]
     if any("~" in value for value in params.values()):
         encoders.append(python_client_encode)

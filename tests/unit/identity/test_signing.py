@@ -72,6 +72,16 @@ def test_signature_is_base64_hmac_sha1_of_that_string() -> None:
     verify_signature(params, "secret", "gqemB7hwyTHcf56krJqPB2OmyW4=")
 
 
+def test_a_signature_whose_plus_arrived_as_a_space_still_matches() -> None:
+    params = {"command": "listZones", "apiKey": "ABC", "n": "1"}
+    for secret in (f"secret{i}" for i in range(50)):
+        good = compute_signature(params, secret)
+        if "+" in good:
+            verify_signature(params, secret, good.replace("+", " "))
+            return
+    raise AssertionError("no signature with a '+' among 50 secrets")
+
+
 def test_a_different_secret_or_value_fails() -> None:
     params = {"command": "listZones", "apiKey": "ABC"}
     good = compute_signature(params, "secret")
