@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,21 @@ def test_the_public_surface_is_pinned() -> None:
     import switchboard.agent.vmm as vmm
 
     assert sorted(vmm.__all__) == ["Capability", "VmmDriver", "VmmError", "create_vmm", "names"]
+
+
+def test_a_missing_vmm_binary_is_reported_and_leaves_nothing(tmp_path: Path) -> None:
+    import tempfile
+
+    from .helpers import cleanup, make_config
+
+    base = Path(tempfile.mkdtemp(prefix="sbt-r-", dir="/tmp"))
+    driver = create_vmm("firecracker", {"firecracker_bin": "/nonexistent/firecracker"}, state_dir=base / "vmm")
+    try:
+        with pytest.raises(VmmError, match="exited: switchboard-vmm: 1: exec: /nonexistent/firecracker: not found"):
+            driver.launch(make_config(base, "sbt-r1"))
+        assert driver.power_state("sbt-r1").value == "stopped"
+        assert driver.running_vms() == set()
+    finally:
+        assert isinstance(driver, FirecrackerDriver)
+        cleanup(driver, "sbt-r1")
+        subprocess.run(["rm", "-rf", str(base)], check=False)

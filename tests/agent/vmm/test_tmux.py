@@ -52,7 +52,7 @@ def test_a_session_records_pid_output_and_exit_status(base: Path) -> None:
     tmux.send_keys("vm1", "Enter")  # the pane is the VMM's stdin: the serial console takes input
     wait_for(files.status.exists)
     assert files.status.read_text().strip() == "3"
-    text = log.read_text()
+    text = log.read_text()  # complete once the status is there
     assert text.startswith("earlier boot\n")  # appended, never truncated
     assert "out-42" in text and "err" in text and "got-typed" in text
     assert log.stat().st_mode & 0o777 == 0o600

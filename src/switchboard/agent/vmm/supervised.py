@@ -287,8 +287,15 @@ class SupervisedDriver:
         record = self.record(name)
         if record is None:
             return None
+        alive = self.pid(name) is not None
+        if not alive:
+            # The VMM's last words (the kernel's reboot line) may still be in the pipe to the log: the
+            # status file appears once they are written.
+            files = self._files(name)
+            if not files.status.exists() and self.tmux.has_session(name):
+                _wait_for(files.status.exists, 3.0)
         outcome = self._outcome(record)
-        if self.pid(name) is not None and not (self.lingers_after_poweroff and outcome == "poweroff"):
+        if alive and not (self.lingers_after_poweroff and outcome == "poweroff"):
             return None
         if self._flag(name, "stopped").exists():
             # The agent shut it down; a guest that answers Ctrl-Alt-Del with a reboot still counts as off.
