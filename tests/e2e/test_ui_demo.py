@@ -47,6 +47,7 @@ def test_deploy_stop_run_action_logout(demo_server: ServerProcess, page: Page, t
     page.fill("input[name=name]", "web-1")
     page.click("button[type=submit]")
     expect(page).to_have_url(base + "/")
+    expect(page.locator("#flash")).to_have_text("Deployed web-1: Running")
     row = _row(page, "web-1")
     expect(row.locator(".state")).to_have_text("Running")
     expect(row.locator("td").nth(2)).to_have_text(re.compile(r"^10\.1\.1\.\d+$"))  # an address of the network

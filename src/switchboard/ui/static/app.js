@@ -40,6 +40,11 @@ function flash(text, kind) {
   box.hidden = !text;
 }
 
+// A message for the next page (shown once, after a redirect).
+function flashNext(text, kind) {
+  sessionStorage.setItem("sb.flash", JSON.stringify({ text, kind }));
+}
+
 class ApiError extends Error {
   constructor(message, status) { super(message); this.status = status; }
 }
@@ -104,6 +109,7 @@ async function loginPage() {
         username: data.get("username"), password: data.get("password"), domain: data.get("domain"),
       });
       sessionStorage.setItem("sb.username", reply.username || data.get("username"));
+      sessionStorage.setItem("sb.accounttype", reply.type || "");
       window.location.assign("/");
     } catch (error) {
       flash(error.message, "error");
@@ -222,7 +228,7 @@ async function deployPage() {
       const reply = await api("deployVirtualMachine", params);
       const result = await waitForJob(reply.jobid);
       const vm = result.virtualmachine || {};
-      flash(`Deployed ${vm.name || params.name || "the instance"}: ${vm.state || "done"}`, "ok");
+      flashNext(`Deployed ${vm.name || params.name || "the instance"}: ${vm.state || "done"}`, "ok");
       window.location.assign("/");
     } catch (error) {
       flash(error.message, "error");
@@ -393,11 +399,25 @@ function chrome(page) {
   }
   const who = document.getElementById("whoami");
   if (who) who.textContent = sessionStorage.getItem("sb.username") || "";
+  // Infrastructure is for administrators (account type 1); others would only see refusals there.
+  const type = sessionStorage.getItem("sb.accounttype");
+  if (type && type !== "1") {
+    for (const link of document.querySelectorAll('[data-nav="infrastructure"]')) link.hidden = true;
+  }
+  const pending = sessionStorage.getItem("sb.flash");
+  if (pending) {
+    sessionStorage.removeItem("sb.flash");
+    try {
+      const { text, kind } = JSON.parse(pending);
+      flash(text, kind);
+    } catch (_e) { /* ignore a damaged message */ }
+  }
   const logout = document.getElementById("logout");
   if (logout) {
     logout.addEventListener("click", async () => {
       try { await api("logout"); } catch (_e) { /* the session may be gone already */ }
       sessionStorage.removeItem("sb.username");
+      sessionStorage.removeItem("sb.accounttype");
       window.location.assign("/login");
     });
   }
