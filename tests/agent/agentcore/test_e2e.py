@@ -12,6 +12,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -138,15 +139,30 @@ def _wait_state(http: httpx.Client, name: str, state: str, timeout: float = BOOT
     raise AssertionError(f"{name} never reached {state}: {last}")
 
 
+def _create_code(agent: AgentProcess, name: str) -> int:
+    with _http(agent) as http:
+        return http.post("/v1/vms", json={"spec": _vm_payload(name), "timeout": 60}).status_code
+
+
+def _stop_code(agent: AgentProcess, name: str) -> int:
+    with _http(agent) as http:
+        return http.post(f"/v1/vms/{name}/stop").status_code
+
+
 def test_the_whole_lifecycle_of_a_real_guest(agent: AgentProcess) -> None:
     with _http(agent) as http:
-        created = http.post("/v1/vms", json={"spec": _vm_payload("e2e-1"), "timeout": 60})
-        assert created.status_code == 201, created.text
+        # Four identical creates at once: one creates, the others get the same VM back.
+        with ThreadPoolExecutor(4) as pool:
+            codes = sorted(pool.map(lambda _: _create_code(agent, "e2e-1"), range(4)))
+        assert codes == [200, 200, 200, 201]
         _wait_console(http, "e2e-1", MARKER)
         assert http.post("/v1/vms", json={"spec": _vm_payload("e2e-1")}).status_code == 200
+        assert len(list((agent.root / "state" / "vmm").glob("vms/*/vmm.pid"))) == 1
 
-        # Graceful stop: the guest runs its shutdown (marker) before the VMM goes away.
-        assert http.post("/v1/vms/e2e-1/stop").status_code == 200
+        # Graceful stop, asked three times at once: the guest runs its shutdown (marker) before the VMM
+        # goes away, and every caller gets success.
+        with ThreadPoolExecutor(3) as pool:
+            assert list(pool.map(lambda _: _stop_code(agent, "e2e-1"), range(3))) == [200, 200, 200]
         assert http.get("/v1/vms/e2e-1/status").json()["power_state"] == "poweroff"
         _wait_console(http, "e2e-1", SHUTDOWN)
         assert http.post("/v1/vms/e2e-1/stop").status_code == 200
