@@ -25,6 +25,7 @@ def test_deploy_stop_run_action_logout(demo_server: ServerProcess, page: Page, t
     page.goto(base + "/")
     expect(page).to_have_url(base + "/login")  # no session: the script sends us to the login page
 
+    page.screenshot(path=str(tmp_path / "login.png"), full_page=True)
     page.fill("input[name=password]", "wrong-password")
     page.click("button[type=submit]")
     expect(page.locator("#flash")).to_contain_text(re.compile("unable|fail|invalid", re.I))
@@ -45,6 +46,7 @@ def test_deploy_stop_run_action_logout(demo_server: ServerProcess, page: Page, t
     small = page.locator("select[name=serviceofferingid] option", has_text="Small Instance")
     page.select_option("select[name=serviceofferingid]", value=small.get_attribute("value"))
     page.fill("input[name=name]", "web-1")
+    page.screenshot(path=str(tmp_path / "deploy.png"), full_page=True)
     page.click("button[type=submit]")
     expect(page).to_have_url(base + "/")
     expect(page.locator("#flash")).to_have_text("Deployed web-1: Running")

@@ -200,8 +200,7 @@ async function deployPage() {
       list("listTemplates", "template", { templatefilter: "executable", zoneid }),
       list("listNetworks", "network", { zoneid }),
     ]);
-    fillSelect(field("templateid"), templates, (t) => t.displaytext && t.displaytext !== t.name
-      ? `${t.name} — ${t.displaytext}` : t.name);
+    fillSelect(field("templateid"), templates, (t) => t.name);
     fillSelect(field("networkids"), networks, (n) => `${n.name} (${n.type}${n.vlan ? ", VLAN " + n.vlan : ""})`,
       { blank: "(default)" });
     if (networks.length) field("networkids").value = networks[0].id;
