@@ -13,13 +13,12 @@ from playwright.sync_api import Locator, Page, expect
 from tests.support.fixtures import ADMIN_PASSWORD, api_keys_of, cs_client
 from tests.support.server import ServerProcess
 
-pytestmark = pytest.mark.database
-
 
 def _row(page: Page, name: str) -> Locator:
     return page.locator(f'#instances tbody tr[data-name="{name}"]')
 
 
+@pytest.mark.database  # the whole story once more on PostgreSQL in CI
 def test_deploy_stop_run_action_logout(demo_server: ServerProcess, page: Page, tmp_path: Path) -> None:
     base = demo_server.base_url
     page.goto(base + "/")
