@@ -47,6 +47,10 @@ def test_create_boots_the_vm_and_reports_it_everywhere(api, host: Host) -> None:
     assert details["network"]["interfaces"][0]["guest_mac"] == "02:00:4c:5e:00:01"
     assert details["storage"]["cache_type"] == "Writeback"
     assert details["payload"]["cloudstack_vm_id"] == "uuid-i-2-100-VM"
+    fc = details["firecracker_config"]
+    assert fc["machine-config"] == {"vcpu_count": 2, "mem_size_mib": 512, "smt": False}
+    assert fc["drives"][0]["is_root_device"] and fc["drives"][0]["cache_type"] == "Writeback"
+    assert fc["network-interfaces"][0]["guest_mac"] == "02:00:4c:5e:00:01"
 
 
 def test_secrets_in_the_payload_reach_no_response_and_no_file(api, host: Host) -> None:

@@ -54,6 +54,34 @@ def network_config(agent: AgentContext, record: VmRecord) -> dict[str, Any]:
     }
 
 
+def _vmm_config(agent: AgentContext, record: VmRecord) -> dict[str, Any]:
+    """The VM's configuration in the shape of Firecracker's full config (as the original showed it),
+    built from the record; the VMM driver maps it to its own API (Firecracker or QMP)."""
+    rt = agent.service.rt
+    spec = record.spec
+    return {
+        "boot-source": {
+            "kernel_image_path": str(rt.kernel_path(spec)),
+            "boot_args": spec.template.boot_args,
+            "initrd_path": None,
+        },
+        "drives": [
+            {
+                "drive_id": "rootfs" if v.role == "root" else v.role,
+                "path_on_host": str(v.path),
+                "is_root_device": v.role == "root",
+                "is_read_only": v.read_only,
+                "cache_type": "Writeback",
+            }
+            for v in record.volumes
+        ],
+        "machine-config": {"vcpu_count": spec.vcpus, "mem_size_mib": spec.memory_mib, "smt": False},
+        "network-interfaces": [
+            {"iface_id": n.iface_id, "guest_mac": n.mac, "host_dev_name": n.tap} for n in record.nics
+        ],
+    }
+
+
 def details(agent: AgentContext, record: VmRecord, state: PowerState) -> dict[str, Any]:
     rt = agent.service.rt
     spec = record.spec
@@ -101,7 +129,7 @@ def details(agent: AgentContext, record: VmRecord, state: PowerState) -> dict[st
             "socket_file": str(rt.paths.vm_run_dir(record.name)),
             "pid_file": None,
         },
-        "firecracker_config": None,
+        "firecracker_config": _vmm_config(agent, record),
         "payload": {
             "source": "cloudstack",
             "cloudstack_vm_id": spec.cloudstack_vm_id,
