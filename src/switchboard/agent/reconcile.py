@@ -100,6 +100,9 @@ class Reconciler:
                     self._back_off(record.name)
                     _log.error("reconcile of %s failed: %s", record.name, exc)
         self._leftovers(report)
+        known = {record.name for record in self._rt.store.all()}
+        for name in [n for n in self._retry_at if n not in known]:
+            del self._retry_at[name]  # the VM is gone; forget its backoff
         self.passes += 1
         self.last_report = report
         return report
