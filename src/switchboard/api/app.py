@@ -37,7 +37,10 @@ def api_routes(dispatcher: Dispatcher) -> list[BaseRoute]:
             headers={k.lower(): v for k, v in request.headers.items()},
             method=request.method,
         )
-        reply = await run_in_threadpool(dispatcher.dispatch, pairs, meta)
+        if dispatcher.is_quick(pairs):
+            reply = dispatcher.dispatch(pairs, meta)
+        else:
+            reply = await run_in_threadpool(dispatcher.dispatch, pairs, meta)
         response = _json(reply.body, reply.status)
         secure = request.url.scheme == "https"
         for name, value in reply.set_cookies.items():

@@ -44,6 +44,12 @@ class Dispatcher:
         self._authenticator = authenticator
         self._submit_job = submit_job
 
+    def is_quick(self, pairs: dict[str, str]) -> bool:
+        """Whether the request names a command that may run on the event loop (see `Command.quick`)."""
+        name = pairs.get("command", "")
+        command = self._registry.get(name) if name else None
+        return command is not None and command.quick
+
     def dispatch(self, pairs: dict[str, str], meta: RequestMeta) -> Reply:
         """Run the request synchronously (the caller puts this on a worker thread)."""
         raw = RawRequest(pairs)

@@ -40,6 +40,9 @@ class Command:
     requires_auth: bool = True
     since: str | None = None
     related: tuple[str, ...] = field(default_factory=tuple)
+    # Quick commands run on the event loop instead of a worker thread: the thread hop costs more than
+    # a short read does. Only for commands that neither block (password hashing, long queries) nor write.
+    quick: bool = False
 
     def param(self, name: str) -> Param | None:
         for param in self.params:
@@ -82,9 +85,12 @@ def api_command(
     is_list: bool = False,
     requires_auth: bool = True,
     since: str | None = None,
+    quick: bool | None = None,
     registry: CommandRegistry = REGISTRY,
 ) -> Callable[[Handler], Handler]:
-    """Register the decorated function as API command `name`. `is_list` adds keyword/page/pagesize."""
+    """Register the decorated function as API command `name`. `is_list` adds keyword/page/pagesize.
+
+    `quick` defaults to true for read-only list/query commands (see `Command.quick`)."""
     declared = tuple(params) + (LIST_PARAMS if is_list else ())
 
     def register(handler: Handler) -> Handler:
@@ -99,8 +105,13 @@ def api_command(
                 is_async=is_async,
                 requires_auth=requires_auth,
                 since=since,
+                quick=_reads_only(name) if quick is None else quick,
             )
         )
         return handler
 
     return register
+
+
+def _reads_only(name: str) -> bool:
+    return name.startswith(("list", "query"))

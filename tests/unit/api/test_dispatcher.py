@@ -119,3 +119,11 @@ def test_async_command_answers_with_job_and_object_id(dispatcher: Dispatcher) ->
     status, body = run(dispatcher, command="deployThing", apikey="user")
     assert status == 200
     assert body == {"deploythingresponse": {"jobid": "job-for-deployThing", "id": "obj-1"}}
+
+
+def test_read_only_commands_are_quick_and_others_are_not(dispatcher: Dispatcher) -> None:
+    assert dispatcher.is_quick({"command": "listThings"})
+    assert not dispatcher.is_quick({"command": "createThing"})
+    assert not dispatcher.is_quick({"command": "deployThing"})
+    assert not dispatcher.is_quick({"command": "unknown"})
+    assert not dispatcher.is_quick({})
