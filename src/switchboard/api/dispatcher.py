@@ -45,7 +45,11 @@ class Dispatcher:
         self._submit_job = submit_job
 
     def is_quick(self, pairs: dict[str, str]) -> bool:
-        """Whether the request names a command that may run on the event loop (see `Command.quick`)."""
+        """Whether the request names a command that may run on the event loop (see `Command.quick`).
+
+        Session requests never do: resolving a session now and then records its use (a write)."""
+        if "sessionkey" in pairs:
+            return False
         name = pairs.get("command", "")
         command = self._registry.get(name) if name else None
         return command is not None and command.quick

@@ -127,3 +127,7 @@ def test_read_only_commands_are_quick_and_others_are_not(dispatcher: Dispatcher)
     assert not dispatcher.is_quick({"command": "deployThing"})
     assert not dispatcher.is_quick({"command": "unknown"})
     assert not dispatcher.is_quick({})
+
+
+def test_session_requests_are_never_quick(dispatcher: Dispatcher) -> None:
+    assert not dispatcher.is_quick({"command": "listThings", "sessionkey": "k"})
