@@ -6,6 +6,7 @@ Nothing else in the agent picks implementations; tests call `build_agent` with t
 from __future__ import annotations
 
 import logging
+import signal
 import ssl
 from collections.abc import Callable
 from typing import Any
@@ -26,7 +27,7 @@ from switchboard.agent.service import VmService
 from switchboard.agent.snapshots import SnapshotService
 from switchboard.agent.state import StateStore
 from switchboard.agent.storage.base import StorageBackend, StorageError
-from switchboard.agent.tls import PeerCertH11Protocol, server_context
+from switchboard.agent.tls import PeerCertH11Protocol, TlsSetupError, reload_certificates, server_context
 from switchboard.agent.vmm.base import VmmDriver, VmmError
 
 __all__ = ["StartupError", "build_agent", "serve", "uvicorn_config"]
@@ -137,9 +138,12 @@ def build_agent(
     )
 
 
-def uvicorn_config(agent: AgentContext, *, port: int | None = None) -> uvicorn.Config:
+def uvicorn_config(
+    agent: AgentContext, *, port: int | None = None, context: ssl.SSLContext | None = None
+) -> uvicorn.Config:
     """The uvicorn settings for `agent`: host/port from the config and, with TLS on, our own SSL context
-    (minimum version, client verification) and the protocol that exposes the client certificate."""
+    (minimum version, client verification; `context` when the caller built it) and the protocol that
+    exposes the client certificate."""
     config = agent.config
     options: dict[str, Any] = {
         "host": config.bind_host,
@@ -151,13 +155,26 @@ def uvicorn_config(agent: AgentContext, *, port: int | None = None) -> uvicorn.C
     }
     tls = config.security.tls
     if tls.enabled:
-        context = server_context(tls)
+        tls_context = context or server_context(tls)
 
         def factory(_config: uvicorn.Config, _default: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
-            return context
+            return tls_context
 
         options.update(ssl_context_factory=factory, ssl_certfile=str(tls.cert_file), http=PeerCertH11Protocol)
     return uvicorn.Config(create_app(agent), **options)
+
+
+def _reload_on_sighup(context: ssl.SSLContext, config: AgentConfig) -> None:
+    """SIGHUP loads rotated certificates without a restart (e.g. after `init-tls --force` or renewal)."""
+
+    def reload(signum: int, frame: object) -> None:
+        try:
+            reload_certificates(context, config.security.tls)
+            _log.info("TLS certificates reloaded")
+        except TlsSetupError as exc:
+            _log.error("%s; still using the previous certificates", exc)
+
+    signal.signal(signal.SIGHUP, reload)
 
 
 def serve(config: AgentConfig) -> int:
@@ -170,7 +187,10 @@ def serve(config: AgentConfig) -> int:
     if not config.auth.enabled:
         _log.warning("authentication is off: every caller has full control")
     agent = build_agent(config)
-    server = uvicorn.Server(uvicorn_config(agent))
+    context = server_context(config.security.tls) if config.security.tls.enabled else None
+    if context is not None:
+        _reload_on_sighup(context, config)
+    server = uvicorn.Server(uvicorn_config(agent, context=context))
     server.run()
     return 0 if server.started else 1
 

@@ -27,6 +27,7 @@ __all__ = [
     "ClientIdentity",
     "PeerCertH11Protocol",
     "TlsSetupError",
+    "reload_certificates",
     "server_context",
 ]
 
@@ -63,6 +64,18 @@ def server_context(config: TlsConfig) -> ssl.SSLContext:
         raise TlsSetupError(f"cannot load TLS files: {exc}") from exc
     context.verify_mode = _VERIFY[config.client_auth]
     return context
+
+
+def reload_certificates(context: ssl.SSLContext, config: TlsConfig) -> None:
+    """Load the (rotated) server certificate, key and client CA into the running context; new connections
+    use them, open ones keep theirs. A CA added here is trusted in addition to the old one until the next
+    restart (OpenSSL cannot forget a loaded CA). Raises TlsSetupError and leaves the old files in use."""
+    try:
+        context.load_cert_chain(str(config.cert_file), str(config.key_file))
+        if config.client_auth != "none":
+            context.load_verify_locations(cafile=str(config.ca_file))
+    except (OSError, ssl.SSLError) as exc:
+        raise TlsSetupError(f"cannot reload TLS files: {exc}") from exc
 
 
 @dataclass(frozen=True)

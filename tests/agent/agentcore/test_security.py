@@ -136,3 +136,60 @@ def test_state_changing_calls_are_audited_with_the_user_and_client_certificate(
         http.post("/v1/vms", json={"spec": payload("audit-1")})
     lines = [r.getMessage() for r in caplog.records if r.name == "switchboard.agent.audit"]
     assert lines == ["POST /v1/vms by user=admin client=CN=mgmt,O=Switchboard from 127.0.0.1"]
+
+
+def _server_fingerprint(port: int, pki_dir: Path) -> str:
+    import hashlib
+    import socket
+
+    context = ssl.create_default_context(cafile=str(pki_dir / "ca.crt"))
+    context.load_cert_chain(str(pki_dir / "client-mgmt.crt"), str(pki_dir / "client-mgmt.key"))
+    with socket.create_connection(("127.0.0.1", port)) as raw, context.wrap_socket(
+        raw, server_hostname="localhost"
+    ) as tls:
+        der = tls.getpeercert(binary_form=True)
+    assert der is not None
+    return hashlib.sha256(der).hexdigest()
+
+
+def test_sighup_reloads_rotated_certificates_without_a_restart(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    from agentcore.agentproc import AgentProcess
+    from agentcore.harness import Pki
+    from switchboard.agent.pki import init_tls
+
+    tls_dir = tmp_path / "tls"
+    init_tls(tls_dir, hostnames=["localhost"], addresses=["127.0.0.1"], clients=["mgmt"])
+    config = {
+        "defaults": {"host": {"vmm": "qemu", "state_dir": str(tmp_path / "state"), "run_dir": str(tmp_path / "run"),
+                              "log_dir": str(tmp_path / "log")},
+                     "storage": {"driver": "file", "volume_dir": str(tmp_path / "volumes")}},
+        "security": {"tls": {"enabled": True, "cert_file": str(tls_dir / "server.crt"),
+                             "key_file": str(tls_dir / "server.key"), "ca_file": str(tls_dir / "ca.crt"),
+                             "client_auth": "required"}},
+    }
+    agent = AgentProcess(tmp_path, Pki(tls_dir, tls_dir), config)
+    agent.start()
+    try:
+        before = _server_fingerprint(agent.port, tls_dir)
+        init_tls(tls_dir, hostnames=["localhost"], addresses=["127.0.0.1"], clients=["mgmt"], force=True)
+        assert _server_fingerprint(agent.port, tls_dir) == before  # nothing changes until told
+        assert agent.proc is not None
+        os.kill(agent.proc.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while _server_fingerprint(agent.port, tls_dir) == before:
+            assert time.monotonic() < deadline, "the rotated certificate was never served"
+            time.sleep(0.1)
+        rotated = _server_fingerprint(agent.port, tls_dir)
+        # Broken files on a later SIGHUP: the agent keeps serving what it has.
+        (tls_dir / "server.key").write_text("not a key")
+        os.kill(agent.proc.pid, signal.SIGHUP)
+        time.sleep(0.5)
+        assert _server_fingerprint(agent.port, tls_dir) == rotated
+        assert agent.proc.poll() is None
+        assert "still using the previous certificates" in agent.log()
+    finally:
+        agent.stop()
