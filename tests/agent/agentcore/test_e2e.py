@@ -201,6 +201,11 @@ def test_the_whole_lifecycle_of_a_real_guest(agent: AgentProcess) -> None:
         assert reader.post("/v1/vms", json={"spec": _vm_payload("e2e-x")}).status_code == 403
     with client(agent.url, agent.pki, auth=(ADMIN, "wrong")) as wrong:
         assert wrong.get("/v1/vms").status_code == 401
+    # The payload's host password and VNC password reached neither the log nor any file of the agent's.
+    assert "S3cret" not in agent.log()
+    for path in agent.root.rglob("*"):
+        if path.is_file() and "volumes" not in path.parts and path.stat().st_size < 1 << 20:
+            assert b"S3cret" not in path.read_bytes(), path
 
 
 def test_an_agent_killed_mid_create_finishes_the_vm_after_restart(agent: AgentProcess) -> None:
