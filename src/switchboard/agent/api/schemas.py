@@ -6,7 +6,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["ActionBody", "CreateBody", "SnapshotBody", "StartBody", "StopBody"]
+__all__ = [
+    "ActionBody",
+    "BulkStatusReply",
+    "CreateBody",
+    "ListReply",
+    "MessageReply",
+    "SnapshotBody",
+    "StartBody",
+    "StatusReply",
+    "StopBody",
+]
 
 
 class CreateBody(BaseModel):
@@ -47,3 +57,43 @@ class SnapshotBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     name: str | None = Field(default=None, description="snapshot name; a UTC timestamp when absent")
+
+
+class _Reply(BaseModel):
+    # Replies may carry more fields than documented here; none is dropped.
+    model_config = ConfigDict(extra="allow")
+
+
+class MessageReply(_Reply):
+    status: str = Field(description='"success"')
+    message: str
+    vm_name: str
+
+
+class StatusReply(_Reply):
+    status: str
+    vm_name: str
+    power_state: str = Field(description="poweron | poweroff | unknown (CloudStack's words)")
+    state: str = Field(description="running | paused | stopped | unknown")
+
+
+class BulkStatusReply(_Reply):
+    status: str
+    power_state: dict[str, str] = Field(description="VM name -> poweron | poweroff | unknown")
+    state: dict[str, str] = Field(description="VM name -> running | paused | stopped | unknown")
+
+
+class VmItem(_Reply):
+    name: str
+    status: str = Field(description="poweron | poweroff | unknown")
+    cpus: int
+    memory_mib: int
+    nics: int
+    config_file: str
+
+
+class ListReply(_Reply):
+    status: str
+    message: str
+    count: int
+    vms: list[VmItem]

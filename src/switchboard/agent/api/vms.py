@@ -9,7 +9,16 @@ from fastapi.responses import JSONResponse
 
 from switchboard.agent.api import render
 from switchboard.agent.api.deps import AgentContext, admin, context, reader
-from switchboard.agent.api.schemas import CreateBody, SnapshotBody, StartBody, StopBody
+from switchboard.agent.api.schemas import (
+    BulkStatusReply,
+    CreateBody,
+    ListReply,
+    MessageReply,
+    SnapshotBody,
+    StartBody,
+    StatusReply,
+    StopBody,
+)
 from switchboard.agent.names import validate_vm_name
 from switchboard.agent.payload import spec_from_payload
 
@@ -41,7 +50,7 @@ def create(agent: Agent, body: CreateBody) -> JSONResponse:
     return create_vm(agent, body)
 
 
-@router.get("/vms", dependencies=Reader, summary="List VMs")
+@router.get("/vms", dependencies=Reader, summary="List VMs", response_model=ListReply)
 def list_vms(agent: Agent) -> dict[str, Any]:
     records = agent.service.list()
     states = agent.service.power_states()
@@ -49,7 +58,9 @@ def list_vms(agent: Agent) -> dict[str, Any]:
     return {"status": "success", "message": f"Found {len(vms)} VMs", "count": len(vms), "vms": vms}
 
 
-@router.get("/vms/status", dependencies=Reader, summary="Power state of every VM in one call")
+@router.get(
+    "/vms/status", dependencies=Reader, summary="Power state of every VM in one call", response_model=BulkStatusReply
+)
 def bulk_status(agent: Agent) -> dict[str, Any]:
     states = agent.service.power_states()
     return {
@@ -59,7 +70,12 @@ def bulk_status(agent: Agent) -> dict[str, Any]:
     }
 
 
-@router.get("/vms/{name}/status", dependencies=Reader, summary="Power state of one VM (poweroff if unknown)")
+@router.get(
+    "/vms/{name}/status",
+    dependencies=Reader,
+    summary="Power state of one VM (poweroff if unknown)",
+    response_model=StatusReply,
+)
 def status(agent: Agent, name: str) -> dict[str, Any]:
     state = agent.service.power_state(validate_vm_name(name))
     return {"status": "success", "vm_name": name, "power_state": state.wire(), "state": state.value}
@@ -71,7 +87,12 @@ def details(agent: Agent, name: str) -> dict[str, Any]:
     return render.details(agent, record, agent.service.power_state(name))
 
 
-@router.post("/vms/{name}/start", dependencies=Admin, summary="Boot a VM; with a spec, create it if unknown")
+@router.post(
+    "/vms/{name}/start",
+    dependencies=Admin,
+    summary="Boot a VM; with a spec, create it if unknown",
+    response_model=MessageReply,
+)
 def start(agent: Agent, name: str, body: StartBody | None = None) -> dict[str, Any]:
     validate_vm_name(name)
     spec = spec_from_payload(body.spec, name=name) if body is not None and body.spec else None
@@ -79,32 +100,42 @@ def start(agent: Agent, name: str, body: StartBody | None = None) -> dict[str, A
     return _ok(f"VM {name} started successfully", name)
 
 
-@router.post("/vms/{name}/stop", dependencies=Admin, summary="Graceful stop (idempotent)")
+@router.post(
+    "/vms/{name}/stop", dependencies=Admin, summary="Graceful stop (idempotent)", response_model=MessageReply
+)
 def stop(agent: Agent, name: str, body: StopBody | None = None) -> dict[str, Any]:
     record = agent.service.stop(validate_vm_name(name), force=bool(body and body.force))
     note = "" if record is not None else " (not known on this host)"
     return _ok(f"VM {name} stopped{note}", name)
 
 
-@router.post("/vms/{name}/reboot", dependencies=Admin, summary="Graceful shutdown and boot")
+@router.post(
+    "/vms/{name}/reboot", dependencies=Admin, summary="Graceful shutdown and boot", response_model=MessageReply
+)
 def reboot(agent: Agent, name: str) -> dict[str, Any]:
     agent.service.reboot(validate_vm_name(name))
     return _ok(f"VM {name} rebooted successfully", name)
 
 
-@router.delete("/vms/{name}", dependencies=Admin, summary="Delete a VM and its disks (idempotent)")
+@router.delete(
+    "/vms/{name}", dependencies=Admin, summary="Delete a VM and its disks (idempotent)", response_model=MessageReply
+)
 def delete(agent: Agent, name: str) -> dict[str, Any]:
     existed = agent.service.delete(validate_vm_name(name))
     return _ok(f"VM {name} deleted successfully" if existed else f"VM {name} did not exist", name)
 
 
-@router.post("/vms/{name}/pause", dependencies=Admin, summary="Freeze the guest")
+@router.post(
+    "/vms/{name}/pause", dependencies=Admin, summary="Freeze the guest", response_model=MessageReply
+)
 def pause(agent: Agent, name: str) -> dict[str, Any]:
     record = agent.service.pause(validate_vm_name(name))
     return _ok(f"VM {name} paused", name, state=record.observed.value)
 
 
-@router.post("/vms/{name}/resume", dependencies=Admin, summary="Unfreeze the guest")
+@router.post(
+    "/vms/{name}/resume", dependencies=Admin, summary="Unfreeze the guest", response_model=MessageReply
+)
 def resume(agent: Agent, name: str) -> dict[str, Any]:
     record = agent.service.resume(validate_vm_name(name))
     return _ok(f"VM {name} resumed", name, state=record.observed.value)
