@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from switchboard import configuration
 from switchboard.api.call import RequestMeta
 from switchboard.api.caller import Caller
 from switchboard.api.params import RawRequest
@@ -84,6 +85,8 @@ class IdentityAuthenticator:
             raise _Rejected(f"unknown API key {_short(api_key)}")
         if not entry.active:
             raise _Rejected(f"user {entry.caller.username} (API key {_short(api_key)}) or its account is disabled")
+        if not entry.api_access:
+            raise _Rejected(f"API key access is disabled (api.key.access) for the account of {entry.caller.username}")
         try:
             check_validity(raw.scalars, now=self._clock(), enforce_timestamps=self._enforce)
             verify_signature(raw.pairs, entry.secret_key, signature)
@@ -105,7 +108,10 @@ class IdentityAuthenticator:
                       "replaced, or does another server use a different one?", _short(api_key))
             return None
         entry = KeyEntry(caller=repository.make_caller(record), secret_key=secret.encode(),
-                         active=repository.is_active(record), loaded_at=self._cache.now())
+                         active=repository.is_active(record),
+                         api_access=configuration.is_enabled(session, "api.key.access", account_id=record.account.id,
+                                                             domain_path=record.domain.path),
+                         loaded_at=self._cache.now())
         self._cache.put(api_key, entry)
         return entry
 

@@ -20,6 +20,7 @@ class KeyEntry:
     caller: Caller
     secret_key: bytes
     active: bool  # user and account enabled
+    api_access: bool  # the `api.key.access` setting that applies to the user's account
     loaded_at: float
 
 

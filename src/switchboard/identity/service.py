@@ -286,6 +286,10 @@ class IdentityService:
         self._cache.clear()
         return record
 
+    def forget_cached_keys(self) -> None:
+        """Drop every cached API-key verification in this process (after a change that affects them)."""
+        self._cache.clear()
+
     def check_user_state(self, session: Session, caller: Caller, user_uuid: str, state: str) -> UserRecord:
         """Check that `caller` may put the user into `state`; raises NotFound/PermissionDenied/InvalidParameter."""
         if state not in USER_STATES:

@@ -41,7 +41,7 @@ def _entry(at: float) -> KeyEntry:
     caller = Caller(user_id=1, user_uuid="u", username="n", account_id=1, account_uuid="a", account_name="n",
                     domain_id=1, domain_uuid="d", domain_path="ROOT", role_id=1, role_uuid="r", role_name="User",
                     role_type=RoleType.USER)
-    return KeyEntry(caller=caller, secret_key=b"s", active=True, loaded_at=at)
+    return KeyEntry(caller=caller, secret_key=b"s", active=True, api_access=True, loaded_at=at)
 
 
 def test_cache_entries_expire_and_clear() -> None:

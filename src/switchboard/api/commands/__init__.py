@@ -4,6 +4,7 @@
 import switchboard.api.commands.apis
 import switchboard.api.commands.capabilities
 import switchboard.api.commands.clusters
+import switchboard.api.commands.configuration
 import switchboard.api.commands.custom_actions
 import switchboard.api.commands.events
 import switchboard.api.commands.extensions

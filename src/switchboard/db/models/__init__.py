@@ -4,6 +4,7 @@ One module per area; each area's owner adds its module here (one `import` line e
 """
 
 import switchboard.db.models.compute
+import switchboard.db.models.configuration
 import switchboard.db.models.events
 import switchboard.db.models.extensions
 import switchboard.db.models.identity
