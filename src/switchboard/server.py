@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 import switchboard.api.commands  # noqa: F401  (registers every API command)
-from switchboard.api.app import create_app
+from switchboard.api.app import ClientApi, create_app
 from switchboard.api.auth import Authenticator
 from switchboard.api.dispatcher import Dispatcher, JobSubmitter
 from switchboard.api.registry import REGISTRY
@@ -65,7 +65,7 @@ def prepare(settings: Settings, *, migrate: bool = True) -> ServerParts:
     return parts
 
 
-def build_app(parts: ServerParts) -> Starlette:
+def build_app(parts: ServerParts) -> ClientApi:
     dispatcher = Dispatcher(
         registry=REGISTRY,
         services=parts.services,

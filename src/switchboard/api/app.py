@@ -1,31 +1,73 @@
-"""The Starlette application that serves /client/api (GET and POST, query or form)."""
+"""The ASGI application that serves /client/api (GET and POST, query or form).
+
+GET requests to /client/api are answered by a small ASGI endpoint that sits in front of Starlette: the API's
+hottest path (signed list commands) then skips Starlette's middleware stack, router and Request/Response
+objects, which together cost more CPU than the command itself. Everything else — POST (form parsing, urlencoded
+and multipart), other methods, other routes and the lifespan — goes through the Starlette application, which
+serves /client/api with exactly the same semantics.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from switchboard.api.call import RequestMeta
-from switchboard.api.dispatcher import Dispatcher
+from switchboard.api.dispatcher import Dispatcher, Reply
 
 SESSION_COOKIE = "sessionkey"
+API_PATHS = frozenset({"/client/api", "/client/api/"})
+MEDIA_TYPE = "application/json;charset=UTF-8"
+_CONTENT_TYPE = (b"content-type", MEDIA_TYPE.encode("latin-1"))
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
-def _json(body: dict[str, Any], status: int) -> Response:
-    return Response(
-        json.dumps(body, separators=(",", ":"), ensure_ascii=False),
-        status_code=status,
-        media_type="application/json;charset=UTF-8",
-    )
+def _body(reply: Reply) -> bytes:
+    return json.dumps(reply.body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _cookie_headers(reply: Reply, *, secure: bool) -> list[tuple[bytes, bytes]]:
+    """Set-Cookie headers for the reply's cookies (a None value deletes the cookie). Formatted by Starlette's
+    Response so that both paths write identical headers."""
+    holder = Response()
+    holder.raw_headers = []
+    for name, value in reply.set_cookies.items():
+        if value is None:
+            holder.delete_cookie(name, path="/")
+        else:
+            # The session key cookie must be readable by the UI's JS (CloudStack's does the same), the
+            # JSESSIONID-like cookie is HttpOnly; the identity work decides which is which.
+            holder.set_cookie(name, value, path="/", httponly=name != SESSION_COOKIE, samesite="lax", secure=secure)
+    return holder.raw_headers
+
+
+def _response_headers(reply: Reply, body: bytes, *, secure: bool) -> list[tuple[bytes, bytes]]:
+    headers = [(b"content-length", str(len(body)).encode("latin-1")), _CONTENT_TYPE]
+    if reply.set_cookies:
+        headers.extend(_cookie_headers(reply, secure=secure))
+    return headers
+
+
+async def _run(dispatcher: Dispatcher, pairs: dict[str, str], meta: RequestMeta) -> Reply:
+    if dispatcher.is_quick(pairs):
+        return dispatcher.dispatch(pairs, meta)  # read-only: cheaper on the loop than a thread hop
+    return await run_in_threadpool(dispatcher.dispatch, pairs, meta)
 
 
 def api_routes(dispatcher: Dispatcher) -> list[BaseRoute]:
+    """The Starlette routes for /client/api (used for POST and anything the lean endpoint passes on)."""
+
     async def client_api(request: Request) -> Response:
         pairs: dict[str, str] = dict(request.query_params)
         if request.method == "POST":
@@ -37,25 +79,53 @@ def api_routes(dispatcher: Dispatcher) -> list[BaseRoute]:
             headers={k.lower(): v for k, v in request.headers.items()},
             method=request.method,
         )
-        if dispatcher.is_quick(pairs):
-            reply = dispatcher.dispatch(pairs, meta)
-        else:
-            reply = await run_in_threadpool(dispatcher.dispatch, pairs, meta)
-        response = _json(reply.body, reply.status)
-        secure = request.url.scheme == "https"
-        for name, value in reply.set_cookies.items():
-            if value is None:
-                response.delete_cookie(name, path="/")
-            else:
-                # The session key cookie must be readable by the UI's JS (CloudStack's does the same), the
-                # JSESSIONID-like cookie is HttpOnly; the identity work decides which is which.
-                response.set_cookie(name, value, path="/", httponly=name != SESSION_COOKIE,
-                                    samesite="lax", secure=secure)
+        reply = await _run(dispatcher, pairs, meta)
+        body = _body(reply)
+        response = Response(body, status_code=reply.status)
+        response.raw_headers = _response_headers(reply, body, secure=request.url.scheme == "https")
         return response
 
     return [Route("/client/api", client_api, methods=["GET", "POST"]),
             Route("/client/api/", client_api, methods=["GET", "POST"])]
 
 
-def create_app(dispatcher: Dispatcher, extra_routes: list[BaseRoute] | None = None, **kwargs: Any) -> Starlette:
-    return Starlette(routes=[*api_routes(dispatcher), *(extra_routes or [])], **kwargs)
+class ClientApi:
+    """ASGI app: GET /client/api handled directly, everything else passed to `fallback` (Starlette).
+
+    Reads the request exactly as Starlette's Request would: query parameters by `parse_qsl` over the
+    latin-1 query string (the last of repeated names wins), headers latin-1 decoded (the last of repeated
+    names wins), cookies from every Cookie header, the client's address from the ASGI scope.
+    """
+
+    def __init__(self, dispatcher: Dispatcher, fallback: Starlette) -> None:
+        self.dispatcher = dispatcher
+        self.fallback = fallback
+
+    def __getattr__(self, name: str) -> Any:
+        # Starlette's attributes (state, routes, url_path_for …) stay reachable through this wrapper.
+        return getattr(self.fallback, name)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] not in API_PATHS:
+            await self.fallback(scope, receive, send)
+            return
+        pairs = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+        headers: dict[str, str] = {}
+        cookies: dict[str, str] = {}
+        for raw_name, raw_value in scope["headers"]:
+            name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+            headers[name] = value
+            if name == "cookie":
+                cookies.update(cookie_parser(value))
+        client = scope.get("client")
+        meta = RequestMeta(client_ip=client[0] if client else "", cookies=cookies, headers=headers, method="GET")
+        reply = await _run(self.dispatcher, pairs, meta)
+        body = _body(reply)
+        await send({"type": "http.response.start", "status": reply.status,
+                    "headers": _response_headers(reply, body, secure=scope.get("scheme", "http") == "https")})
+        await send({"type": "http.response.body", "body": body})
+
+
+def create_app(dispatcher: Dispatcher, extra_routes: list[BaseRoute] | None = None, **kwargs: Any) -> ClientApi:
+    """The server's ASGI app: the lean GET /client/api endpoint in front of a Starlette app serving the rest."""
+    return ClientApi(dispatcher, Starlette(routes=[*api_routes(dispatcher), *(extra_routes or [])], **kwargs))
