@@ -24,6 +24,10 @@ APT_PACKAGES=(
   # web UI tests (tests/e2e: Playwright drives Debian's Chromium; fonts for screenshots)
   chromium
   fonts-dejavu-core
+  # agent VNC consoles (src/switchboard/agent/console.py, tests/agent/agentcore/test_console.py)
+  xvfb
+  xterm
+  x11vnc
 )
 
 missing=()

@@ -1,9 +1,10 @@
 """The agent's configuration file: JSON, a superset of the original agent's `/etc/cloudstack/firecracker-agent.json`.
 
 Every key, its default and its meaning is listed in `docs/agent.md` and shown in
-`deploy/firecracker-agent.json`. Sections the agent does not use (the original's `ui`, `console`) are accepted
-and ignored so that an existing file keeps working. The `defaults.storage` and `defaults.net` sections are
-passed whole to the chosen backend, which reads the keys it knows.
+`deploy/firecracker-agent.json`. Top-level sections the agent does not use (the original's `ui`, `console`)
+are accepted and ignored so that an existing file keeps working; VNC consoles are set in `defaults.console`.
+The `defaults.storage` and `defaults.net` sections are passed whole to the chosen backend, which reads the
+keys it knows.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from switchboard.agent.backends import NETWORK_ALIASES, STORAGE_ALIASES
 
@@ -20,6 +21,7 @@ __all__ = [
     "AgentConfig",
     "AuthConfig",
     "ConfigError",
+    "ConsoleDefaults",
     "HostDefaults",
     "TlsConfig",
     "load_config",
@@ -93,10 +95,36 @@ class NetDefaults(BackendSection):
         return NETWORK_ALIASES.get(value, value)
 
 
+class ConsoleDefaults(_Section):
+    """`defaults.console`: VNC consoles on the VMs' serial consoles (Xvfb + xterm + x11vnc)."""
+
+    # Loopback by default: the CloudStack console proxy reaches it through `host.console_host` / a tunnel;
+    # set the host's management address to expose it (the original bound 0.0.0.0).
+    bind_host: str = "127.0.0.1"
+    port_min: int = Field(default=5900, ge=1, le=65535)
+    port_max: int = Field(default=5999, ge=1, le=65535)
+    # Viewers see the console but cannot type (tmux attach -r, x11vnc -viewonly).
+    read_only: bool = False
+    # Tear the console down when the first viewer disconnects (x11vnc -once), as the original did.
+    once: bool = False
+    geometry: str = Field(default="1280x800", pattern=r"^[0-9]{2,5}x[0-9]{2,5}$")
+    start_timeout_seconds: float = Field(default=15.0, gt=0)
+    xvfb_bin: str = "Xvfb"
+    xterm_bin: str = "xterm"
+    x11vnc_bin: str = "x11vnc"
+
+    @model_validator(mode="after")
+    def _range(self) -> ConsoleDefaults:
+        if self.port_min > self.port_max:
+            raise ValueError(f"port_min {self.port_min} is above port_max {self.port_max}")
+        return self
+
+
 class Defaults(_Section):
     host: HostDefaults = HostDefaults()
     storage: StorageDefaults = StorageDefaults()
     net: NetDefaults = NetDefaults()
+    console: ConsoleDefaults = ConsoleDefaults()
 
 
 class TlsConfig(_Section):

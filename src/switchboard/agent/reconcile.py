@@ -44,6 +44,7 @@ class ReconcileReport:
     finished_delete: list[str] = field(default_factory=list)
     leftovers_removed: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
+    consoles_closed: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
 
 
@@ -100,12 +101,20 @@ class Reconciler:
                     self._back_off(record.name)
                     _log.error("reconcile of %s failed: %s", record.name, exc)
         self._leftovers(report)
+        report.consoles_closed = self._rt.reap_consoles(self._console_wanted)
         known = {record.name for record in self._rt.store.all()}
         for name in [n for n in self._retry_at if n not in known]:
             del self._retry_at[name]  # the VM is gone; forget its backoff
         self.passes += 1
         self.last_report = report
         return report
+
+    def _console_wanted(self, name: str) -> bool:
+        """A console stays only while its VM is known, not being deleted, and its VMM runs."""
+        record = self._rt.store.get(name)
+        if record is None or record.phase is Phase.DELETING:
+            return False
+        return self._rt.power_state(name) in (PowerState.RUNNING, PowerState.PAUSED, PowerState.UNKNOWN)
 
     def _backing_off(self, name: str) -> bool:
         entry = self._retry_at.get(name)

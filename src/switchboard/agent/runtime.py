@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from switchboard.agent.backends import BackendSet
+from switchboard.agent.console import ConsoleManager
 from switchboard.agent.errors import InvalidRequest, OperationFailed
 from switchboard.agent.locks import VmLocks
 from switchboard.agent.model import DiskAttachment, LaunchConfig, PowerState
@@ -95,6 +96,7 @@ class Runtime:
         stop_grace_seconds: float,
         restart_on_crash: bool = False,
         observe_step: Callable[[str, float], None] | None = None,
+        consoles: ConsoleManager | None = None,
     ) -> None:
         self.store = store
         self.locks = locks
@@ -105,6 +107,8 @@ class Runtime:
         self.stop_grace_seconds = stop_grace_seconds
         self.restart_on_crash = restart_on_crash
         self._observe_step = observe_step
+        # None when the VMM driver runs no tmux sessions to attach a console to.
+        self.consoles = consoles
         for directory in (paths.run_dir, paths.log_dir, paths.snapshot_dir, paths.tombstone_dir):
             private_dir(directory)
 
@@ -208,6 +212,7 @@ class Runtime:
             with self._step("vmm_launch"), backend_errors("vmm"):
                 # A guest that powered itself off may leave its VMM process behind (Firecracker on x86).
                 self.vmm.kill(record.name)
+                self.close_console(record.name)  # it lives in the run dir that is emptied next
                 self.fresh_run_dir(record.name)
                 self.vmm.launch(self.launch_config(record))
             record.observed = PowerState.RUNNING
@@ -230,8 +235,25 @@ class Runtime:
                 self.vmm.shutdown(record.name, grace_seconds=self.stop_grace_seconds)
             else:
                 self.vmm.kill(record.name)
+        self.close_console(record.name)
         record.observed = PowerState.STOPPED
         self.store.save(record)
+
+    def close_console(self, name: str) -> bool:
+        """Stop the VM's VNC console, if any (its whole process group). True if one ran."""
+        return self.consoles.close(name) if self.consoles is not None else False
+
+    def reap_consoles(self, wanted: Callable[[str], bool]) -> list[str]:
+        """Stop the consoles of VMs for which `wanted(name)` is False (stopped, unknown, deleted); the
+        caller holds nothing, each VM's lock is tried here. Returns the names whose console was stopped."""
+        if self.consoles is None:
+            return []
+        closed = []
+        for name in sorted(self.consoles.names(self.paths.run_dir)):
+            with self.locks.try_hold(name) as taken:
+                if taken and not wanted(name) and self.consoles.close(name):
+                    closed.append(name)
+        return closed
 
     def teardown(self, name: str, record: VmRecord | None) -> None:
         """Remove everything the VM has on this host: VMM, TAPs, volumes, snapshots, logs, run files.
@@ -240,6 +262,7 @@ class Runtime:
         reconcile pass retries)."""
         with backend_errors("vmm"):
             self.vmm.kill(name)
+        self.close_console(name)
         # Without a record (leftovers) every backend in use is asked; each removes only `name`'s things.
         networks = [self.network_of(record)] if record else self.backends.all_network()
         storages = [self.storage_of(record)] if record else self.backends.all_storage()

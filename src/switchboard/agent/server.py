@@ -17,6 +17,7 @@ from switchboard.agent.api import AgentContext, create_app
 from switchboard.agent.auth import Authenticator, PasswordCheck, pam_check
 from switchboard.agent.backends import BackendSet
 from switchboard.agent.config import AgentConfig
+from switchboard.agent.console import ConsoleManager
 from switchboard.agent.locks import VmLocks
 from switchboard.agent.metrics import AgentMetrics
 from switchboard.agent.model import PowerState
@@ -29,6 +30,7 @@ from switchboard.agent.state import StateStore
 from switchboard.agent.storage.base import StorageBackend, StorageError
 from switchboard.agent.tls import PeerCertH11Protocol, TlsSetupError, reload_certificates, server_context
 from switchboard.agent.vmm.base import VmmDriver, VmmError
+from switchboard.agent.vmm.tmux import TmuxSupervisor
 
 __all__ = ["StartupError", "build_agent", "serve", "uvicorn_config"]
 
@@ -93,6 +95,13 @@ def build_agent(
     else:
         vmm, backend_set = _backends(config)
     metrics = AgentMetrics()
+    run_dir = host.run_dir
+    tmux = getattr(vmm, "tmux", None)  # drivers that supervise VMMs on the private tmux server
+    consoles = None
+    if isinstance(tmux, TmuxSupervisor):
+        consoles = ConsoleManager(
+            config.defaults.console, tmux_socket=tmux.socket, run_dir_of=lambda name: run_dir / name, tmux=tmux.tmux
+        )
     runtime = Runtime(
         store=StateStore(host.state_dir, observe_write=lambda seconds: metrics.observe_step("state", seconds)),
         locks=VmLocks(),
@@ -109,6 +118,7 @@ def build_agent(
         stop_grace_seconds=host.stop_grace_seconds,
         restart_on_crash=host.restart_on_crash,
         observe_step=metrics.observe_step,
+        consoles=consoles,
     )
     service = VmService(runtime, observe=metrics.observe_operation)
     reconciler = Reconciler(service, interval_seconds=host.reconcile_interval_seconds)

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TypeVar
 
+from switchboard.agent.console import ConsoleInfo
 from switchboard.agent.errors import AgentError, Conflict, NotFound, Unsupported
 from switchboard.agent.model import PowerState
 from switchboard.agent.runtime import Runtime, backend_errors
@@ -305,6 +306,26 @@ class VmService:
             record = self.get(name)
             self.rt.plumb(record)
             return record
+
+    # -- VNC console ------------------------------------------------------------------------------------
+
+    def open_console(self, name: str) -> tuple[ConsoleInfo, str]:
+        """The VM's VNC console and its password, started unless one runs (then it is reused).
+        Raises NotFound, Unsupported (the VMM driver has no tmux session), Conflict (VM not running, no
+        free port), OperationFailed (console tools missing or failing)."""
+        consoles = self.rt.consoles
+        if consoles is None:
+            raise Unsupported(f"the {self.rt.vmm.name} driver on this host offers no console to attach to")
+        with self.rt.locks.hold(name):
+            self.get(name)
+            if self.rt.power_state(name) not in (PowerState.RUNNING, PowerState.PAUSED):
+                raise Conflict(f"VM {name} is not running")
+            return consoles.open(name, session=name)
+
+    def close_console(self, name: str) -> bool:
+        """Stop the VM's VNC console. True if one ran; succeeds when there is none."""
+        with self.rt.locks.hold(name):
+            return self.rt.close_console(name)
 
     # -- pause / resume ---------------------------------------------------------------------------------
 

@@ -147,16 +147,23 @@ def recover(agent: Agent, name: str) -> dict[str, Any]:
     return {"status": "success", "message": f"Recovered networking for VM {name}", "vm_name": name}
 
 
-@router.post("/vms/{name}/console", dependencies=Admin, summary="VNC console (not offered; see console/log)")
-def console_open(agent: Agent, name: str) -> JSONResponse:
-    agent.service.get(validate_vm_name(name))
-    message = f"this agent offers no VNC console; read the serial console at GET /v1/vms/{name}/console/log"
-    return JSONResponse({"error": message}, status_code=501)
+@router.post("/vms/{name}/console", dependencies=Admin, summary="Open (or reuse) the VM's VNC console")
+def console_open(agent: Agent, name: str) -> dict[str, Any]:
+    """A VNC server on the VM's serial console: host, port and an 8-character password (VNC auth)."""
+    info, password = agent.service.open_console(validate_vm_name(name))
+    return _ok(
+        f"VNC console ready for VM {name}",
+        name,
+        host=info.host,
+        port=info.port,
+        password=password,
+        created_at=info.created_at,
+    )
 
 
-@router.delete("/vms/{name}/console", dependencies=Admin, summary="Close the VNC console (nothing to close)")
-def console_close(name: str) -> dict[str, Any]:
-    validate_vm_name(name)
+@router.delete("/vms/{name}/console", dependencies=Admin, summary="Stop the VM's VNC console (idempotent)")
+def console_close(agent: Agent, name: str) -> dict[str, Any]:
+    agent.service.close_console(validate_vm_name(name))
     return _ok(f"VNC console stopped for {name}", name)
 
 
