@@ -8,10 +8,14 @@ import os
 import shutil
 import socket
 import stat
+import struct
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
 from agentcore.conftest import Host, fake_groups, fake_password_check
 from agentcore.fakes import FakeNetwork, FakeStorage, FakeVmm
@@ -111,6 +115,36 @@ def _rfb_handshake(port: int) -> tuple[bytes, bytes]:
     return banner, types
 
 
+def _vnc_login(port: int, password: str) -> bool:
+    """Full RFB 3.8 handshake with VNC authentication (DES of the server's challenge, key bits reversed as
+    the protocol wants); on success also the ClientInit/ServerInit exchange. True if the server accepted."""
+    key = bytes(int(f"{b:08b}"[::-1], 2) for b in password.encode()[:8].ljust(8, b"\0"))
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.recv(12)
+        sock.sendall(b"RFB 003.008\n")
+        count = sock.recv(1)[0]
+        sock.recv(count)
+        sock.sendall(b"\x02")
+        challenge = _recv_exact(sock, 16)
+        encryptor = Cipher(TripleDES(key * 3), modes.ECB()).encryptor()
+        sock.sendall(encryptor.update(challenge) + encryptor.finalize())
+        if struct.unpack(">I", _recv_exact(sock, 4))[0] != 0:
+            return False
+        sock.sendall(b"\x01")  # ClientInit: shared
+        width, height = struct.unpack(">HH", _recv_exact(sock, 4))
+        return width > 0 and height > 0
+
+
+def _recv_exact(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise ConnectionError("VNC server closed the connection")
+        data += chunk
+    return data
+
+
 def _create(http) -> None:
     reply = http.post("/v1/vms", json={"spec": payload(VM), "timeout": 30})
     assert reply.status_code == 201, reply.text
@@ -139,6 +173,8 @@ def test_console_serves_vnc_with_an_8_char_password_is_reused_and_stops_complete
     assert banner.startswith(b"RFB 003.00") and banner.endswith(b"\n")
     assert 2 in types, f"VNC authentication not offered: {types!r}"
     assert 1 not in types, "the console must not offer access without a password"
+    assert not _vnc_login(body["port"], "wrong-pw")
+    assert _vnc_login(body["port"], password)
 
     console_dir = console_host.config.defaults.host.run_dir / VM / "console"
     mode = stat.S_IMODE((console_dir / "password").stat().st_mode)
@@ -212,3 +248,19 @@ def test_read_only_console_attaches_read_only_and_view_only(agent, console_host:
     assert any(" attach -r " in p for p in procs), procs
     assert any("x11vnc" in p and "-viewonly" in p for p in procs), procs
     assert http.delete(f"/v1/vms/{VM}/console").status_code == 200
+
+
+@pytest.mark.parametrize("console_host", [{"once": True}], indirect=True)
+def test_once_console_goes_away_with_its_first_viewer(agent, console_host: Host) -> None:
+    _, http = agent
+    _create(http)
+    first = http.post(f"/v1/vms/{VM}/console").json()
+    console_dir = console_host.config.defaults.host.run_dir / VM / "console"
+    assert _vnc_login(first["port"], first["password"])
+    deadline = time.monotonic() + 30
+    while _console_processes(console_dir, first["port"]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _console_processes(console_dir, first["port"]) == [], "console still running after its viewer left"
+    second = http.post(f"/v1/vms/{VM}/console").json()
+    assert second["password"] != first["password"]
+    assert _vnc_login(second["port"], second["password"])
