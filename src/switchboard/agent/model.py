@@ -64,6 +64,7 @@ class TemplateRef:
     boot_args: str | None = None
     url: str | None = None  # optional download source for the image
     checksum: str | None = None  # "sha256:<hex>", required with url
+    initrd: str | None = None  # optional file name in the host's kernel directory
 
 
 @dataclass(frozen=True)

@@ -147,6 +147,7 @@ def _template(details: Mapping[str, Any]) -> TemplateRef:
         boot_args=details.get("boot_args") or None,
         url=url,
         checksum=checksum,
+        initrd=_file_name(details, "initrd") if details.get("initrd") else None,
     )
 
 

@@ -135,11 +135,19 @@ class Runtime:
     def kernel_path(self, spec: VmSpec) -> Path:
         return self.paths.kernel_dir / spec.template.kernel
 
+    def initrd_path(self, spec: VmSpec) -> Path | None:
+        """The template's initrd in the kernel directory; None when it names none (the VMM driver may
+        then use its host-wide `initrd` option)."""
+        return self.paths.kernel_dir / spec.template.initrd if spec.template.initrd else None
+
     def check_template(self, spec: VmSpec) -> None:
-        """Refuse a spec whose kernel is not on this host (the storage backend checks the image)."""
+        """Refuse a spec whose kernel or initrd is not on this host (the storage backend checks the image)."""
         kernel = self.kernel_path(spec)
         if not kernel.is_file():
             raise InvalidRequest(f"kernel {spec.template.kernel!r} not found in {self.paths.kernel_dir}")
+        initrd = self.initrd_path(spec)
+        if initrd is not None and not initrd.is_file():
+            raise InvalidRequest(f"initrd {spec.template.initrd!r} not found in {self.paths.kernel_dir}")
 
     def power_state(self, name: str) -> PowerState:
         """What the VMM says, or UNKNOWN when it cannot say (logged)."""
@@ -195,6 +203,7 @@ class Runtime:
             vcpus=spec.vcpus,
             memory_mib=spec.memory_mib,
             kernel=self.kernel_path(spec),
+            initrd=self.initrd_path(spec),
             boot_args=spec.boot_args(DEFAULT_BOOT_ARGS),
             disks=tuple(disks),
             nics=tuple(record.nics),

@@ -99,6 +99,7 @@ class ResolvedTemplate:
     checksum: str  # "sha256:<hex>" of the image file as stored here
     virtual_size: int  # bytes the image expands to (the smallest root disk it fits)
     boot_args: str | None = None
+    initrd: Path | None = None  # in the kernel directory, when the template names one
 
     @property
     def key(self) -> str:
@@ -175,6 +176,9 @@ class TemplateStore:
         image_name = _check_name("image", ref.image)
         if not kernel.is_file():
             raise TemplateNotFound(f"kernel {ref.kernel!r} not found in {self.kernel_dir}")
+        initrd = self.kernel_dir / _check_name("initrd", ref.initrd) if ref.initrd else None
+        if initrd is not None and not initrd.is_file():
+            raise TemplateNotFound(f"initrd {ref.initrd!r} not found in {self.kernel_dir}")
         declared = parse_checksum(ref.checksum) if ref.checksum else None
 
         image = self.image_dir / image_name
@@ -198,6 +202,7 @@ class TemplateStore:
             checksum="sha256:" + info["digests"]["sha256"],
             virtual_size=int(info["virtual_size"]),
             boot_args=ref.boot_args,
+            initrd=initrd,
         )
 
     @contextlib.contextmanager

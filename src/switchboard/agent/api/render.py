@@ -63,7 +63,7 @@ def _vmm_config(agent: AgentContext, record: VmRecord) -> dict[str, Any]:
         "boot-source": {
             "kernel_image_path": str(rt.kernel_path(spec)),
             "boot_args": spec.template.boot_args,
-            "initrd_path": None,
+            "initrd_path": str(initrd) if (initrd := rt.initrd_path(spec)) else None,
         },
         "drives": [
             {
