@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from switchboard.api.auth import Authenticator
 from switchboard.api.call import Call, RequestMeta
@@ -43,6 +46,8 @@ class Dispatcher:
         self._services = services
         self._authenticator = authenticator
         self._submit_job = submit_job
+        # Sessions for quick (read-only) commands: the same settings as Database.session()'s.
+        self._read_sessions = sessionmaker(services.db.engine, expire_on_commit=False)
 
     def is_quick(self, pairs: dict[str, str]) -> bool:
         """Whether the request names a command that may run on the event loop (see `Command.quick`).
@@ -74,7 +79,7 @@ class Dispatcher:
             return self._error(response_name, internal_error())
 
     def _run(self, command: Command, raw: RawRequest, meta: RequestMeta) -> Reply:
-        with self._services.db.session() as session:
+        with self._session_for(command) as session:
             caller: Caller | None = None
             if command.requires_auth:
                 caller = self._authenticator.authenticate(session, raw, meta)
@@ -97,6 +102,39 @@ class Dispatcher:
                 result = body
         return Reply(200, envelope(command.name, result), call.set_cookies)
 
+    @contextmanager
+    def _session_for(self, command: Command) -> Iterator[Session]:
+        """The request's session: committed on success, rolled back on error.
+
+        A quick command only reads, so its session is just closed (which rolls back) when it wrote nothing:
+        on SQLite that skips a COMMIT and the ORM's commit bookkeeping, a sizeable share of a short list
+        request. Should it have written after all, it is committed like any other."""
+        if not command.quick:
+            with self._services.db.session() as session:
+                yield session
+            return
+        session = self._read_sessions()
+        try:
+            yield session
+            if _wrote(session):
+                session.commit()
+        finally:
+            session.close()
+
     @staticmethod
     def _error(response_name: str, wire: WireError) -> Reply:
         return Reply(wire.errorcode, envelope(response_name, wire.body()), {})
+
+
+def _wrote(session: Session) -> bool:
+    """Whether `session` has changes to commit: pending ORM changes, or (SQLite) an open write transaction.
+    Python's sqlite3 opens a transaction only before the first write, so reads leave `in_transaction`
+    false. Other databases open one for reads too: there this answers True and the session is committed."""
+    if session.new or session.dirty or session.deleted:
+        return True
+    if not session.in_transaction():
+        return False
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return True
+    return bool(getattr(connection.connection.dbapi_connection, "in_transaction", True))

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Result, Select, func, select
 from sqlalchemy.orm import Session
 
 from switchboard.errors import InvalidParameter, NotFound
 
-__all__ = ["Page", "fetch_page", "live_by_uuid", "matches", "one_of", "require_name", "savepoint"]
+__all__ = ["Page", "fetch_page", "fetch_table_page", "live_by_uuid", "matches", "one_of", "require_name", "savepoint"]
 
 T = TypeVar("T")
 
@@ -35,13 +35,25 @@ def fetch_page(session: Session, stmt: Select[*tuple[Any, ...]], page: Page) -> 
 
     Without paging this is a single query; with paging a second COUNT query gives the total.
     """
+    return _paged(session.execute, stmt, page)
+
+
+def fetch_table_page(session: Session, stmt: Select[*tuple[Any, ...]], page: Page) -> tuple[Sequence[Any], int]:
+    """`fetch_page` for a Core statement over tables (no ORM entities): it runs on the session's connection,
+    which skips the ORM's execution layer (about half the cost of a short list query). Same rows, same
+    transaction as `session.execute` would use."""
+    return _paged(session.connection().execute, stmt, page)
+
+
+def _paged(execute: Callable[[Any], Result[Any]], stmt: Select[*tuple[Any, ...]],
+           page: Page) -> tuple[Sequence[Any], int]:
     if not page.limited:
-        rows = session.execute(stmt).all()
+        rows = execute(stmt).all()
         return rows, len(rows)
     size = page.pagesize or 0
-    total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    total = execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
     offset = ((page.page or 1) - 1) * size
-    rows = session.execute(stmt.limit(size).offset(max(offset, 0))).all()
+    rows = execute(stmt.limit(size).offset(max(offset, 0))).all()
     return rows, int(total)
 
 

@@ -14,7 +14,7 @@ from switchboard.db.base import utcnow
 from switchboard.db.models.infrastructure import AllocationState, Network, NetworkType, Pod, Zone
 from switchboard.errors import Conflict
 from switchboard.infra import validate
-from switchboard.infra.common import Page, fetch_page, live_by_uuid, matches, one_of, require_name
+from switchboard.infra.common import Page, fetch_table_page, live_by_uuid, matches, one_of, require_name
 
 __all__ = ["ZoneSpec", "all_zones", "create_zone", "delete_zone", "get_zone", "list_zones", "update_zone"]
 
@@ -156,4 +156,4 @@ def list_zones(
         stmt = stmt.where(_ZONE.c.allocation_state == AllocationState.ENABLED.value)
     if page.keyword:
         stmt = stmt.where(matches(_ZONE.c.name, page.keyword))
-    return fetch_page(session, stmt, page)
+    return fetch_table_page(session, stmt, page)

@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from switchboard.api.call import Call, RequestMeta
 from switchboard.api.caller import Caller
@@ -131,3 +132,38 @@ def test_read_only_commands_are_quick_and_others_are_not(dispatcher: Dispatcher)
 
 def test_session_requests_are_never_quick(dispatcher: Dispatcher) -> None:
     assert not dispatcher.is_quick({"command": "listThings", "sessionkey": "k"})
+
+
+@pytest.fixture
+def noting(tmp_path: Path) -> tuple[Dispatcher, Database]:
+    """A dispatcher whose quick (list) commands write a row into `notes`: a read-only session must still
+    commit what such a command wrote, and roll it back when the command fails."""
+    registry = CommandRegistry()
+
+    @api_command("listNotes", registry=registry, roles=ALL_ROLES, description="d", is_list=True,
+                 params=[Param("text", ParamType.STRING, required=True), Param("fail", ParamType.BOOLEAN)])
+    def list_notes(call: Call) -> ListResponse:
+        call.session.execute(text("INSERT INTO notes (body) VALUES (:body)"), {"body": call.get("text")})
+        if call.get("fail"):
+            raise OperationFailed("after the write")
+        return ListResponse("note", [])
+
+    database = Database.from_url(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    with database.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE notes (body TEXT)"))
+    services = Services(settings=Settings(data_dir=tmp_path, database_url=str(database.engine.url)), db=database)
+    return Dispatcher(registry=registry, services=services, authenticator=KeyAuthenticator()), database
+
+
+def notes(database: Database) -> list[str]:
+    with database.engine.connect() as connection:
+        return [row[0] for row in connection.execute(text("SELECT body FROM notes ORDER BY body"))]
+
+
+def test_quick_command_that_writes_is_committed_and_a_failed_one_rolled_back(
+        noting: tuple[Dispatcher, Database]) -> None:
+    dispatcher, database = noting
+    assert dispatcher.is_quick({"command": "listNotes"})
+    assert run(dispatcher, command="listNotes", apikey="user", text="kept")[0] == 200
+    assert run(dispatcher, command="listNotes", apikey="user", text="lost", fail="true")[0] == 530
+    assert notes(database) == ["kept"]
