@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from switchboard.db.sqlite_writes import connection_factory
+
+# Seconds a SQLite writer waits for the write lock (in this process, then in SQLite's busy handler).
+_SQLITE_LOCK_TIMEOUT = 30.0
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create the engine for `url`. SQLite files get WAL and enforced foreign keys on every connection."""
+    """Create the engine for `url`. SQLite files get WAL and enforced foreign keys on every connection, and
+    their writers inside this process queue in arrival order (see `switchboard.db.sqlite_writes`)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": _SQLITE_LOCK_TIMEOUT}
+        database = make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            connect_args["factory"] = connection_factory(os.path.realpath(database), _SQLITE_LOCK_TIMEOUT)
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -21,7 +32,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={int(_SQLITE_LOCK_TIMEOUT * 1000)}")
             cursor.close()
 
         return engine

@@ -20,8 +20,12 @@ CHANNEL = "switchboard_jobs"  # also named in migration 0002's trigger
 
 
 class Waker:
-    """A generation counter under a condition: `wait(since, t)` returns once `notify()` was called after
-    the caller read `since` from `generation()`, or after `t` seconds - no wake-up is lost in between."""
+    """A generation counter under a condition: `wait(since, t)` returns at once if `notify()` was called
+    after the caller read `since` from `generation()`, or after `t` seconds - no wake-up is lost in between.
+
+    `notify()` wakes ONE sleeping waiter, not all: every idle worker racing for the same new job cost a
+    claim attempt each, and on SQLite each attempt is a write that queues behind the others. A worker that
+    claims a job wakes the next one (see JobRuntime), so a batch of jobs still fans out to all workers."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
@@ -33,9 +37,10 @@ class Waker:
             return self._generation
 
     def notify(self) -> None:
+        """Wake one waiter (the others see the new generation on their next check)."""
         with self._cond:
             self._generation += 1
-            self._cond.notify_all()
+            self._cond.notify()
 
     def close(self) -> None:
         """Wake every waiter for good (shutdown)."""
