@@ -120,6 +120,11 @@ def connection_factory(path: str, timeout: float) -> type[sqlite3.Connection]:
             finally:
                 self._release()
 
+        def __del__(self) -> None:
+            # A connection dropped without close() (it should not happen: the pool closes or resets every
+            # connection) must not keep every other writer of this process waiting.
+            self._release()
+
         def _before(self, sql: str) -> None:
             if self._holds_write_lock or self.in_transaction or not _WRITE_START.match(sql):
                 return

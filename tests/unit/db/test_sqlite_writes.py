@@ -123,3 +123,21 @@ def test_a_second_writer_queues_while_readers_carry_on(db: Database, tmp_path: P
     with db.session() as session:
         assert session.execute(text("SELECT v FROM t ORDER BY id")).scalars().all() == ["first", "second"]
     assert not lock.held
+
+
+def test_a_connection_dropped_mid_write_hands_the_lock_on(tmp_path: Path) -> None:
+    import gc
+    import sqlite3
+
+    from switchboard.db.sqlite_writes import connection_factory
+
+    path = str((tmp_path / "d.db").resolve())
+    factory = connection_factory(path, 5.0)
+    lock = lock_for(path)
+    conn = sqlite3.connect(path, factory=factory, check_same_thread=False)
+    conn.cursor().execute("CREATE TABLE t (v TEXT)")
+    conn.cursor().execute("INSERT INTO t VALUES ('x')")
+    assert lock.held and conn.in_transaction
+    del conn
+    gc.collect()
+    assert not lock.held
