@@ -4,22 +4,19 @@ the agent's private tmux server (the VMM is a stand-in whose "VMM" is a shell in
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import socket
 import stat
-import struct
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
-from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
 from agentcore.conftest import Host, fake_groups, fake_password_check
 from agentcore.fakes import FakeNetwork, FakeStorage, FakeVmm
 from agentcore.harness import agent_config, client, payload, serve
+from agentcore.vnc import console_processes, rfb_handshake, vnc_login
 from switchboard.agent.api import AgentContext
 from switchboard.agent.model import LaunchConfig, PowerState
 from switchboard.agent.server import build_agent
@@ -88,63 +85,6 @@ def agent(console_host: Host) -> Iterator[tuple[AgentContext, object]]:
         ctx.service.rt.consoles.close(name)
 
 
-def _console_processes(run_dir: Path, port: int) -> list[str]:
-    """Command lines of every process that belongs to the console on `port` (Xvfb, xterm, x11vnc, the
-    launcher, the tmux client)."""
-    found = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/cmdline", "rb") as fh:
-                cmdline = fh.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if str(run_dir) in cmdline or f":{port} " in cmdline or (f"={VM}" in cmdline and " attach " in cmdline):
-            found.append(cmdline)
-    return found
-
-
-def _rfb_handshake(port: int) -> tuple[bytes, bytes]:
-    """Read the RFB banner, answer with version 3.8, return (banner, security-types message)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        banner = sock.recv(12)
-        sock.sendall(b"RFB 003.008\n")
-        count = sock.recv(1)
-        types = sock.recv(count[0]) if count and count[0] else b""
-    return banner, types
-
-
-def _vnc_login(port: int, password: str) -> bool:
-    """Full RFB 3.8 handshake with VNC authentication (DES of the server's challenge, key bits reversed as
-    the protocol wants); on success also the ClientInit/ServerInit exchange. True if the server accepted."""
-    key = bytes(int(f"{b:08b}"[::-1], 2) for b in password.encode()[:8].ljust(8, b"\0"))
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.recv(12)
-        sock.sendall(b"RFB 003.008\n")
-        count = sock.recv(1)[0]
-        sock.recv(count)
-        sock.sendall(b"\x02")
-        challenge = _recv_exact(sock, 16)
-        encryptor = Cipher(TripleDES(key * 3), modes.ECB()).encryptor()
-        sock.sendall(encryptor.update(challenge) + encryptor.finalize())
-        if struct.unpack(">I", _recv_exact(sock, 4))[0] != 0:
-            return False
-        sock.sendall(b"\x01")  # ClientInit: shared
-        width, height = struct.unpack(">HH", _recv_exact(sock, 4))
-        return width > 0 and height > 0
-
-
-def _recv_exact(sock: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            raise ConnectionError("VNC server closed the connection")
-        data += chunk
-    return data
-
-
 def _create(http) -> None:
     reply = http.post("/v1/vms", json={"spec": payload(VM), "timeout": 30})
     assert reply.status_code == 201, reply.text
@@ -169,23 +109,24 @@ def test_console_serves_vnc_with_an_8_char_password_is_reused_and_stops_complete
     assert len(password) == 8 and password.isalnum()
     assert body["created_at"]
 
-    banner, types = _rfb_handshake(body["port"])
+    banner, types = rfb_handshake(body["port"])
     assert banner.startswith(b"RFB 003.00") and banner.endswith(b"\n")
     assert 2 in types, f"VNC authentication not offered: {types!r}"
     assert 1 not in types, "the console must not offer access without a password"
-    assert not _vnc_login(body["port"], "wrong-pw")
-    assert _vnc_login(body["port"], password)
+    assert not vnc_login(body["port"], "wrong-pw")
+    assert vnc_login(body["port"], password)
 
     console_dir = console_host.config.defaults.host.run_dir / VM / "console"
     mode = stat.S_IMODE((console_dir / "password").stat().st_mode)
     assert mode == 0o600
     assert stat.S_IMODE(console_dir.stat().st_mode) == 0o700
     assert (console_dir / "password").read_text().strip() == password
+    assert password not in (console_dir / "console.log").read_text(errors="replace")
 
     again = http.post(f"/v1/vms/{VM}/console").json()
     assert (again["port"], again["password"], again["created_at"]) == (body["port"], password, body["created_at"])
 
-    procs = _console_processes(console_dir, body["port"])
+    procs = console_processes(console_dir, body["port"], VM)
     for tool in ("Xvfb", "xterm", "x11vnc"):
         assert any(tool in p for p in procs), f"{tool} not running: {procs}"
     assert all(password not in p for p in procs), "the password is on a command line"
@@ -193,7 +134,7 @@ def test_console_serves_vnc_with_an_8_char_password_is_reused_and_stops_complete
     stopped = http.delete(f"/v1/vms/{VM}/console")
     assert stopped.status_code == 200
     assert stopped.json() == {"status": "success", "message": f"VNC console stopped for {VM}", "vm_name": VM}
-    assert _console_processes(console_dir, body["port"]) == []
+    assert console_processes(console_dir, body["port"], VM) == []
     assert not console_dir.exists()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", body["port"]), timeout=5).close()
@@ -219,12 +160,12 @@ def test_stopping_or_deleting_the_vm_tears_its_console_down(agent, console_host:
     _create(http)
     port = http.post(f"/v1/vms/{VM}/console").json()["port"]
     assert http.post(f"/v1/vms/{VM}/stop", json={"force": True}).status_code == 200
-    assert _console_processes(run_dir / VM / "console", port) == []
+    assert console_processes(run_dir / VM / "console", port, VM) == []
 
     assert http.post(f"/v1/vms/{VM}/start").status_code == 200
     port = http.post(f"/v1/vms/{VM}/console").json()["port"]
     assert http.delete(f"/v1/vms/{VM}").status_code == 200
-    assert _console_processes(run_dir / VM / "console", port) == []
+    assert console_processes(run_dir / VM / "console", port, VM) == []
 
 
 def test_reconcile_closes_the_console_of_a_vm_that_went_away(agent, console_host: Host) -> None:
@@ -235,7 +176,7 @@ def test_reconcile_closes_the_console_of_a_vm_that_went_away(agent, console_host
     console_host.vmm.guest_exits(VM, "crash")
     report = ctx.reconciler.run_once()
     assert report.consoles_closed == [VM]
-    assert _console_processes(console_host.config.defaults.host.run_dir / VM / "console", port) == []
+    assert console_processes(console_host.config.defaults.host.run_dir / VM / "console", port, VM) == []
     assert ctx.service.power_state(VM) is PowerState.STOPPED
 
 
@@ -244,7 +185,7 @@ def test_read_only_console_attaches_read_only_and_view_only(agent, console_host:
     _, http = agent
     _create(http)
     port = http.post(f"/v1/vms/{VM}/console").json()["port"]
-    procs = _console_processes(console_host.config.defaults.host.run_dir / VM / "console", port)
+    procs = console_processes(console_host.config.defaults.host.run_dir / VM / "console", port, VM)
     assert any(" attach -r " in p for p in procs), procs
     assert any("x11vnc" in p and "-viewonly" in p for p in procs), procs
     assert http.delete(f"/v1/vms/{VM}/console").status_code == 200
@@ -256,11 +197,11 @@ def test_once_console_goes_away_with_its_first_viewer(agent, console_host: Host)
     _create(http)
     first = http.post(f"/v1/vms/{VM}/console").json()
     console_dir = console_host.config.defaults.host.run_dir / VM / "console"
-    assert _vnc_login(first["port"], first["password"])
+    assert vnc_login(first["port"], first["password"])
     deadline = time.monotonic() + 30
-    while _console_processes(console_dir, first["port"]) and time.monotonic() < deadline:
+    while console_processes(console_dir, first["port"], VM) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _console_processes(console_dir, first["port"]) == [], "console still running after its viewer left"
+    assert console_processes(console_dir, first["port"], VM) == [], "console still running after its viewer left"
     second = http.post(f"/v1/vms/{VM}/console").json()
     assert second["password"] != first["password"]
-    assert _vnc_login(second["port"], second["password"])
+    assert vnc_login(second["port"], second["password"])

@@ -24,6 +24,7 @@ from guest import guest_artifacts
 from agentcore.agentproc import AgentProcess
 from agentcore.harness import Pki, client, payload
 from agentcore.pamusers import ADMIN, ADMIN_GROUP, PAM_SERVICE, PASSWORD, READER, READONLY_GROUP
+from agentcore.vnc import console_processes, vnc_login
 
 pytestmark = [pytest.mark.slow, pytest.mark.root]
 
@@ -67,6 +68,7 @@ def _config(root: Path, templates: Path, pki: Pki, vmm: str = "qemu") -> dict[st
             },
             "storage": {"driver": "file", "volume_dir": str(root / "volumes")},
             "net": {"driver": "none"},
+            "console": {"port_min": 25950, "port_max": 25999},
         },
         "security": {"tls": {
             "enabled": True, "cert_file": str(pki.directory / "server.crt"),
@@ -159,6 +161,14 @@ def test_the_whole_lifecycle_of_a_real_guest(agent: AgentProcess) -> None:
         assert http.post("/v1/vms", json={"spec": _vm_payload("e2e-1")}).status_code == 200
         assert len(list((agent.root / "state" / "vmm").glob("vms/*/vmm.pid"))) == 1
 
+        # A VNC console on the real VMM's tmux pane; the graceful stop below takes it down.
+        console = http.post("/v1/vms/e2e-1/console")
+        assert console.status_code == 200, console.text
+        port, password = console.json()["port"], console.json()["password"]
+        assert vnc_login(port, password) and not vnc_login(port, "wrong-pw")
+        console_dir = agent.root / "run" / "e2e-1" / "console"
+        assert any("x11vnc" in p for p in console_processes(console_dir, port, "e2e-1"))
+
         # Graceful stop, asked three times at once: the guest runs its shutdown (marker) before the VMM
         # goes away, and every caller gets success.
         with ThreadPoolExecutor(3) as pool:
@@ -166,6 +176,8 @@ def test_the_whole_lifecycle_of_a_real_guest(agent: AgentProcess) -> None:
         assert http.get("/v1/vms/e2e-1/status").json()["power_state"] == "poweroff"
         _wait_console(http, "e2e-1", SHUTDOWN)
         assert http.post("/v1/vms/e2e-1/stop").status_code == 200
+        assert console_processes(console_dir, port, "e2e-1") == []
+        assert password not in agent.log()
 
         started = http.post("/v1/vms/e2e-1/start")
         assert started.status_code == 200, started.text
