@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,6 +49,9 @@ class Dispatcher:
         self._submit_job = submit_job
         # Sessions for quick (read-only) commands: the same settings as Database.session()'s.
         self._read_sessions = sessionmaker(services.db.engine, expire_on_commit=False)
+        # One closed read session kept per thread: a closed Session is reusable, and building one costs
+        # about a tenth of a short list request.
+        self._spare = threading.local()
 
     def is_quick(self, pairs: dict[str, str]) -> bool:
         """Whether the request names a command that may run on the event loop (see `Command.quick`).
@@ -113,13 +117,15 @@ class Dispatcher:
             with self._services.db.session() as session:
                 yield session
             return
-        session = self._read_sessions()
+        # Taken out of the thread-local while in use, so a nested dispatch on this thread gets its own.
+        session = self._spare.__dict__.pop("session", None) or self._read_sessions()
         try:
             yield session
             if _wrote(session):
                 session.commit()
         finally:
             session.close()
+        self._spare.session = session
 
     @staticmethod
     def _error(response_name: str, wire: WireError) -> Reply:
