@@ -19,6 +19,7 @@ command line (`x11vnc -passwdfile`), so `ps` does not show it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -191,7 +192,8 @@ class ConsoleManager:
         (directory / "console.json").write_text(json.dumps(asdict(info)))
         if not self._wait_listening(proc, port):
             self.close(name)
-            proc.wait(timeout=10)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=10)
             raise OperationFailed(f"the VNC console of {name} did not start (see {directory}/console.log)")
         # Reap the script when it exits, so no zombie stays behind in the agent process.
         threading.Thread(target=proc.wait, name=f"console-{name}", daemon=True).start()
@@ -220,11 +222,15 @@ class ConsoleManager:
         d = f":{display}"
         attach = [tools["tmux"], "-S", str(self.tmux_socket), "attach", *(["-r"] if cfg.read_only else []),
                   "-t", f"={session}"]  # fmt: skip
-        x11vnc = [tools["x11vnc"], "-display", d, "-rfbport", str(port), "-listen", cfg.bind_host,
+        # Besides -listen's address, x11vnc listens on IPv6 [::] and libvncserver on [::]:5900 unless told
+        # not to (-noipv6 / -rfbportv6 -1): only the configured address may listen.
+        if ":" in cfg.bind_host:
+            listen = ["-6", "-listen6", cfg.bind_host, "-noipv4", "-rfbportv6", "-1"]
+        else:
+            listen = ["-listen", cfg.bind_host, "-noipv6", "-rfbportv6", "-1"]
+        x11vnc = [tools["x11vnc"], "-display", d, "-rfbport", str(port), *listen,
                   "-passwdfile", str(directory / "password"), "-nopw", "-norc", "-noxdamage", "-nolookup",
                   "-shared", "-once" if cfg.once else "-forever", "-quiet"]  # fmt: skip
-        if ":" in cfg.bind_host:
-            x11vnc.append("-6")
         if cfg.read_only:
             x11vnc.append("-viewonly")
         socket_path = f"/tmp/.X11-unix/X{display}"

@@ -16,7 +16,7 @@ import pytest
 from agentcore.conftest import Host, fake_groups, fake_password_check
 from agentcore.fakes import FakeNetwork, FakeStorage, FakeVmm
 from agentcore.harness import agent_config, client, payload, serve
-from agentcore.vnc import console_processes, rfb_handshake, vnc_login
+from agentcore.vnc import console_processes, listening_addresses, pid_of, rfb_handshake, vnc_login
 from switchboard.agent.api import AgentContext
 from switchboard.agent.model import LaunchConfig, PowerState
 from switchboard.agent.server import build_agent
@@ -130,6 +130,9 @@ def test_console_serves_vnc_with_an_8_char_password_is_reused_and_stops_complete
     for tool in ("Xvfb", "xterm", "x11vnc"):
         assert any(tool in p for p in procs), f"{tool} not running: {procs}"
     assert all(password not in p for p in procs), "the password is on a command line"
+    # Only the configured address listens: no IPv6 wildcard, no second port.
+    assert listening_addresses(pid_of(console_dir, "x11vnc")) == {("127.0.0.1", body["port"])}
+    assert listening_addresses(pid_of(console_dir, "Xvfb")) == set()
 
     stopped = http.delete(f"/v1/vms/{VM}/console")
     assert stopped.status_code == 200
@@ -205,3 +208,14 @@ def test_once_console_goes_away_with_its_first_viewer(agent, console_host: Host)
     second = http.post(f"/v1/vms/{VM}/console").json()
     assert second["password"] != first["password"]
     assert vnc_login(second["port"], second["password"])
+
+
+@pytest.mark.parametrize("console_host", [{"bind_host": "::1"}], indirect=True)
+def test_an_ipv6_bind_address_is_the_only_listener(agent, console_host: Host) -> None:
+    _, http = agent
+    _create(http)
+    body = http.post(f"/v1/vms/{VM}/console").json()
+    assert body["host"] == "::1"
+    console_dir = console_host.config.defaults.host.run_dir / VM / "console"
+    assert listening_addresses(pid_of(console_dir, "x11vnc")) == {("::1", body["port"])}
+    assert http.delete(f"/v1/vms/{VM}/console").status_code == 200

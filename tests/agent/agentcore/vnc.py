@@ -67,3 +67,45 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes:
             raise ConnectionError("VNC server closed the connection")
         data += chunk
     return data
+
+
+def listening_addresses(pid: int) -> set[tuple[str, int]]:
+    """(address, port) of every TCP socket that process `pid` listens on (IPv4 and IPv6), from /proc."""
+    inodes = set()
+    for fd in os.scandir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(fd.path)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    found = set()
+    for table, family in (("/proc/net/tcp", socket.AF_INET), ("/proc/net/tcp6", socket.AF_INET6)):
+        with open(table) as fh:
+            next(fh)
+            for line in fh:
+                fields = line.split()
+                local, state, inode = fields[1], fields[3], fields[9]
+                if state != "0A" or inode not in inodes:  # 0A: LISTEN
+                    continue
+                addr_hex, port_hex = local.split(":")
+                raw = bytes.fromhex(addr_hex)
+                # /proc prints the address as 32-bit words in host (little-endian) order.
+                raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+                found.add((socket.inet_ntop(family, raw), int(port_hex, 16)))
+    return found
+
+
+def pid_of(console_dir: Path, tool: str) -> int:
+    """The pid of the console's `tool` process (its command line names the console directory)."""
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/cmdline", "rb") as fh:
+                argv = fh.read().split(b"\0")
+        except OSError:
+            continue
+        if tool.encode() in argv[0] and str(console_dir).encode() in b" ".join(argv):
+            return int(entry.name)
+    raise LookupError(f"no {tool} process for {console_dir}")
