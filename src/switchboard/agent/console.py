@@ -230,7 +230,7 @@ class ConsoleManager:
             listen = ["-listen", cfg.bind_host, "-noipv6", "-rfbportv6", "-1"]
         x11vnc = [tools["x11vnc"], "-display", d, "-rfbport", str(port), *listen,
                   "-passwdfile", str(directory / "password"), "-nopw", "-norc", "-noxdamage", "-nolookup",
-                  "-shared", "-once" if cfg.once else "-forever", "-quiet"]  # fmt: skip
+                  "-shared", "-once" if cfg.once else "-forever", "-noremote", "-quiet"]  # fmt: skip
         if cfg.read_only:
             x11vnc.append("-viewonly")
         socket_path = f"/tmp/.X11-unix/X{display}"

@@ -182,7 +182,9 @@ class Runtime:
 
     def fresh_run_dir(self, name: str) -> None:
         """Empty the VM's run directory before a VMM starts: sockets left by a VMM that was killed would
-        otherwise be taken for the new VMM's (connection refused). Only called when no VMM runs."""
+        otherwise be taken for the new VMM's (connection refused). Only called when no VMM runs. The VNC
+        console lives there too: it is stopped first, so no process outlives its files."""
+        self.close_console(name)
         shutil.rmtree(self.paths.vm_run_dir(name), ignore_errors=True)
 
     def launch_config(self, record: VmRecord) -> LaunchConfig:
@@ -221,7 +223,6 @@ class Runtime:
             with self._step("vmm_launch"), backend_errors("vmm"):
                 # A guest that powered itself off may leave its VMM process behind (Firecracker on x86).
                 self.vmm.kill(record.name)
-                self.close_console(record.name)  # it lives in the run dir that is emptied next
                 self.fresh_run_dir(record.name)
                 self.vmm.launch(self.launch_config(record))
             record.observed = PowerState.RUNNING
