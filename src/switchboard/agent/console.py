@@ -93,9 +93,9 @@ def _write_private(path: Path, data: bytes) -> None:
 class ConsoleManager:
     """Opens, reuses and closes VNC consoles for VMs whose VMM runs in a session on `tmux_socket`.
 
-    `run_dir_of(name)` is the VM's run directory. Methods are safe to call from worker threads; open and
-    close of one VM are serialised. Raises Conflict (no port free) and OperationFailed (a tool is missing
-    or the console did not come up)."""
+    `run_dir_of(name)` is the VM's run directory. Methods are safe to call from worker threads; the caller
+    holds the VM's lock, and starts are serialised here (two consoles never pick one port). Raises
+    Conflict (no port free) and OperationFailed (a tool is missing or the console did not come up)."""
 
     def __init__(
         self, config: ConsoleDefaults, *, tmux_socket: Path, run_dir_of: Callable[[str], Path], tmux: str = "tmux"
@@ -149,6 +149,10 @@ class ConsoleManager:
         was_running = info is not None and _group_alive(info.pgid, directory)
         if info is not None:
             _kill_group(info.pgid, directory)
+            # Xvfb removes its socket and lock file on SIGTERM, not when it had to be SIGKILLed; a stale
+            # socket would keep the port (= display number) out of use.
+            Path(f"/tmp/.X11-unix/X{info.display}").unlink(missing_ok=True)
+            Path(f"/tmp/.X{info.display}-lock").unlink(missing_ok=True)
         self._remove_files(directory)
         if was_running:
             _log.info("VNC console of %s stopped", name)
