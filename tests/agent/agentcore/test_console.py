@@ -219,3 +219,26 @@ def test_an_ipv6_bind_address_is_the_only_listener(agent, console_host: Host) ->
     console_dir = console_host.config.defaults.host.run_dir / VM / "console"
     assert listening_addresses(pid_of(console_dir, "x11vnc")) == {("::1", body["port"])}
     assert http.delete(f"/v1/vms/{VM}/console").status_code == 200
+
+
+def test_a_restarted_agent_reuses_the_running_console(agent, console_host: Host) -> None:
+    _, http = agent
+    _create(http)
+    first = http.post(f"/v1/vms/{VM}/console").json()
+    restarted = build_agent(
+        console_host.config,
+        backends=(console_host.vmm, console_host.storage, console_host.network),
+        boot_id=console_host.boot_id,
+        password_check=fake_password_check,
+        group_lookup=fake_groups,
+    )
+    assert restarted.reconciler.run_once().consoles_closed == []
+    with serve(restarted) as url, client(url, console_host.pki) as http2:
+        again = http2.post(f"/v1/vms/{VM}/console").json()
+        assert (again["port"], again["password"], again["created_at"]) == (
+            first["port"], first["password"], first["created_at"]
+        )
+        assert vnc_login(again["port"], again["password"])
+        assert http2.delete(f"/v1/vms/{VM}/console").status_code == 200
+    console_dir = console_host.config.defaults.host.run_dir / VM / "console"
+    assert console_processes(console_dir, first["port"], VM) == []
