@@ -7,6 +7,7 @@ PY=$VENV/bin/python
 
 $VENV/bin/ruff check src tests bench scripts
 $VENV/bin/lint-imports
+$VENV/bin/mypy
 
 # pytest exits 5 when it collects nothing; that is a failure for us.
 $PY -m pytest -q -p no:cacheprovider "$@"

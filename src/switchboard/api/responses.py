@@ -75,6 +75,8 @@ Result = ListResponse | ObjectResponse | SuccessResponse | RawResponse | AsyncJo
 
 
 def envelope(command: str, result: Result | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(result, AsyncJobRequest):
+        raise TypeError("an async job request is answered with its job id, not enveloped")
     body = result if isinstance(result, dict) else result.body()
     return {f"{command.lower()}response": body}
 

@@ -40,7 +40,7 @@ class Target:
 
 
 def _others(extension: Extension) -> ColumnElement[bool]:
-    newer = Extension.removed.is_(None)
+    newer: ColumnElement[bool] = Extension.removed.is_(None)
     if extension.removed is not None:
         newer = or_(newer, Extension.removed > extension.removed)
     return (Extension.id != extension.id) & newer
