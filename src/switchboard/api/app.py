@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request, cookie_parser
@@ -34,7 +35,12 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 def _body(reply: Reply) -> bytes:
-    return json.dumps(reply.body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """The reply as compact UTF-8 JSON. orjson writes it several times faster than json.dumps (a few per cent
+    of a short list request); what orjson refuses (integers beyond 64 bits) json.dumps still writes."""
+    try:
+        return orjson.dumps(reply.body, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        return json.dumps(reply.body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def _cookie_headers(reply: Reply, *, secure: bool) -> list[tuple[bytes, bytes]]:
