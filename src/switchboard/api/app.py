@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 import orjson
 from starlette.applications import Starlette
@@ -41,6 +41,28 @@ def _body(reply: Reply) -> bytes:
         return orjson.dumps(reply.body, option=orjson.OPT_NON_STR_KEYS)
     except orjson.JSONEncodeError:
         return json.dumps(reply.body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def query_pairs(query_string: bytes) -> dict[str, str]:
+    """The query's parameters exactly as `dict(parse_qsl(query_string.decode("latin-1"),
+    keep_blank_values=True))` (Starlette's reading: the last of repeated names wins), in about half the
+    time for the usual all-ASCII query: parse_qsl's per-value regex split is only needed for non-ASCII."""
+    text = query_string.decode("latin-1")
+    if not text.isascii():
+        return dict(parse_qsl(text, keep_blank_values=True))
+    pairs: dict[str, str] = {}
+    for part in text.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        pairs[_unquote_plus(name)] = _unquote_plus(value)
+    return pairs
+
+
+def _unquote_plus(text: str) -> str:
+    if "+" in text:
+        text = text.replace("+", " ")
+    return unquote_to_bytes(text).decode("utf-8", "replace") if "%" in text else text
 
 
 def _cookie_headers(reply: Reply, *, secure: bool) -> list[tuple[bytes, bytes]]:
@@ -115,7 +137,7 @@ class ClientApi:
         if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] not in API_PATHS:
             await self.fallback(scope, receive, send)
             return
-        pairs = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+        pairs = query_pairs(scope["query_string"])
         headers: dict[str, str] = {}
         cookies: dict[str, str] = {}
         for raw_name, raw_value in scope["headers"]:

@@ -1,13 +1,17 @@
-"""The API's JSON writer answers the bytes json.dumps(separators=(",", ":"), ensure_ascii=False) wrote."""
+"""The lean endpoint's readers and writers: the same query parameters as parse_qsl, the same JSON bytes as
+json.dumps(separators=(",", ":"), ensure_ascii=False)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from switchboard.api.app import _body
+from switchboard.api.app import _body, query_pairs
 from switchboard.api.dispatcher import Reply
 
 
@@ -26,3 +30,10 @@ def reference(body: dict[str, Any]) -> bytes:
 ])
 def test_body_matches_json_dumps(body: dict[str, Any]) -> None:
     assert _body(Reply(200, body, {})) == reference(body)
+
+
+@given(st.binary(max_size=80) | st.lists(st.sampled_from(
+    [b"a", b"=", b"&", b"+", b"%", b"%2", b"%2B", b"%41", b"%e2%98%83", b"%ff", b"%zz", b"\xc3\xa9", b" "]),
+    max_size=20).map(b"".join))
+def test_query_pairs_read_as_parse_qsl_does(query: bytes) -> None:
+    assert query_pairs(query) == dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True))
