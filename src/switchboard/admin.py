@@ -22,6 +22,7 @@ def api_keys(settings: Settings, *, username: str) -> int:
     user has none. Migrates and bootstraps a fresh database first. Returns the process exit code (1 when the
     user does not exist or the key file does not fit the database)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    settings.key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     db = Database.from_url(settings.database_url)
     try:
         upgrade(db.engine)

@@ -13,6 +13,8 @@ from switchboard.settings import Settings
 def _database_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", help="data directory (default ./data or $SWITCHBOARD_DATA_DIR)")
     parser.add_argument("--database-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db")
+    parser.add_argument("--key-file", help="the server key (default <data dir>/secret.key or $SWITCHBOARD_KEY_FILE); "
+                                           "servers sharing a database must share it")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -22,6 +24,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
         demo=False if getattr(args, "no_demo", False) else None,
+        key_file=getattr(args, "key_file", None),
     )
 
 

@@ -55,6 +55,7 @@ class _RefuseAll:
 def prepare(settings: Settings, *, migrate: bool = True) -> ServerParts:
     """Open the database, apply migrations, and let every area wire itself in."""
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    settings.key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     db = Database.from_url(settings.database_url)
     if migrate:
         upgrade(db.engine)

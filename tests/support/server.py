@@ -34,6 +34,7 @@ class ServerProcess:
     database_url: str | None = None
     port: int = field(default_factory=free_port)
     env: dict[str, str] = field(default_factory=dict)
+    serve_args: list[str] = field(default_factory=list)  # extra flags for `switchboard serve`
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
@@ -58,7 +59,7 @@ class ServerProcess:
         # Test servers start with an empty cloud; a test that wants the demo cloud passes SWITCHBOARD_DEMO=1.
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "SWITCHBOARD_DEMO": "0", **self.env}
         self.process = subprocess.Popen(
-            switchboard_cmd("serve", "--port", str(self.port), *self.db_args()),
+            switchboard_cmd("serve", "--port", str(self.port), *self.db_args(), *self.serve_args),
             stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO, start_new_session=True,
         )
         deadline = time.monotonic() + timeout
