@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from switchboard.db.models.compute import Instance, InstanceDetail
@@ -92,17 +92,19 @@ def host_target(session: Session, host_id: int, *, check_usable: bool = True) ->
     )
 
 
+_DETAILS = (
+    select(InstanceDetail.instance_id, InstanceDetail.name, InstanceDetail.value)
+    .where(InstanceDetail.instance_id.in_(bindparam("ids", expanding=True))).order_by(InstanceDetail.id)
+)
+
+
 def details_of(session: Session, instance_ids: Iterable[int]) -> dict[int, dict[str, str]]:
     """All details of many instances (one query), by instance id."""
     ids = list(set(instance_ids))
     result: dict[int, dict[str, str]] = {i: {} for i in ids}
     if not ids:
         return result
-    rows = session.execute(
-        select(InstanceDetail.instance_id, InstanceDetail.name, InstanceDetail.value)
-        .where(InstanceDetail.instance_id.in_(ids)).order_by(InstanceDetail.id)
-    ).all()
-    for instance_id, name, value in rows:
+    for instance_id, name, value in session.connection().execute(_DETAILS, {"ids": ids}):
         result[instance_id][name] = value
     return result
 

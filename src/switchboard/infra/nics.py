@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -189,18 +189,39 @@ def release_instance_nics(session: Session, instance_id: int) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+# Built once (the NICs of every instance an operation touches or a response shows): plain columns, no ORM
+# objects, and a cache key computed once.
+_VIEWS = (
+    select(
+        Nic.id, Nic.uuid, Nic.instance_id, Nic.device_id, Nic.is_default, Nic.mac_address, Nic.ip4_address,
+        Nic.ip6_address, Nic.broadcast_uri, Nic.isolation_uri, Network.id.label("network_id"),
+        Network.uuid.label("network_uuid"), Network.name.label("network_name"), Network.netmask, Network.gateway,
+        Network.dns1, Network.dns2, Network.guest_type, Network.traffic_type, Network.broadcast_domain_type,
+        Network.vlan, Network.mtu, Network.network_rate, Network.domain_id, Network.account_id, Network.zone_id,
+    )
+    .join(Network, Network.id == Nic.network_id)
+    .where(Nic.instance_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Nic.instance_id, Nic.device_id, Nic.id)
+)
+
+
 def nic_views(session: Session, instance_ids: Iterable[int]) -> dict[int, list[NicView]]:
     """The NICs of many instances in one query, each list ordered by device id."""
     ids = list(set(instance_ids))
     result: dict[int, list[NicView]] = {instance_id: [] for instance_id in ids}
     if not ids:
         return result
-    rows = session.execute(
-        select(Nic, Network).join(Network, Network.id == Nic.network_id)
-        .where(Nic.instance_id.in_(ids)).order_by(Nic.instance_id, Nic.device_id, Nic.id)
-    ).all()
-    for nic, network in rows:
-        result[nic.instance_id].append(view_of(nic, network))  # type: ignore[index]
+    for row in session.connection().execute(_VIEWS, {"ids": ids}):
+        result[row.instance_id].append(NicView(
+            id=row.id, uuid=row.uuid, instance_id=row.instance_id, device_id=row.device_id,
+            is_default=row.is_default, mac=row.mac_address, ip=row.ip4_address, netmask=row.netmask,
+            gateway=row.gateway, ip6_address=row.ip6_address, dns1=row.dns1, dns2=row.dns2,
+            network_id=row.network_id, network_uuid=row.network_uuid, network_name=row.network_name,
+            guest_type=row.guest_type, traffic_type=row.traffic_type, broadcast_type=row.broadcast_domain_type,
+            broadcast_uri=row.broadcast_uri, isolation_uri=row.isolation_uri, vlan=row.vlan, mtu=row.mtu,
+            network_rate_mbps=row.network_rate,
+            segment_name=f"D{row.domain_id}-A{row.account_id}-Z{row.zone_id}-S{row.network_id}",
+        ))
     return result
 
 

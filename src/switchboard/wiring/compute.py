@@ -60,7 +60,7 @@ def _in_use(column: Any, what: str) -> Callable[[Session, int], str | None]:
 def _handlers(services: Services, lifecycle: Lifecycle) -> dict[str, Callable[[JobContext], dict[str, Any]]]:
     def result(ctx: JobContext) -> dict[str, Any]:
         with services.db.session() as session:
-            view = render_one(session, services, ctx.args["id"], admin=ctx.owner.role_type == "Admin")
+            view = render_one(session, ctx.args["id"], admin=ctx.owner.role_type == "Admin")
         return {"virtualmachine": view}
 
     def deploy(ctx: JobContext) -> dict[str, Any]:

@@ -21,15 +21,13 @@ from switchboard.api.registry import api_command
 from switchboard.api.responses import AsyncJobRequest, ListResponse, ObjectResponse
 from switchboard.compute.deploy import DeploySpec, create_instance
 from switchboard.compute.lifecycle import Lifecycle, get_instance, new_vnc_password
-from switchboard.compute.queries import InstanceFilter, InstanceRecord, list_instances
+from switchboard.compute.queries import InstanceFilter, InstanceRecord, get_record, list_instances
 from switchboard.compute.records import DEPLOY_VM
 from switchboard.db.models.compute import Instance, InstanceState
 from switchboard.db.models.identity import Domain
 from switchboard.errors import InvalidParameter, PermissionDenied
 from switchboard.identity.scope import check_account
 from switchboard.infra import hosts, networks, offerings, templates, zones
-from switchboard.infra.common import Page
-from switchboard.infra.extension_link import ExtensionLinker, linker_from
 from switchboard.infra.owners import resolve_owner
 from switchboard.jobs import JobOwner
 from switchboard.roles import ALL_ROLES, RoleType
@@ -66,79 +64,60 @@ def nic_view(nic: Any) -> dict[str, Any]:
     })
 
 
-def instance_view(record: InstanceRecord, *, admin: bool, refs: dict[int, Any]) -> dict[str, Any]:
+def instance_view(record: InstanceRecord, *, admin: bool) -> dict[str, Any]:
     """CloudStack's UserVmResponse for one instance; host fields and the internal name for admins only."""
-    instance, template, offering = record.instance, record.template, record.offering
-    ref = refs.get(template.extension_id) if template.extension_id is not None else None
+    row = record.row
     fields: dict[str, Any] = {
-        "id": instance.uuid,
-        "name": instance.name,
-        "displayname": instance.display_name,
-        "account": record.account.name,
-        "accountid": record.account.uuid,
-        "domainid": record.domain.uuid,
-        "domain": record.domain.name,
-        "created": format_date(instance.created),
-        "state": instance.state,
-        "haenable": instance.ha_enabled,
-        "zoneid": record.zone.uuid,
-        "zonename": record.zone.name,
-        "templateid": template.uuid,
-        "templatename": template.name,
-        "templatedisplaytext": template.display_text,
-        "passwordenabled": template.password_enabled,
-        "serviceofferingid": offering.uuid,
-        "serviceofferingname": offering.name,
-        "cpunumber": instance.cpus,
-        "cpuspeed": instance.speed,
-        "memory": instance.memory,
+        "id": row.uuid,
+        "name": row.name,
+        "displayname": row.display_name,
+        "account": row.account_name,
+        "accountid": row.account_uuid,
+        "domainid": row.domain_uuid,
+        "domain": row.domain_name,
+        "created": format_date(row.created),
+        "state": row.state,
+        "haenable": row.ha_enabled,
+        "zoneid": row.zone_uuid,
+        "zonename": row.zone_name,
+        "templateid": row.template_uuid,
+        "templatename": row.template_name,
+        "templatedisplaytext": row.template_display_text,
+        "passwordenabled": row.template_password_enabled,
+        "serviceofferingid": row.offering_uuid,
+        "serviceofferingname": row.offering_name,
+        "cpunumber": row.cpus,
+        "cpuspeed": row.speed,
+        "memory": row.memory,
         "hypervisor": "External",
-        "arch": instance.arch,
-        "isdynamicallyscalable": instance.dynamically_scalable,
-        "powerstate": instance.power_state,
-        "lastupdated": format_date(instance.state_changed),
+        "arch": row.arch,
+        "isdynamicallyscalable": row.dynamically_scalable,
+        "powerstate": row.power_state,
+        "lastupdated": format_date(row.state_changed),
         "nic": [nic_view(nic) for nic in record.nics],
         "details": {k: v for k, v in record.details.items() if k not in _INTERNAL_DETAILS},
-        "extensionid": ref.uuid if ref else None,
-        "extensionname": ref.name if ref else None,
+        "extensionid": row.extension_uuid,
+        "extensionname": row.extension_name,
         "tags": [],
         "affinitygroup": [],
         "securitygroup": [],
     }
     if admin:
-        fields["instancename"] = instance.instance_name
-        if record.host is not None:
-            fields["hostid"] = record.host.uuid
-            fields["hostname"] = record.host.name
+        fields["instancename"] = row.instance_name
+        if row.host_uuid is not None:
+            fields["hostid"] = row.host_uuid
+            fields["hostname"] = row.host_name
     return without_none(fields)
 
 
-def render(session: Session, services: Services, caller: Caller, records: list[InstanceRecord],
-           total: int) -> ListResponse:
-    ids = {r.template.extension_id for r in records if r.template.extension_id is not None}
-    refs: dict[int, Any] = _linker(services).describe(session, ids) if ids else {}
-    return listing("virtualmachine", records, total, lambda r: instance_view(r, admin=caller.is_admin, refs=refs))
+def render(caller: Caller, records: list[InstanceRecord], total: int) -> ListResponse:
+    return listing("virtualmachine", records, total, lambda r: instance_view(r, admin=caller.is_admin))
 
 
-def _linker(services: Services) -> ExtensionLinker:
-    return linker_from(services.registry)
-
-
-def render_one(session: Session, services: Services, uuid: str, *, admin: bool) -> dict[str, Any]:
+def render_one(session: Session, uuid: str, *, admin: bool) -> dict[str, Any]:
     """The UserVmResponse of one instance (a job's result); includes instances just expunged."""
-    records, _total = list_instances(session, _SYSTEM_ADMIN, Page(), InstanceFilter(uuid=uuid, list_all=True,
-                                                                                    include_removed=True))
-    if not records:
-        return {"id": uuid}
-    ids = {r.template.extension_id for r in records if r.template.extension_id is not None}
-    refs: dict[int, Any] = _linker(services).describe(session, ids) if ids else {}
-    return instance_view(records[0], admin=admin, refs=refs)
-
-
-_SYSTEM_ADMIN = Caller(
-    user_id=0, user_uuid="", username="system", account_id=0, account_uuid="", account_name="system", domain_id=0,
-    domain_uuid="", domain_path="/", role_id=0, role_uuid="", role_name="Root Admin", role_type=RoleType.ADMIN,
-)
+    record = get_record(session, uuid)
+    return {"id": uuid} if record is None else instance_view(record, admin=admin)
 
 
 def _owned_instance(call: Call, *, parameter: str = "id") -> Instance:
@@ -272,7 +251,7 @@ def recover_virtual_machine(call: Call) -> ObjectResponse:
     caller = call.who
     owner = JobOwner(user_id=caller.user_id, account_id=caller.account_id, domain_id=caller.domain_id)
     lifecycle_of(call.services).recover(call.session, instance, owner)
-    return ObjectResponse("virtualmachine", render_one(call.session, call.services, instance.uuid,
+    return ObjectResponse("virtualmachine", render_one(call.session, instance.uuid,
                                                        admin=caller.is_admin))
 
 
@@ -316,4 +295,4 @@ def list_virtual_machines(call: Call) -> ListResponse:
         host_id=host_id, extension_id=extension_id, account_id=account_id, list_all=bool(call.get("listall")),
     )
     records, total = list_instances(session, caller, page_of(call), filters)
-    return render(session, call.services, caller, records, total)
+    return render(caller, records, total)
