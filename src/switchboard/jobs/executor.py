@@ -17,12 +17,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from switchboard.db.base import utcnow
 from switchboard.db.engine import Database
-from switchboard.db.models.jobs import AsyncJob
 from switchboard.errors import OperationFailed, SwitchboardError
 from switchboard.jobs import repository
-from switchboard.jobs.context import JobContext, JobOwner
+from switchboard.jobs.context import JobContext
 from switchboard.jobs.handlers import JobHandlers, UnknownHandler
-from switchboard.jobs.repository import Orphan, ServerRun
+from switchboard.jobs.repository import ClaimedJob, Orphan, ServerRun
 from switchboard.jobs.states import JobStatus
 
 log = logging.getLogger(__name__)
@@ -57,7 +56,7 @@ class Executor:
         self._finish_attempts = finish_attempts
         self._retry_delay = retry_delay
 
-    def run(self, job: AsyncJob, run: ServerRun) -> Outcome:
+    def run(self, job: ClaimedJob, run: ServerRun) -> Outcome:
         """Run a job this run has claimed and record its outcome. Handler failures become a FAILED job;
         nothing a handler raises escapes."""
         ctx = self.context(job, run)
@@ -83,7 +82,7 @@ class Executor:
             if not repository.adopt_orphan(session, orphan=orphan, run=run, interruption=interruption,
                                            now=utcnow()):
                 return None
-            job = session.get_one(AsyncJob, orphan.job_id)
+            job = repository.load_job(session, orphan.job_id)
         message = job.interruption or interruption
         log.warning("job %s (%s): %s", job.uuid, job.command, message)
         try:
@@ -101,7 +100,7 @@ class Executor:
         self.record(job, run, outcome)
         return outcome
 
-    def context(self, job: AsyncJob, run: ServerRun, *, interruption: str | None = None) -> JobContext:
+    def context(self, job: ClaimedJob, run: ServerRun, *, interruption: str | None = None) -> JobContext:
         def report(value: int) -> None:
             try:
                 with self._db.session() as session:
@@ -114,13 +113,8 @@ class Executor:
             job_uuid=job.uuid,
             command=job.command,
             handler=job.handler,
-            args=dict(job.args or {}),
-            owner=JobOwner(
-                user_id=job.user_id, user_uuid=job.user_uuid, user_name=job.user_name,
-                account_id=job.account_id, account_uuid=job.account_uuid, account_name=job.account_name,
-                domain_id=job.domain_id, domain_uuid=job.domain_uuid, domain_path=job.domain_path,
-                role_type=job.role_type,
-            ),
+            args=dict(job.args),
+            owner=job.owner,
             instance_type=job.instance_type,
             instance_id=job.instance_id,
             db=self._db,
@@ -128,7 +122,7 @@ class Executor:
             _report_progress=report,
         )
 
-    def record(self, job: AsyncJob, run: ServerRun, outcome: Outcome) -> bool:
+    def record(self, job: ClaimedJob, run: ServerRun, outcome: Outcome) -> bool:
         """Write the outcome, retrying while the database is unreachable. False if the job is no longer
         this run's (it was taken over) or the database stayed unreachable."""
         for attempt in range(1, self._finish_attempts + 1):

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Row, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from switchboard.db.models.jobs import AsyncJob, ManagementServer
@@ -79,8 +79,9 @@ def in_domain(path: str | None, root: str) -> bool:
 
 
 def get_view(session: Session, job_uuid: str) -> JobView | None:
-    row = session.execute(_base().where(AsyncJob.uuid == job_uuid)).first()
-    return None if row is None else _view(row[0], row[1], row[2])
+    """One job by public id (every poll of queryAsyncJobResult); None when unknown."""
+    row = session.connection().execute(_BY_UUID, {"uuid": job_uuid}).first()
+    return None if row is None else _view(row)
 
 
 def list_views(
@@ -115,19 +116,27 @@ def list_views(
         .outerjoin(ManagementServer, AsyncJob.owner_server_id == ManagementServer.id)
         .where(*conditions)
     ).scalar_one()
-    query = _base().where(*conditions).order_by(AsyncJob.id.desc()).offset(offset)
+    query = _BASE.where(*conditions).order_by(_JOB.c.id.desc()).offset(offset)
     if limit is not None:
         query = query.limit(limit)
-    return [_view(row[0], row[1], row[2]) for row in session.execute(query)], int(total)
+    return [_view(row) for row in session.connection().execute(query)], int(total)
 
 
-def _base() -> Select[AsyncJob, str, str]:  # the server columns are None for never-claimed jobs
-    return select(AsyncJob, ManagementServer.uuid, ManagementServer.name).outerjoin(
-        ManagementServer, AsyncJob.owner_server_id == ManagementServer.id
-    )
+_JOB = AsyncJob.__table__
+_SERVER = ManagementServer.__table__
+# Built once over the tables: polls are the most frequent request of a client waiting for a job, and the
+# rows need no ORM objects. The server columns are None for never-claimed jobs.
+_BASE = select(
+    _JOB.c.uuid, _JOB.c.command, _JOB.c.user_id, _JOB.c.user_uuid, _JOB.c.user_name, _JOB.c.account_id,
+    _JOB.c.account_uuid, _JOB.c.account_name, _JOB.c.domain_id, _JOB.c.domain_uuid, _JOB.c.domain_path,
+    _JOB.c.role_type, _JOB.c.status, _JOB.c.progress, _JOB.c.result_code, _JOB.c.result, _JOB.c.instance_type,
+    _JOB.c.instance_id, _JOB.c.created, _JOB.c.completed, _SERVER.c.uuid.label("server_uuid"),
+    _SERVER.c.name.label("server_name"),
+).select_from(_JOB.outerjoin(_SERVER, _JOB.c.owner_server_id == _SERVER.c.id))
+_BY_UUID = _BASE.where(_JOB.c.uuid == bindparam("uuid"))
 
 
-def _view(job: AsyncJob, server_uuid: str | None, server_name: str | None) -> JobView:
+def _view(job: Row[*tuple[Any, ...]]) -> JobView:
     return JobView(
         uuid=job.uuid,
         command=job.command,
@@ -149,8 +158,8 @@ def _view(job: AsyncJob, server_uuid: str | None, server_name: str | None) -> Jo
         result=job.result,
         instance_type=job.instance_type,
         instance_id=job.instance_id,
-        server_uuid=server_uuid,
-        server_name=server_name,
+        server_uuid=job.server_uuid,
+        server_name=job.server_name,
         created=job.created,
         completed=job.completed,
     )

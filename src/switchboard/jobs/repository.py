@@ -12,14 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Row, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from switchboard.db.base import new_uuid, utcnow
 from switchboard.db.models.jobs import AsyncJob, ManagementServer
-from switchboard.jobs.context import JobSpec
+from switchboard.jobs.context import JobOwner, JobSpec
 from switchboard.jobs.states import JobStatus, ServerStatus
 
 
@@ -44,68 +44,100 @@ class Orphan:
 
 # --- jobs -----------------------------------------------------------------------------------------------
 
-
-def insert_job(session: Session, spec: JobSpec, *, now: dt.datetime) -> AsyncJob:
-    """Add a pending job to the session: it is written with the rest of the transaction, and lives or dies
-    with it. Its uuid is set at once, so no extra round trip is needed to learn it."""
-    owner = spec.owner
-    job = AsyncJob(
-        uuid=new_uuid(),
-        command=spec.command,
-        handler=spec.handler,
-        args=spec.args,
-        user_id=owner.user_id,
-        user_uuid=owner.user_uuid,
-        user_name=owner.user_name,
-        account_id=owner.account_id,
-        account_uuid=owner.account_uuid,
-        account_name=owner.account_name,
-        domain_id=owner.domain_id,
-        domain_uuid=owner.domain_uuid,
-        domain_path=owner.domain_path,
-        role_type=owner.role_type,
-        instance_type=spec.instance_type,
-        instance_id=spec.instance_id,
-        status=JobStatus.PENDING.value,
-        progress=0,
-        result_code=0,
-        created=now,
+# The hot statements (every job is inserted, claimed and finished once; idle workers look for work) are
+# built once over the table: their cache keys are computed once and rows need no ORM objects.
+_JOB = cast(Table, AsyncJob.__table__)  # declared a FromClause; it is the model's Table
+_WAITING = (_JOB.c.status == JobStatus.PENDING.value, _JOB.c.handler.in_(bindparam("handlers", expanding=True)))
+_LOOK = select(_JOB.c.id).where(*_WAITING).limit(1)
+_CLAIMED_COLUMNS = (
+    _JOB.c.id, _JOB.c.uuid, _JOB.c.command, _JOB.c.handler, _JOB.c.args, _JOB.c.user_id, _JOB.c.user_uuid,
+    _JOB.c.user_name, _JOB.c.account_id, _JOB.c.account_uuid, _JOB.c.account_name, _JOB.c.domain_id,
+    _JOB.c.domain_uuid, _JOB.c.domain_path, _JOB.c.role_type, _JOB.c.instance_type, _JOB.c.instance_id,
+    _JOB.c.interruption,
+)
+_CLAIM = (
+    update(_JOB)
+    .where(
+        _JOB.c.id == select(_JOB.c.id).where(*_WAITING).order_by(_JOB.c.id).limit(1)
+        .with_for_update(skip_locked=True).scalar_subquery(),
+        _JOB.c.status == JobStatus.PENDING.value,
     )
-    session.add(job)
-    return job
+    .values(status=JobStatus.IN_PROGRESS.value, owner_server_id=bindparam("server_id"),
+            owner_runid=bindparam("run_id"), claimed=bindparam("now"))
+    .returning(*_CLAIMED_COLUMNS)
+)
+_LOAD = select(*_CLAIMED_COLUMNS).where(_JOB.c.id == bindparam("job_id"))
+_FINISH = (
+    update(_JOB)
+    .where(_JOB.c.id == bindparam("job_id"), _JOB.c.status == JobStatus.IN_PROGRESS.value,
+           _JOB.c.owner_runid == bindparam("run_id"))
+    .values(status=bindparam("new_status"), result_code=bindparam("code"), result=bindparam("outcome"),
+            completed=bindparam("now"))
+)
+_INSERT = insert(_JOB)
 
 
-def claim_next(session: Session, *, run: ServerRun, handlers: Collection[str], now: dt.datetime) -> AsyncJob | None:
+@dataclass(frozen=True, kw_only=True)
+class ClaimedJob:
+    """What running (or repairing) a job needs of its row."""
+
+    id: int
+    uuid: str
+    command: str
+    handler: str
+    args: dict[str, Any]
+    owner: JobOwner
+    instance_type: str | None
+    instance_id: str | None
+    interruption: str | None
+
+
+def _claimed(row: Row[*tuple[Any, ...]]) -> ClaimedJob:
+    return ClaimedJob(
+        id=row.id, uuid=row.uuid, command=row.command, handler=row.handler, args=dict(row.args or {}),
+        owner=JobOwner(
+            user_id=row.user_id, user_uuid=row.user_uuid, user_name=row.user_name, account_id=row.account_id,
+            account_uuid=row.account_uuid, account_name=row.account_name, domain_id=row.domain_id,
+            domain_uuid=row.domain_uuid, domain_path=row.domain_path, role_type=row.role_type,
+        ),
+        instance_type=row.instance_type, instance_id=row.instance_id, interruption=row.interruption,
+    )
+
+
+def insert_job(session: Session, spec: JobSpec, *, now: dt.datetime) -> str:
+    """Insert a pending job in the session's transaction: it lives or dies with it. Returns its uuid
+    (chosen here, so no extra round trip is needed to learn it)."""
+    owner = spec.owner
+    uuid = new_uuid()
+    session.connection().execute(_INSERT, {
+        "uuid": uuid, "command": spec.command, "handler": spec.handler, "args": spec.args,
+        "user_id": owner.user_id, "user_uuid": owner.user_uuid, "user_name": owner.user_name,
+        "account_id": owner.account_id, "account_uuid": owner.account_uuid, "account_name": owner.account_name,
+        "domain_id": owner.domain_id, "domain_uuid": owner.domain_uuid, "domain_path": owner.domain_path,
+        "role_type": owner.role_type, "instance_type": spec.instance_type, "instance_id": spec.instance_id,
+        "status": JobStatus.PENDING.value, "progress": 0, "result_code": 0, "created": now,
+    })
+    return uuid
+
+
+def claim_next(
+    session: Session, *, run: ServerRun, handlers: Collection[str], now: dt.datetime
+) -> ClaimedJob | None:
     """Claim the oldest pending job that one of `handlers` can run; None when there is none."""
     if not handlers:
         return None
-    waiting = (AsyncJob.status == JobStatus.PENDING.value, AsyncJob.handler.in_(list(handlers)))
+    connection = session.connection()
+    names = {"handlers": list(handlers)}
     # Look before taking a write lock: idle workers poll, and on SQLite a write blocks every other writer.
-    if session.execute(select(AsyncJob.id).where(*waiting).limit(1)).first() is None:
+    if connection.execute(_LOOK, names).first() is None:
         return None
-    candidate = (
-        select(AsyncJob.id)
-        .where(*waiting)
-        .order_by(AsyncJob.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    claimed = session.execute(
-        update(AsyncJob)
-        .where(AsyncJob.id == candidate, AsyncJob.status == JobStatus.PENDING.value)
-        .values(
-            status=JobStatus.IN_PROGRESS.value,
-            owner_server_id=run.server_id,
-            owner_runid=run.runid,
-            claimed=now,
-        )
-        .returning(AsyncJob.id)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    if claimed is None:
-        return None
-    return session.get_one(AsyncJob, claimed)
+    row = connection.execute(_CLAIM, {**names, "server_id": run.server_id, "run_id": run.runid, "now": now}).first()
+    return None if row is None else _claimed(row)
+
+
+def load_job(session: Session, job_id: int) -> ClaimedJob:
+    """The job with internal id `job_id` (it must exist)."""
+    return _claimed(session.connection().execute(_LOAD, {"job_id": job_id}).one())
 
 
 def finish(
@@ -120,13 +152,9 @@ def finish(
 ) -> bool:
     """Record the outcome of a job this run owns. False when the job is no longer ours (it was taken over
     because this server was believed dead) - the outcome is then dropped."""
-    changed = session.execute(
-        update(AsyncJob)
-        .where(AsyncJob.id == job_id, AsyncJob.status == JobStatus.IN_PROGRESS.value, AsyncJob.owner_runid == runid)
-        .values(status=status.value, result_code=code, result=result, completed=now)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(changed.rowcount)  # type: ignore[attr-defined]
+    changed = session.connection().execute(_FINISH, {"job_id": job_id, "run_id": runid, "new_status": status.value,
+                                                    "code": code, "outcome": result, "now": now})
+    return bool(changed.rowcount)
 
 
 def set_progress(session: Session, *, job_id: int, runid: str, value: int) -> bool:

@@ -36,9 +36,9 @@ class JobService:
         Raises OperationFailed if no handler called `spec.handler` is registered in this server."""
         if spec.handler not in self.handlers:
             raise OperationFailed(f"Unable to queue {spec.command}: no job handler {spec.handler!r} in this server")
-        job = repository.insert_job(session, spec, now=utcnow())
+        uuid = repository.insert_job(session, spec, now=utcnow())
         event.listen(session, "after_commit", self._after_commit, once=True)
-        return job.uuid
+        return uuid
 
     def get(self, session: Session, job_uuid: str) -> JobView | None:
         return queries.get_view(session, job_uuid)

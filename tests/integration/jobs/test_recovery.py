@@ -23,7 +23,7 @@ pytestmark = pytest.mark.database
 def _queue(db: Database, handler: str, count: int, **args: Any) -> list[str]:
     with db.session() as session:
         uuids = [insert_job(session, JobSpec(command="sbtTest", handler=handler, args={**args, "n": n}),
-                            now=utcnow()).uuid for n in range(count)]
+                            now=utcnow()) for n in range(count)]
     return uuids
 
 

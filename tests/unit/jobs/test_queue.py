@@ -28,10 +28,10 @@ def _register(db: Database, name: str = "ms") -> ServerRun:
 def _queue(db: Database, count: int, handler: str = "noop") -> list[str]:
     with db.session() as session:
         return [repository.insert_job(session, JobSpec(command="testJob", handler=handler, args={"n": n}),
-                                      now=utcnow()).uuid for n in range(count)]
+                                      now=utcnow()) for n in range(count)]
 
 
-def _claim(db: Database, run: ServerRun, handlers: tuple[str, ...] = ("noop",)) -> AsyncJob | None:
+def _claim(db: Database, run: ServerRun, handlers: tuple[str, ...] = ("noop",)) -> repository.ClaimedJob | None:
     with db.session() as session:
         return repository.claim_next(session, run=run, handlers=handlers, now=utcnow())
 
