@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from switchboard.api.caller import Caller
 from switchboard.api.registry import Command
+from switchboard.api.request_db import RequestDb
 from switchboard.errors import PermissionDenied
 from switchboard.services import Services
 
@@ -28,11 +30,22 @@ class Call:
     command: Command
     params: dict[str, Any]
     caller: Caller | None
-    session: Session
+    db: RequestDb
     services: Services
     meta: RequestMeta = field(default_factory=RequestMeta)
     # Cookies to set on the HTTP response (login); a value of None clears the cookie (logout).
     set_cookies: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def session(self) -> Session:
+        """The request's Session (for a quick command, made on first use)."""
+        return self.db.session
+
+    @property
+    def connection(self) -> Connection:
+        """The request's connection, in the same transaction as `session`: Core statements run here skip
+        the ORM (and, for quick commands, the Session altogether)."""
+        return self.db.connection
 
     def get(self, name: str, default: Any = None) -> Any:
         return self.params.get(name, default)

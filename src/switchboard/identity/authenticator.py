@@ -17,6 +17,7 @@ from switchboard import configuration
 from switchboard.api.call import RequestMeta
 from switchboard.api.caller import Caller
 from switchboard.api.params import RawRequest
+from switchboard.api.request_db import RequestDb
 from switchboard.api.signing import SignatureRejected, check_validity, verify_signature
 from switchboard.db.base import utcnow
 from switchboard.db.models.identity import User
@@ -61,12 +62,12 @@ class IdentityAuthenticator:
         self._enforce = enforce_timestamps
         self._clock = clock
 
-    def authenticate(self, session: Session, raw: RawRequest, meta: RequestMeta) -> Caller:
+    def authenticate(self, db: RequestDb, raw: RawRequest, meta: RequestMeta) -> Caller:
         try:
             if "apikey" in raw.scalars or "signature" in raw.scalars:
-                return self._signed(session, raw)
+                return self._signed(db, raw)
             if "sessionkey" in raw.scalars or SESSION_COOKIE in meta.cookies:
-                return self._session(session, raw, meta)
+                return self._session(db.session, raw, meta)
             raise _Rejected("no API key and no session", anonymous=True)
         except (_Rejected, SignatureRejected) as failure:
             # A request without any credentials is a probe or a client not logged in yet, not an attack.
@@ -75,12 +76,12 @@ class IdentityAuthenticator:
                     raw.scalars.get("command", "?"), failure.reason)
             raise AuthenticationFailed(FAILURE_TEXT) from None
 
-    def _signed(self, session: Session, raw: RawRequest) -> Caller:
+    def _signed(self, db: RequestDb, raw: RawRequest) -> Caller:
         api_key = raw.scalars.get("apikey", "")
         signature = raw.scalars.get("signature", "")
         if not api_key or not signature:
             raise _Rejected("API key or signature missing")
-        entry = self._entry(session, api_key)
+        entry = self._entry(db, api_key)
         if entry is None:
             raise _Rejected(f"unknown API key {_short(api_key)}")
         if not entry.active:
@@ -94,10 +95,11 @@ class IdentityAuthenticator:
             raise _Rejected(f"{failure.reason} (API key {_short(api_key)})") from None
         return entry.caller
 
-    def _entry(self, session: Session, api_key: str) -> KeyEntry | None:
+    def _entry(self, db: RequestDb, api_key: str) -> KeyEntry | None:
         entry = self._cache.get(api_key)
         if entry is not None:
             return entry
+        session = db.session
         record = repository.find_user(session, User.api_key == api_key)
         if record is None or record.user.secret_key_sealed is None:
             return None

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Result, Select, func, select
+from sqlalchemy import ColumnElement, Connection, Result, Select, func, select
 from sqlalchemy.orm import Session
 
 from switchboard.errors import InvalidParameter, NotFound
@@ -38,11 +38,13 @@ def fetch_page(session: Session, stmt: Select[*tuple[Any, ...]], page: Page) -> 
     return _paged(session.execute, stmt, page)
 
 
-def fetch_table_page(session: Session, stmt: Select[*tuple[Any, ...]], page: Page) -> tuple[Sequence[Any], int]:
-    """`fetch_page` for a Core statement over tables (no ORM entities): it runs on the session's connection,
-    which skips the ORM's execution layer (about half the cost of a short list query). Same rows, same
-    transaction as `session.execute` would use."""
-    return _paged(session.connection().execute, stmt, page)
+def fetch_table_page(db: Session | Connection, stmt: Select[*tuple[Any, ...]],
+                     page: Page) -> tuple[Sequence[Any], int]:
+    """`fetch_page` for a Core statement over tables (no ORM entities): it runs on a connection (the
+    session's, or one given directly), which skips the ORM's execution layer (about half the cost of a
+    short list query). Same rows, same transaction as `session.execute` would use."""
+    connection = db.connection() if isinstance(db, Session) else db
+    return _paged(connection.execute, stmt, page)
 
 
 def _paged(execute: Callable[[Any], Result[Any]], stmt: Select[*tuple[Any, ...]],

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, exists, select
+from sqlalchemy import Connection, Row, exists, select
 from sqlalchemy.orm import Session
 
 from switchboard.db.base import utcnow
@@ -132,7 +132,7 @@ _LIVE_ZONES = select(_ZONE).where(_ZONE.c.removed.is_(None)).order_by(_ZONE.c.id
 
 
 def list_zones(
-    session: Session,
+    db: Session | Connection,
     page: Page,
     *,
     uuid: str | None = None,
@@ -142,7 +142,7 @@ def list_zones(
     enabled_only: bool = False,
 ) -> tuple[Sequence[Row[Any]], int]:
     """Live zones ordered by id, as rows with the Zone model's attribute names; `enabled_only` for callers
-    who may not see disabled zones."""
+    who may not see disabled zones. Runs on `db`'s connection (Core only)."""
     stmt = _LIVE_ZONES
     if uuid:
         stmt = stmt.where(_ZONE.c.uuid == uuid)
@@ -156,4 +156,4 @@ def list_zones(
         stmt = stmt.where(_ZONE.c.allocation_state == AllocationState.ENABLED.value)
     if page.keyword:
         stmt = stmt.where(matches(_ZONE.c.name, page.keyword))
-    return fetch_table_page(session, stmt, page)
+    return fetch_table_page(db, stmt, page)

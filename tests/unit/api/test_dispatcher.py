@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from switchboard.api.call import Call, RequestMeta
 from switchboard.api.caller import Caller
@@ -29,7 +30,7 @@ def caller(role: RoleType) -> Caller:
 class KeyAuthenticator:
     """Accepts apikey=admin or apikey=user; anything else fails like a bad signature."""
 
-    def authenticate(self, _session: Any, raw: RawRequest, _meta: RequestMeta) -> Caller:
+    def authenticate(self, _db: Any, raw: RawRequest, _meta: RequestMeta) -> Caller:
         key = raw.scalars.get("apikey")
         if key == "admin":
             return caller(RoleType.ADMIN)
@@ -167,3 +168,26 @@ def test_quick_command_that_writes_is_committed_and_a_failed_one_rolled_back(
     assert run(dispatcher, command="listNotes", apikey="user", text="kept")[0] == 200
     assert run(dispatcher, command="listNotes", apikey="user", text="lost", fail="true")[0] == 530
     assert notes(database) == ["kept"]
+
+
+def test_quick_command_runs_again_once_when_its_kept_connection_was_lost(tmp_path: Path) -> None:
+    registry = CommandRegistry()
+    connections: list[Any] = []
+
+    @api_command("listOnce", registry=registry, roles=ALL_ROLES, description="d", is_list=True)
+    def list_once(call: Call) -> ListResponse:
+        connections.append(call.connection)
+        if len(connections) == 1:  # as if the database server had restarted under the kept connection
+            call.connection.invalidate()
+            raise DBAPIError("SELECT 1", None, OSError("server closed the connection"),
+                             connection_invalidated=True)
+        value = call.connection.execute(text("SELECT 1")).scalar_one()
+        return ListResponse("thing", [{"id": str(value)}])
+
+    database = Database.from_url(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    services = Services(settings=Settings(data_dir=tmp_path, database_url=str(database.engine.url)), db=database)
+    dispatcher = Dispatcher(registry=registry, services=services, authenticator=KeyAuthenticator())
+    assert run(dispatcher, command="listOnce", apikey="user") == (
+        200, {"listonceresponse": {"count": 1, "thing": [{"id": "1"}]}})
+    assert len(connections) == 2 and connections[1] is not connections[0]
+    database.dispose()

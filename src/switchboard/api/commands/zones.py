@@ -108,7 +108,7 @@ def create_zone(call: Call) -> ObjectResponse:
 def list_zones(call: Call) -> ListResponse:
     admin = call.who.is_admin
     found, total = zones.list_zones(
-        call.session, page_of(call), uuid=call.get("id"), uuids=call.get("ids"), name=call.get("name"),
+        call.connection, page_of(call), uuid=call.get("id"), uuids=call.get("ids"), name=call.get("name"),
         network_type=call.get("networktype"), enabled_only=not admin,
     )
     return listing("zone", found, total, lambda zone: zone_view(zone, full=admin))
