@@ -18,7 +18,7 @@ from switchboard.api.call import RequestMeta
 from switchboard.api.caller import Caller
 from switchboard.api.params import RawRequest
 from switchboard.api.request_db import RequestDb
-from switchboard.api.signing import SignatureRejected, check_validity, verify_signature
+from switchboard.api.signing import SignatureRejected, VerifiedRequests, check_validity
 from switchboard.db.base import utcnow
 from switchboard.db.models.identity import User
 from switchboard.errors import AuthenticationFailed
@@ -61,6 +61,7 @@ class IdentityAuthenticator:
         self._cache = cache
         self._enforce = enforce_timestamps
         self._clock = clock
+        self._verified = VerifiedRequests()
 
     def authenticate(self, db: RequestDb, raw: RawRequest, meta: RequestMeta) -> Caller:
         try:
@@ -90,7 +91,7 @@ class IdentityAuthenticator:
             raise _Rejected(f"API key access is disabled (api.key.access) for the account of {entry.caller.username}")
         try:
             check_validity(raw.scalars, now=self._clock(), enforce_timestamps=self._enforce)
-            verify_signature(raw.pairs, entry.secret_key, signature)
+            self._verified.verify(raw.pairs, entry.secret_key, signature)
         except SignatureRejected as failure:
             raise _Rejected(f"{failure.reason} (API key {_short(api_key)})") from None
         return entry.caller

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import httpx
 import pytest
@@ -68,6 +69,19 @@ def test_expired_request_is_refused(api_server: ServerProcess, admin_keys: dict[
     reply = signed_get(api_server, {"command": "listDomains", "signatureversion": "3",
                                     "expires": _expires(-dt.timedelta(seconds=5))}, admin_keys)
     _assert_401(reply, "listDomains")
+
+
+def test_a_request_verified_before_is_refused_once_it_expired(api_server: ServerProcess,
+                                                              admin_keys: dict[str, str]) -> None:
+    # Verified signatures are remembered; the expiry must still be checked on every request.
+    params = signed_params({"command": "listDomains", "response": "json", "signatureversion": "3",
+                            "expires": _expires(dt.timedelta(seconds=2))}, admin_keys)
+    assert httpx.get(api_server.url, params=params).status_code == 200
+    assert httpx.get(api_server.url, params=params).status_code == 200  # the remembered one
+    deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)
+    while dt.datetime.now(dt.UTC) < deadline:  # wait until `expires` has passed
+        threading.Event().wait(0.2)
+    _assert_401(httpx.get(api_server.url, params=params), "listDomains")
 
 
 def test_version_3_without_expires_is_refused(api_server: ServerProcess, admin_keys: dict[str, str]) -> None:
