@@ -15,10 +15,11 @@ server or many, and bumps `updated`. A caller that loses the race gets InstanceB
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from switchboard.db.base import utcnow
 from switchboard.db.models.compute import Instance
@@ -51,24 +52,29 @@ def can_move(current: str, target: S) -> bool:
     return target in TRANSITIONS.get(S(current), frozenset())
 
 
+_INSTANCE = cast(Table, Instance.__table__)  # declared a FromClause; it is the model's Table
+
+
 def move(session: Session, instance: Instance, target: S, **values: Any) -> None:
     """Move `instance` to `target` (setting `values` as well) if nobody moved it since it was read.
 
     Raises InvalidState when the machine has no such move and InstanceBusy when another transaction moved
-    the instance first. On success the ORM object is refreshed with the new values.
+    the instance first. On success the ORM object carries the new values (as committed ones: the UPDATE
+    already wrote them, so there is nothing for the session to flush and nothing to read back).
     """
     current = instance.state
     if not can_move(current, target):
         raise InvalidState(f"Instance {instance.name} cannot go from {current} to {target.value}",
                            uuids=[instance.uuid])
-    now = utcnow()
-    result = session.execute(
-        update(Instance)
-        .where(Instance.id == instance.id, Instance.state == current, Instance.updated == instance.updated)
-        .values(state=target.value, updated=instance.updated + 1, state_changed=now, power_off_reports=0, **values)
-        .execution_options(synchronize_session=False)
+    changes = {"state": target.value, "updated": instance.updated + 1, "state_changed": utcnow(),
+               "power_off_reports": 0, **values}
+    result = session.connection().execute(
+        update(_INSTANCE)
+        .where(_INSTANCE.c.id == instance.id, _INSTANCE.c.state == current, _INSTANCE.c.updated == instance.updated)
+        .values(changes)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise InstanceBusy(f"Instance {instance.name} is busy with another operation; try again",
                            uuids=[instance.uuid])
-    session.refresh(instance)
+    for key, value in changes.items():
+        set_committed_value(instance, key, value)

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from switchboard.db.models.extensions import (
@@ -104,18 +104,21 @@ def get_extension_by_id(session: Session, extension_id: int) -> Extension:
     return extension
 
 
+# Built once: every instance operation reads its extension's details.
+_DETAILS = (
+    select(ExtensionDetail.extension_id, ExtensionDetail.name, ExtensionDetail.value, ExtensionDetail.display)
+    .where(ExtensionDetail.extension_id.in_(bindparam("ids", expanding=True)))
+    .order_by(ExtensionDetail.id)
+)
+
+
 def details_of(session: Session, ids: Iterable[int]) -> dict[int, tuple[dict[str, str], dict[str, str]]]:
     """(visible, hidden) details of many extensions in one query, by extension id."""
     wanted = list(set(ids))
     result: dict[int, tuple[dict[str, str], dict[str, str]]] = {i: ({}, {}) for i in wanted}
     if not wanted:
         return result
-    rows = session.execute(
-        select(ExtensionDetail.extension_id, ExtensionDetail.name, ExtensionDetail.value, ExtensionDetail.display)
-        .where(ExtensionDetail.extension_id.in_(wanted))
-        .order_by(ExtensionDetail.id)
-    ).all()
-    for extension_id, name, value, display in rows:
+    for extension_id, name, value, display in session.connection().execute(_DETAILS, {"ids": wanted}):
         result[extension_id][0 if display else 1][name] = value
     return result
 

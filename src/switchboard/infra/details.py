@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from switchboard.db.models.infrastructure import (
@@ -43,17 +43,23 @@ def _owner(model: DetailModel) -> Any:
     return getattr(model, _OWNER_COLUMN[model])
 
 
+def _displayable(model: DetailModel) -> Select[int, str, str]:
+    owner = _owner(model)
+    return (select(owner, model.name, model.value)
+            .where(owner.in_(bindparam("ids", expanding=True)), model.display.is_(True)).order_by(model.id))
+
+
+# Built once per model: every instance operation reads host, cluster, template and offering details.
+_DISPLAYABLE = {model: _displayable(model) for model in _OWNER_COLUMN}
+
+
 def all_details(session: Session, model: DetailModel, owner_ids: Iterable[int]) -> dict[int, dict[str, str]]:
     """Displayable details (raw keys) of many owners in one query, by owner id."""
     ids = list(set(owner_ids))
     result: dict[int, dict[str, str]] = {owner_id: {} for owner_id in ids}
     if not ids:
         return result
-    owner = _owner(model)
-    rows = session.execute(
-        select(owner, model.name, model.value).where(owner.in_(ids), model.display.is_(True)).order_by(model.id)
-    ).all()
-    for owner_id, name, value in rows:
+    for owner_id, name, value in session.connection().execute(_DISPLAYABLE[model], {"ids": ids}):
         result[owner_id][name] = value
     return result
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Table, bindparam, insert, select
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import update as sa_update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from switchboard.api.caller import Caller
-from switchboard.db.base import utcnow
+from switchboard.db.base import new_uuid, utcnow
 from switchboard.db.models.events import Alert, Event, EventLevel, EventState
 from switchboard.db.models.identity import Account, Domain, User
 from switchboard.errors import InvalidParameter
@@ -67,6 +67,20 @@ class ActorIds:
     domain_id: int | None = None
 
 
+_EVENT = cast(Table, Event.__table__)  # declared a FromClause; it is the model's Table
+# Built once: every instance operation records events, and their cache keys are then computed once.
+_INSERT = insert(_EVENT)
+_NAMES_BY_USER = (
+    select(User.username, Account.id, Account.name, Domain.id, Domain.uuid, Domain.name)
+    .join(Account, Account.id == User.account_id).join(Domain, Domain.id == Account.domain_id)
+    .where(User.id == bindparam("user_id"))
+)
+_NAMES_BY_ACCOUNT = (
+    select(Account.name, Domain.id, Domain.uuid, Domain.name)
+    .join(Domain, Domain.id == Account.domain_id).where(Account.id == bindparam("account_id"))
+)
+
+
 def record_event(
     session: Session,
     *,
@@ -77,40 +91,40 @@ def record_event(
     resource_uuid: str | None = None,
     level: EventLevel = EventLevel.INFO,
     state: EventState = EventState.COMPLETED,
-) -> Event:
-    """Add an event (e.g. type "VM.CREATE") to the session; the caller's transaction commits it.
+) -> str:
+    """Write an event (e.g. type "VM.CREATE") in the session's transaction; returns its uuid.
 
     The actor's user, account and domain names are looked up once and stored with the event, so listing
     events needs no joins. Without an actor the event is a system event, visible to admins only.
     """
-    event = Event(type=type, description=description, level=level.value, state=state.value,
-                  resource_type=resource_type, resource_uuid=resource_uuid)
+    values: dict[str, Any] = {
+        "uuid": new_uuid(), "type": type, "description": description, "level": level.value, "state": state.value,
+        "resource_type": resource_type, "resource_uuid": resource_uuid,
+    }
     if actor is not None:
-        event.user_id, event.account_id, event.domain_id = actor.user_id, actor.account_id, actor.domain_id
-        _fill_names(session, event)
-    session.add(event)
+        values.update(user_id=actor.user_id, account_id=actor.account_id, domain_id=actor.domain_id)
+        values.update(_names(session, actor.user_id, actor.account_id))
+    # The ORM may hold changes this event reports; they go first, as a flush before an ORM insert would.
     session.flush()
-    return event
+    session.connection().execute(_INSERT, values)
+    return str(values["uuid"])
 
 
-def _fill_names(session: Session, event: Event) -> None:
-    if event.user_id is not None:
-        by_user = session.execute(
-            select(User.username, Account.id, Account.name, Domain.id, Domain.uuid, Domain.name)
-            .join(Account, Account.id == User.account_id).join(Domain, Domain.id == Account.domain_id)
-            .where(User.id == event.user_id)
-        ).first()
+def _names(session: Session, user_id: int | None, account_id: int | None) -> dict[str, Any]:
+    connection = session.connection()
+    if user_id is not None:
+        by_user = connection.execute(_NAMES_BY_USER, {"user_id": user_id}).first()
         if by_user is not None:
-            (event.username, event.account_id, event.account_name, event.domain_id, event.domain_uuid,
-             event.domain_name) = by_user
-            return
-    if event.account_id is not None:
-        by_account = session.execute(
-            select(Account.name, Domain.id, Domain.uuid, Domain.name)
-            .join(Domain, Domain.id == Account.domain_id).where(Account.id == event.account_id)
-        ).first()
+            username, account_id, account_name, domain_id, domain_uuid, domain_name = by_user
+            return {"username": username, "account_id": account_id, "account_name": account_name,
+                    "domain_id": domain_id, "domain_uuid": domain_uuid, "domain_name": domain_name}
+    if account_id is not None:
+        by_account = connection.execute(_NAMES_BY_ACCOUNT, {"account_id": account_id}).first()
         if by_account is not None:
-            event.account_name, event.domain_id, event.domain_uuid, event.domain_name = by_account
+            account_name, domain_id, domain_uuid, domain_name = by_account
+            return {"account_name": account_name, "domain_id": domain_id, "domain_uuid": domain_uuid,
+                    "domain_name": domain_name}
+    return {}
 
 
 def list_events(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from switchboard.api.caller import Caller
-from switchboard.db.models.events import EventLevel
+from switchboard.db.models.events import Event, EventLevel
 from switchboard.errors import InvalidParameter
 from switchboard.infra import events
 from switchboard.infra.common import Page
@@ -16,17 +17,23 @@ from switchboard.infra.common import Page
 pytestmark = pytest.mark.database
 
 
+def _stored(session: Session, uuid: str) -> Event:
+    """The event row `record_event` wrote (it returns the new event's uuid)."""
+    return session.execute(select(Event).where(Event.uuid == uuid)).scalar_one()
+
+
 def test_event_carries_the_actor_names(session: Session, user: Caller) -> None:
-    event = events.record_event(session, type="VM.CREATE", description="Created i-2-3-VM", actor=user,
-                                resource_type="VirtualMachine", resource_uuid="6ae77659-2f5f-492c-b616-6d78ef134dcb")
+    event = _stored(session, events.record_event(
+        session, type="VM.CREATE", description="Created i-2-3-VM", actor=user, resource_type="VirtualMachine",
+        resource_uuid="6ae77659-2f5f-492c-b616-6d78ef134dcb"))
     assert (event.username, event.account_name, event.domain_name, event.domain_uuid) == \
         ("alice", "alice", "ROOT", user.domain_uuid)
     assert (event.level, event.state) == ("INFO", "Completed")
 
 
 def test_actor_ids_without_a_caller(session: Session, user: Caller) -> None:
-    event = events.record_event(session, type="VM.STOP", description="stopped",
-                                actor=events.ActorIds(account_id=user.account_id))
+    event = _stored(session, events.record_event(session, type="VM.STOP", description="stopped",
+                                                 actor=events.ActorIds(account_id=user.account_id)))
     assert (event.account_name, event.username, event.domain_name) == ("alice", None, "ROOT")
 
 
@@ -67,10 +74,10 @@ def test_archiving_and_deleting_stay_within_the_callers_scope(session: Session, 
     with pytest.raises(InvalidParameter) as raised:
         events.archive_events(session, user)
     assert raised.value.parameter == "ids"
-    assert events.archive_events(session, user, uuids=[admins.uuid, mine.uuid]) == 1  # not the admin's
-    assert [e.uuid for e in events.list_events(session, user, Page())[0]] == [other.uuid]
+    assert events.archive_events(session, user, uuids=[admins, mine]) == 1  # not the admin's
+    assert [e.uuid for e in events.list_events(session, user, Page())[0]] == [other]
     assert events.archive_events(session, user, type="VM.CREATE", delete=True) == 2
-    assert [e.uuid for e in events.list_events(session, admin, Page())[0]] == [admins.uuid]
+    assert [e.uuid for e in events.list_events(session, admin, Page())[0]] == [admins]
 
 
 def test_alerts_can_be_archived_by_type(session: Session) -> None:
