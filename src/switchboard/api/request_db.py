@@ -11,6 +11,8 @@ from __future__ import annotations
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from switchboard.db.engine import end_transaction
+
 
 class RequestDb:
     """Database access of one request over an existing Session (the ordinary, eager case)."""
@@ -68,8 +70,7 @@ class KeptConnectionDb(RequestDb):
         finally:
             if session is not None:
                 session.close()
-            if self._connection.in_transaction() and not self._connection.invalidated:
-                self._connection.rollback()
+            end_transaction(self._connection)
         return session
 
     def _wrote(self) -> bool:

@@ -43,6 +43,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+def end_transaction(connection: Connection) -> None:
+    """Roll back whatever transaction `connection` holds open in the database.
+
+    Python's sqlite3 opens a transaction only before the first write, so after reads SQLite holds none:
+    then only SQLAlchemy's own bookkeeping transaction is open, and it is left as it is (ending it costs
+    about a tenth of a short read; a later `commit()`/`rollback()` or a Session joining it behaves as on a
+    fresh connection). Every other database gets its ROLLBACK."""
+    if not connection.in_transaction() or connection.invalidated:
+        return
+    if connection.dialect.name == "sqlite":
+        dbapi = connection.connection.dbapi_connection
+        if dbapi is not None and not getattr(dbapi, "in_transaction", True):
+            return
+    connection.rollback()
+
+
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
@@ -80,8 +96,9 @@ class Database:
 
         Checking a connection out of the pool and back in costs more than a short indexed read, so quick
         reads borrow a connection that stays checked out for the thread's lifetime. It never stays inside
-        a transaction: whatever transaction is still open when the block ends is rolled back (the caller
-        commits what it wants kept), so every use sees what other connections and processes committed.
+        a database transaction: whatever is still open when the block ends is rolled back (see
+        `end_transaction`; the caller commits what it wants kept), so every use sees what other
+        connections and processes committed.
         A connection that was closed or invalidated (e.g. the database server restarted) is replaced on
         the next use. A nested use on the same thread gets a connection of its own.
         """
@@ -104,8 +121,7 @@ class Database:
 
     def _return_kept(self, connection: Connection) -> None:
         try:
-            if connection.in_transaction() and not connection.invalidated:
-                connection.rollback()
+            end_transaction(connection)
         except BaseException:
             self._close_kept(connection)
             raise
