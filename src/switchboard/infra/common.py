@@ -33,7 +33,8 @@ class Page:
 def fetch_page(session: Session, stmt: Select[*tuple[Any, ...]], page: Page) -> tuple[Sequence[Any], int]:
     """Run `stmt` (already ordered) for one page; return the rows and the total before paging.
 
-    Without paging this is a single query; with paging a second COUNT query gives the total.
+    Without paging this is a single query; with paging a second COUNT query gives the total, unless the
+    page is the last one (fewer rows than the page size).
     """
     return _paged(session.execute, stmt, page)
 
@@ -53,9 +54,12 @@ def _paged(execute: Callable[[Any], Result[Any]], stmt: Select[*tuple[Any, ...]]
         rows = execute(stmt).all()
         return rows, len(rows)
     size = page.pagesize or 0
+    offset = max(((page.page or 1) - 1) * size, 0)
+    rows = execute(stmt.limit(size).offset(offset)).all()
+    if len(rows) < size and (rows or offset == 0):
+        # The last page: the total is known without counting (an empty page past the end is not).
+        return rows, offset + len(rows)
     total = execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-    offset = ((page.page or 1) - 1) * size
-    rows = execute(stmt.limit(size).offset(max(offset, 0))).all()
     return rows, int(total)
 
 

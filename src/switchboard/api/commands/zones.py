@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from sqlalchemy import Row
 
 from switchboard.api.call import Call
-from switchboard.api.commands.infra_common import audit, listing, page_of, without_none
+from switchboard.api.commands.infra_common import audit, listing, page_of
 from switchboard.api.params import Param, ParamType
 from switchboard.api.registry import api_command
 from switchboard.api.responses import ListResponse, ObjectResponse, SuccessResponse
@@ -29,31 +30,36 @@ _SETTABLE = [
 ]
 
 
+# A ZoneResponse in CloudStack's field order: (response key, Zone attribute or None for a fixed value,
+# the fixed value). The admin's (full) view adds the addresses. Fields whose value is None are left out.
+_SHOWN: tuple[tuple[str, str | None, Any], ...] = (
+    ("id", "uuid", None), ("name", "name", None), ("description", "description", None),
+    ("networktype", "network_type", None), ("securitygroupsenabled", "security_groups_enabled", None),
+    ("allocationstate", "allocation_state", None), ("zonetoken", "zone_token", None),
+    ("dhcpprovider", None, "VirtualRouter"), ("localstorageenabled", "local_storage_enabled", None),
+    ("type", None, "Core"), ("tags", None, ()), ("hasannotations", None, False), ("isnsxenabled", None, False),
+    ("allowuserspecifyvrmtu", None, False),
+)
+_ADDRESSES = (("dns1", "dns1", None), ("dns2", "dns2", None), ("ip6dns1", "ip6_dns1", None),
+              ("ip6dns2", "ip6_dns2", None), ("internaldns1", "internal_dns1", None),
+              ("internaldns2", "internal_dns2", None), ("guestcidraddress", "guest_cidr", None),
+              ("domain", "network_domain", None))
+_ATTRIBUTES = tuple(attribute for _key, attribute, _fixed in _SHOWN + _ADDRESSES if attribute is not None)
+_FROM_ZONE = operator.attrgetter(*_ATTRIBUTES)
+# Rows are read by position: attribute access on a Row costs more than building the whole view.
+_FROM_ROW = operator.itemgetter(*(zones.ZONE_ROW_FIELDS.index(attribute) for attribute in _ATTRIBUTES))
+
+
 def zone_view(zone: Zone | Row[Any], *, full: bool) -> dict[str, Any]:
-    """CloudStack's ZoneResponse; addresses only in the admin's (full) view."""
-    fields: dict[str, Any] = {
-        "id": zone.uuid,
-        "name": zone.name,
-        "description": zone.description,
-        "networktype": zone.network_type,
-        "securitygroupsenabled": zone.security_groups_enabled,
-        "allocationstate": zone.allocation_state,
-        "zonetoken": zone.zone_token,
-        "dhcpprovider": "VirtualRouter",
-        "localstorageenabled": zone.local_storage_enabled,
-        "type": "Core",
-        "tags": [],
-        "hasannotations": False,
-        "isnsxenabled": False,
-        "allowuserspecifyvrmtu": False,
-    }
-    if full:
-        fields.update({
-            "dns1": zone.dns1, "dns2": zone.dns2, "ip6dns1": zone.ip6_dns1, "ip6dns2": zone.ip6_dns2,
-            "internaldns1": zone.internal_dns1, "internaldns2": zone.internal_dns2,
-            "guestcidraddress": zone.guest_cidr, "domain": zone.network_domain,
-        })
-    return without_none(fields)
+    """CloudStack's ZoneResponse of a Zone or a `zones.list_zones` row; addresses only in the admin's
+    (full) view."""
+    values = iter(_FROM_ZONE(zone) if isinstance(zone, Zone) else _FROM_ROW(zone))
+    fields: dict[str, Any] = {}
+    for key, attribute, fixed in _SHOWN + _ADDRESSES if full else _SHOWN:
+        value = fixed if attribute is None else next(values)
+        if value is not None:
+            fields[key] = list(value) if isinstance(value, tuple) else value
+    return fields
 
 
 def _spec(call: Call) -> zones.ZoneSpec:
