@@ -192,6 +192,7 @@ def _breakdown(parts: Any, command: str | None) -> None:
     from switchboard.api.dispatcher import Dispatcher, Reply
     from switchboard.api.params import RawRequest
     from switchboard.api.registry import REGISTRY
+    from switchboard.api.request_db import KeptConnectionDb
     from switchboard.identity import identity_service
 
     services = parts.services
@@ -213,13 +214,15 @@ def _breakdown(parts: Any, command: str | None) -> None:
     request = signed({"command": command})
     raw = RawRequest(request)
 
-    def session_only() -> None:
-        with services.db.session():
-            pass
+    def connection_only() -> None:
+        with services.db.kept_connection() as connection:
+            KeptConnectionDb(connection).finish(ok=True)
 
-    def session_and_auth() -> None:
-        with services.db.session() as session:
-            parts.authenticator.authenticate(session, raw, meta)
+    def connection_and_auth() -> None:
+        with services.db.kept_connection() as connection:
+            db = KeptConnectionDb(connection)
+            parts.authenticator.authenticate(db, raw, meta)
+            db.finish(ok=True)
 
     class Constant:
         def dispatch(self, pairs: dict[str, str], meta: RequestMeta) -> Reply:
@@ -265,8 +268,8 @@ def _breakdown(parts: Any, command: str | None) -> None:
     print(f"  {'api/app.py around a constant dispatcher':<58}{asgi_cpu_us(constant_app):>8.0f}")
     rows = [
         (f"Dispatcher.dispatch of signed {command}", lambda: dispatcher.dispatch(request, meta)),
-        ("  of which: db.session() open + commit", session_only),
-        ("  of which: db.session() + authenticate (cached key)", session_and_auth),
+        ("  of which: kept connection borrowed + transaction ended", connection_only),
+        ("  of which: the same + authenticate (cached key)", connection_and_auth),
     ]
     for label, fn in rows:
         print(f"  {label:<58}{_cpu_us(fn):>8.0f}")
