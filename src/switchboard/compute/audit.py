@@ -3,7 +3,7 @@ record (in the transaction of the change they report)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from switchboard.db.models.compute import Instance
@@ -20,15 +20,19 @@ _ACCOUNT_TYPES = {"Admin": "ADMIN", "DomainAdmin": "DOMAIN_ADMIN", "ResourceAdmi
                   "User": "NORMAL"}
 
 
+# Built once: every operation a user asked for reads its caller.
+_CALLER = (
+    select(User.uuid, User.username, Role.uuid, Role.name, Role.role_type)
+    .join(Account, Account.id == User.account_id).join(Role, Role.id == Account.role_id)
+    .where(User.id == bindparam("user_id"))
+)
+
+
 def caller_info(session: Session, owner: JobOwner) -> CallerInfo | None:
     """The payload's `caller` (CloudStack 4.22+) for the job's submitter; None for system jobs."""
     if owner.user_id is None:
         return None
-    row = session.execute(
-        select(User.uuid, User.username, Role.uuid, Role.name, Role.role_type)
-        .join(Account, Account.id == User.account_id).join(Role, Role.id == Account.role_id)
-        .where(User.id == owner.user_id)
-    ).first()
+    row = session.connection().execute(_CALLER, {"user_id": owner.user_id}).first()
     if row is None:
         return None
     user_uuid, username, role_uuid, role_name, role_type = row

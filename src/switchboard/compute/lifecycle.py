@@ -18,7 +18,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from switchboard.compute import states
@@ -56,11 +56,13 @@ def new_vnc_password() -> str:
     return secrets.token_urlsafe(12)
 
 
+# Built once: every step of every operation reads its instance.
+_LIVE_BY_UUID = select(Instance).where(Instance.uuid == bindparam("uuid"), Instance.removed.is_(None))
+
+
 def get_instance(session: Session, uuid: str, *, parameter: str = "id") -> Instance:
     """The live (not expunged) instance with public id `uuid`; NotFound otherwise."""
-    instance = session.execute(
-        select(Instance).where(Instance.uuid == uuid, Instance.removed.is_(None))
-    ).scalar_one_or_none()
+    instance = session.execute(_LIVE_BY_UUID, {"uuid": uuid}).scalar_one_or_none()
     if instance is None:
         raise NotFound(f"Unable to find virtual machine with id {uuid} (parameter {parameter})", uuids=[uuid])
     return instance

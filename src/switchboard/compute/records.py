@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import CompoundSelect, Select, bindparam, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from switchboard.db.models.compute import Instance, InstanceDetail
-from switchboard.db.models.extensions import Extension
+from switchboard.db.models.extensions import Extension, ExtensionDetail
 from switchboard.db.models.infrastructure import (
     Cluster,
+    ClusterDetail,
     Host,
     HostDetail,
     ServiceOfferingDetail,
@@ -36,7 +38,6 @@ from switchboard.extensions.payload_model import (
     TemplateInfo,
 )
 from switchboard.extensions.registry import require_usable
-from switchboard.infra import clusters
 from switchboard.infra import details as detail_store
 from switchboard.infra.nics import NicView, nic_views
 
@@ -66,30 +67,87 @@ class HostTarget:
     host: HostInfo
 
 
+# Built once: every operation on an instance reads its host's target.
+_TARGET = (
+    select(Host, Cluster, Extension)
+    .join(Cluster, Cluster.id == Host.cluster_id)
+    .outerjoin(Extension, Extension.id == Cluster.extension_id)
+    .where(Host.id == bindparam("host_id"))
+)
+
+
 def host_target(session: Session, host_id: int, *, check_usable: bool = True) -> HostTarget:
     """The payload groups of `host_id`. Raises NotFound for an unknown host and ExtensionUnusable (with
     CloudStack's texts) when its cluster has no extension, or the extension is disabled or not ready."""
-    row = session.execute(
-        select(Host, Cluster).join(Cluster, Cluster.id == Host.cluster_id).where(Host.id == host_id)
-    ).first()
+    row = session.execute(_TARGET, {"host_id": host_id}).first()
     if row is None:
         raise NotFound(f"Unable to find host with internal id {host_id}")
-    host, cluster = row
-    extension = session.get(Extension, cluster.extension_id) if cluster.extension_id is not None else None
+    host, cluster, extension = row
     if check_usable:
         extension = require_usable(extension)
     elif extension is None:
         raise NotFound(f"Cluster {cluster.name} is not registered with an extension")
-    record = store.record_of(session, extension, with_resources=False)
+    found = _details(session, _TARGET_DETAILS, {"extension": extension.id, "cluster": cluster.id, "host": host.id})
+    own = found.get(("extension", extension.id), {})
+    record = store.ExtensionRecord(
+        extension=extension, details={name: value for name, (value, display) in own.items() if display},
+        hidden={name: value for name, (value, display) in own.items() if not display})
     return HostTarget(
         host_id=host.id, host_name=host.name, cluster_id=cluster.id, extension_id=extension.id,
         extension_name=extension.name, relative_path=extension.relative_path,
         extension=ExtensionInfo(name=extension.name, details={**record.details, **record.hidden},
                                 hidden_details=frozenset(record.hidden)),
         requires_prepare=record.requires_prepare_vm,
-        resource_map=ResourceMapInfo(details=clusters.resource_map_details(session, cluster.id)),
-        host=HostInfo(name=host.name, details=detail_store.all_details(session, HostDetail, [host.id])[host.id]),
+        # The resource map: the cluster's external details, prefix stripped.
+        resource_map=ResourceMapInfo(details=detail_store.external_only(_values(found.get(("cluster", cluster.id))))),
+        host=HostInfo(name=host.name, details=_values(found.get(("host", host.id)))),
     )
+
+
+def _labelled(source: str, owner: Any, name: Any, value: Any, display: Any, seq: Any) -> Select[Any]:
+    return select(literal_column(f"'{source}'").label("source"), owner.label("owner"), name.label("name"),
+                  value.label("value"), display.label("display"), seq.label("seq"))
+
+
+# The details a payload needs live in several tables; one UNION ALL reads them in one round trip. Rows come
+# in id order per table, so a later row of the same name wins, as when each table is read on its own.
+# Host, cluster, template and offering details count only when displayable (as `all_details` reads them).
+_TARGET_DETAILS = union_all(
+    _labelled("extension", ExtensionDetail.extension_id, ExtensionDetail.name, ExtensionDetail.value,
+              ExtensionDetail.display, ExtensionDetail.id)
+    .where(ExtensionDetail.extension_id == bindparam("extension")),
+    _labelled("cluster", ClusterDetail.cluster_id, ClusterDetail.name, ClusterDetail.value, ClusterDetail.display,
+              ClusterDetail.id)
+    .where(ClusterDetail.cluster_id == bindparam("cluster"), ClusterDetail.display.is_(True)),
+    _labelled("host", HostDetail.host_id, HostDetail.name, HostDetail.value, HostDetail.display, HostDetail.id)
+    .where(HostDetail.host_id == bindparam("host"), HostDetail.display.is_(True)),
+).order_by(literal_column("seq"))
+_INFO_DETAILS = union_all(
+    _labelled("instance", InstanceDetail.instance_id, InstanceDetail.name, InstanceDetail.value,
+              InstanceDetail.display, InstanceDetail.id)
+    .where(InstanceDetail.instance_id.in_(bindparam("instances", expanding=True))),
+    _labelled("template", TemplateDetail.template_id, TemplateDetail.name, TemplateDetail.value,
+              TemplateDetail.display, TemplateDetail.id)
+    .where(TemplateDetail.template_id.in_(bindparam("templates", expanding=True)), TemplateDetail.display.is_(True)),
+    _labelled("offering", ServiceOfferingDetail.service_offering_id, ServiceOfferingDetail.name,
+              ServiceOfferingDetail.value, ServiceOfferingDetail.display, ServiceOfferingDetail.id)
+    .where(ServiceOfferingDetail.service_offering_id.in_(bindparam("offerings", expanding=True)),
+           ServiceOfferingDetail.display.is_(True)),
+).order_by(literal_column("seq"))
+
+Found = dict[tuple[str, int], dict[str, tuple[str, bool]]]
+
+
+def _details(session: Session, statement: CompoundSelect[Any], params: dict[str, Any]) -> Found:
+    """The rows of a details union by (source, owner id): {name: (value, display)}."""
+    found: Found = {}
+    for source, owner, name, value, display, _seq in session.connection().execute(statement, params):
+        found.setdefault((source, owner), {})[name] = (value, bool(display))
+    return found
+
+
+def _values(details: dict[str, tuple[str, bool]] | None) -> dict[str, str]:
+    return {name: value for name, (value, _display) in (details or {}).items()}
 
 
 _DETAILS = (
@@ -124,19 +182,19 @@ def nic_info(view: NicView) -> NicInfo:
 def instance_infos(
     session: Session, instances: Iterable[Instance], *, unseal: Unseal, state: str | None = None,
 ) -> dict[int, InstanceInfo]:
-    """InstanceInfo of many instances in five queries, by instance id. `state` overrides the state the
+    """InstanceInfo of many instances in two queries, by instance id. `state` overrides the state the
     extension is told (e.g. "Starting" while a start is under way)."""
     items = list(instances)
+    if not items:
+        return {}
     ids = [i.id for i in items]
-    details = details_of(session, ids)
+    found = _details(session, _INFO_DETAILS, {"instances": ids, "templates": list({i.template_id for i in items}),
+                                              "offerings": list({i.service_offering_id for i in items})})
     nics = nic_views(session, ids)
-    template_ids = {i.template_id for i in items}
-    offering_ids = {i.service_offering_id for i in items}
-    template_details = detail_store.all_details(session, TemplateDetail, template_ids)
-    offering_details = detail_store.all_details(session, ServiceOfferingDetail, offering_ids)
     return {
-        i.id: _info(i, details[i.id], nics[i.id], template_details[i.template_id],
-                    offering_details[i.service_offering_id], unseal(i), state or i.state)
+        i.id: _info(i, _values(found.get(("instance", i.id))), nics[i.id],
+                    _values(found.get(("template", i.template_id))),
+                    _values(found.get(("offering", i.service_offering_id))), unseal(i), state or i.state)
         for i in items
     }
 
