@@ -22,7 +22,7 @@ from switchboard.api.signing import SignatureRejected, VerifiedRequests, check_v
 from switchboard.db.base import utcnow
 from switchboard.db.models.identity import User
 from switchboard.errors import AuthenticationFailed
-from switchboard.identity import repository
+from switchboard.identity import credentials, repository
 from switchboard.identity.cache import KeyCache, KeyEntry
 from switchboard.identity.serverkey import ServerKey, UnsealError
 from switchboard.identity.sessions import SessionStore
@@ -97,7 +97,9 @@ class IdentityAuthenticator:
         return entry.caller
 
     def _entry(self, db: RequestDb, api_key: str) -> KeyEntry | None:
-        entry = self._cache.get(api_key)
+        # Read before any loading: an entry is then only ever used under the generation it was loaded in.
+        generation = credentials.current(db.connection)
+        entry = self._cache.get(api_key, generation)
         if entry is not None:
             return entry
         session = db.session
@@ -114,7 +116,7 @@ class IdentityAuthenticator:
                          active=repository.is_active(record),
                          api_access=configuration.is_enabled(session, "api.key.access", account_id=record.account.id,
                                                              domain_path=record.domain.path),
-                         loaded_at=self._cache.now())
+                         loaded_at=self._cache.now(), generation=generation)
         self._cache.put(api_key, entry)
         return entry
 

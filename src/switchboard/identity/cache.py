@@ -1,8 +1,11 @@
-"""A short-lived, in-process cache of what verifying a signed request needs, per API key.
+"""An in-process cache of what verifying a signed request needs, per API key and credentials generation.
 
 Unsealing the secret and joining user, account, domain and role for every request would cost more than the
-rest of a request. Entries live `ttl` seconds (so a change made by another server is seen within that time)
-and this process drops them at once whenever it changes a user, an account or a key.
+rest of a request. An entry is used only while the database's credentials generation (see
+`switchboard.identity.credentials`) is the one read before it was loaded, so a key revoked, regenerated or
+disabled through any server on the database is refused from the next request on. Entries also expire after
+`ttl` seconds, a backstop for changes made to the database by other means; this process drops them all at
+once whenever it changes a user, an account or a key.
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ class KeyEntry:
     active: bool  # user and account enabled
     api_access: bool  # the `api.key.access` setting that applies to the user's account
     loaded_at: float
+    generation: int = 0  # the credentials generation read before this entry was loaded
 
 
 class KeyCache:
-    """Thread-safe TTL cache from API key to KeyEntry, bounded to `max_entries` (oldest dropped first)."""
+    """Thread-safe cache from API key to KeyEntry, bounded to `max_entries` (oldest dropped first)."""
 
     def __init__(self, *, ttl: float = 10.0, max_entries: int = 10_000,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -33,14 +37,19 @@ class KeyCache:
         self._max = max_entries
         self._clock = clock
         self._entries: dict[str, KeyEntry] = {}
+        self._newest_generation = 0
         self._lock = threading.Lock()
 
     def now(self) -> float:
         return self._clock()
 
-    def get(self, api_key: str) -> KeyEntry | None:
+    def get(self, api_key: str, generation: int = 0) -> KeyEntry | None:
+        """The entry for `api_key` if it was loaded under `generation` (the one the caller just read) and
+        is younger than the TTL; else None."""
+        if generation > self._newest_generation:
+            self._forget_older(generation)
         entry = self._entries.get(api_key)
-        if entry is None or self._clock() - entry.loaded_at > self._ttl:
+        if entry is None or entry.generation != generation or self._clock() - entry.loaded_at > self._ttl:
             return None
         return entry
 
@@ -56,3 +65,11 @@ class KeyCache:
         """Forget everything; called after any change to users, accounts, roles or keys."""
         with self._lock:
             self._entries.clear()
+
+    def _forget_older(self, generation: int) -> None:
+        # Entries of an older generation can never be used again: free them at once.
+        with self._lock:
+            if generation > self._newest_generation:
+                self._newest_generation = generation
+                self._entries = {key: entry for key, entry in self._entries.items()
+                                 if entry.generation >= generation}

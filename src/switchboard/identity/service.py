@@ -12,7 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from switchboard.api.caller import Caller
 from switchboard.db.models.identity import Account, Domain, Role, User
 from switchboard.errors import AuthenticationFailed, Conflict, InvalidParameter, NotFound, PermissionDenied
-from switchboard.identity import apikeys, paths, repository, scope
+from switchboard.identity import apikeys, credentials, paths, repository, scope
 from switchboard.identity.cache import KeyCache
 from switchboard.identity.passwords import hash_password, needs_rehash, verify_password
 from switchboard.identity.records import (
@@ -283,11 +283,13 @@ class IdentityService:
             if value is not None:
                 setattr(user, field, value)
         self._insert(session, user)
-        self._cache.clear()
+        self.credentials_changed(session)
         return record
 
-    def forget_cached_keys(self) -> None:
-        """Drop every cached API-key verification in this process (after a change that affects them)."""
+    def credentials_changed(self, session: Session) -> None:
+        """Record in the session's transaction that something API-key verification depends on changed, so
+        that every server on the database stops using what it cached; this process forgets at once."""
+        credentials.bump(session)
         self._cache.clear()
 
     def check_user_state(self, session: Session, caller: Caller, user_uuid: str, state: str) -> UserRecord:
@@ -314,7 +316,7 @@ class IdentityService:
         if state != "enabled":
             self.sessions.close_all_for_user(session, record.user.id)
         session.flush()
-        self._cache.clear()
+        self.credentials_changed(session)
         return record
 
     # -- API keys ------------------------------------------------------------------------------------
@@ -324,7 +326,7 @@ class IdentityService:
         record = self._user_for(session, caller, user_uuid)
         pair = apikeys.assign(record.user, self._server_key)
         session.flush()
-        self._cache.clear()
+        self.credentials_changed(session)
         return pair
 
     def get_keys(self, session: Session, caller: Caller, user_uuid: str) -> KeyPair | None:
@@ -342,5 +344,5 @@ class IdentityService:
         if pair is None:
             pair = apikeys.assign(record.user, self._server_key)
             session.flush()
-            self._cache.clear()
+            self.credentials_changed(session)
         return pair

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from argon2 import PasswordHasher
 
 from switchboard.api.caller import Caller
@@ -62,3 +64,12 @@ def test_cache_stays_bounded() -> None:
         cache.put(f"k{index}", _entry(0.0))
     assert cache.get("k99") is not None
     assert cache.get("k0") is None
+
+
+def test_cache_entries_serve_only_the_generation_they_were_loaded_in() -> None:
+    cache = KeyCache(ttl=60, clock=lambda: 0.0)
+    cache.put("k", dataclasses.replace(_entry(0.0), generation=3))
+    assert cache.get("k", 3) is not None
+    assert cache.get("k", 2) is None  # a reader that saw an older generation loads afresh
+    assert cache.get("k", 4) is None  # credentials changed since: never used again
+    assert cache.get("k", 3) is None  # and forgotten once a newer generation was seen

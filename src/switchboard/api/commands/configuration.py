@@ -110,8 +110,8 @@ def update_configuration(call: Call) -> ObjectResponse:
     scope, scope_id, ids = _target(call)
     name = call.get("name")
     value = configuration.set_value(call.session, name, call.get("value"), scope=scope, scope_id=scope_id)
-    # Verified API keys are cached with what this setting allowed; forget them on this server at once.
+    # Verified API keys are cached with what `api.key.access` allowed: every server must reload them.
     identity = call.services.registry.get(IDENTITY_SERVICE)
     if identity is not None:
-        identity.forget_cached_keys()
+        identity.credentials_changed(call.session)
     return ObjectResponse("configuration", _view(configuration.service.setting(name), value, scope, ids))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from switchboard.db.base import Base, TimestampMixin, UtcDateTime, UuidMixin, utcnow
@@ -89,3 +89,15 @@ class LoginSession(Base):
     created: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     last_used: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     client_ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+class CredentialsGeneration(Base):
+    """One row (id 1) whose `generation` grows with every change that may revoke an API key: a new key
+    pair, a user's state, name or password, `api.key.access`. Servers cache verified API keys per
+    generation and read this row on every signed request, so a revocation made through any server on
+    the same database is honoured by all of them at once."""
+
+    __tablename__ = "credentials_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)
