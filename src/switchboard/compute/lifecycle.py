@@ -5,7 +5,9 @@ The action sequence is CloudStack's (protocol notes §1.2): `prepare` on the ver
 template's extension requires it, `create` while the instance has `deployvm=true`, `start` afterwards,
 `stop`, `reboot`, and `delete` on expunge. Each operation is: one transaction that checks and moves the
 instance into a transitional state (Starting, Stopping, Expunging) and reads everything the payload needs;
-the run, outside any transaction; one transaction that records the outcome. A failure always ends in a
+the run, outside any transaction; one transaction that records the outcome, by a move conditional on the
+instance being as the first transaction left it (so it needs no fresh read; when something else changed it
+meanwhile, e.g. a takeover's repair, it is read again and judged as it is). A failure always ends in a
 stable state: a failed first start → Error, a failed later start → Stopped, a failed stop → Running (or
 Stopped when forced), a failed delete → Destroyed. If the server dies in between, `repair` (the jobs'
 interruption hook) does the same.
@@ -18,12 +20,12 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from switchboard.compute import states
 from switchboard.compute.actions import Actions
-from switchboard.compute.audit import caller_info, event, owner_ids
+from switchboard.compute.audit import caller_info, event
 from switchboard.compute.planner import plan
 from switchboard.compute.records import (
     DEPLOY_VM,
@@ -32,18 +34,19 @@ from switchboard.compute.records import (
     host_target,
     instance_infos,
 )
+from switchboard.compute.repair import repair_instance
+from switchboard.compute.rows import get_instance, mark_removed, not_found
 from switchboard.db.base import utcnow
 from switchboard.db.engine import Database
 from switchboard.db.models.compute import Instance, InstanceDetail
 from switchboard.db.models.compute import InstanceState as S
 from switchboard.db.models.compute import PowerStateValue as P
 from switchboard.db.models.infrastructure import ServiceOffering, Template
-from switchboard.errors import ExtensionFailed, NotFound, SwitchboardError
+from switchboard.errors import ExtensionFailed, SwitchboardError
 from switchboard.extensions.payload_model import CallerInfo, InstanceInfo
 from switchboard.extensions.prepare_output import PrepareOutcome, PrepareOutputError, apply_prepare_output
 from switchboard.identity.serverkey import ServerKey, UnsealError
 from switchboard.infra import nics
-from switchboard.infra.events import record_event
 from switchboard.jobs import JobOwner
 
 __all__ = ["Lifecycle", "get_instance", "new_vnc_password"]
@@ -56,20 +59,20 @@ def new_vnc_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-# Built once: every step of every operation reads its instance.
-_LIVE_BY_UUID = select(Instance).where(Instance.uuid == bindparam("uuid"), Instance.removed.is_(None))
+@dataclass(frozen=True)
+class _Stopping:
+    """A stop under way: the instance as moved to Stopping, and what the run needs."""
 
-
-def get_instance(session: Session, uuid: str, *, parameter: str = "id") -> Instance:
-    """The live (not expunged) instance with public id `uuid`; NotFound otherwise."""
-    instance = session.execute(_LIVE_BY_UUID, {"uuid": uuid}).scalar_one_or_none()
-    if instance is None:
-        raise NotFound(f"Unable to find virtual machine with id {uuid} (parameter {parameter})", uuids=[uuid])
-    return instance
+    instance: Instance
+    host_id: int | None
+    target: HostTarget | None
+    info: InstanceInfo
+    caller: CallerInfo | None
 
 
 @dataclass(frozen=True)
 class _Started:
+    instance: Instance
     target: HostTarget
     info: InstanceInfo
     deploying: bool
@@ -131,7 +134,8 @@ class Lifecycle:
             else:
                 states.move(session, instance, S.STARTING, host_id=host.id)
                 info = instance_infos(session, [instance], unseal=self.unseal_vnc)[instance.id]
-                started = _Started(target, info, deploying, prepare=first and deploying and target.requires_prepare,
+                started = _Started(instance, target, info, deploying,
+                                   prepare=first and deploying and target.requires_prepare,
                                    caller=caller_info(session, owner))
         if failure is not None:
             raise failure
@@ -144,9 +148,11 @@ class Lifecycle:
 
     def _started(self, uuid: str, owner: JobOwner, started: _Started) -> None:
         with self.db.session() as session:
-            instance = get_instance(session, uuid)
-            states.move(session, instance, S.RUNNING, last_host_id=started.target.host_id,
-                        power_state=P.POWER_ON.value, power_state_updated=utcnow())
+            instance = self._settle(session, started.instance, S.RUNNING, expected=S.STARTING, strict=True,
+                                    last_host_id=started.target.host_id, power_state=P.POWER_ON.value,
+                                    power_state_updated=utcnow())
+            if instance is None:  # not possible when strict; keeps the type checker informed
+                raise not_found(uuid)
             if started.deploying:
                 session.execute(delete(InstanceDetail).where(InstanceDetail.instance_id == instance.id,
                                                              InstanceDetail.name == DEPLOY_VM))
@@ -209,50 +215,66 @@ class Lifecycle:
             instance = get_instance(session, uuid)
             if instance.state == S.STOPPED.value:
                 return
-            if instance.state != S.RUNNING.value:
-                raise states.InvalidState(f"Unable to stop instance {instance.name} in state {instance.state}",
-                                          uuids=[uuid])
-            host_id = instance.host_id or instance.last_host_id
-            target: HostTarget | None = None
-            try:
-                target = host_target(session, host_id) if host_id is not None else None
-            except SwitchboardError:
-                if not forced:
-                    raise
-            states.move(session, instance, S.STOPPING)
-            info = instance_infos(session, [instance], unseal=self.unseal_vnc)[instance.id]
-            caller = caller_info(session, owner)
+            stopping = self._begin_stop(session, instance, owner, forced=forced)
+        self._run_stop(stopping, owner, forced=forced)
+
+    def _begin_stop(self, session: Session, instance: Instance, owner: JobOwner, *, forced: bool) -> _Stopping:
+        """Running → Stopping, and what the run needs (in the caller's transaction)."""
+        if instance.state != S.RUNNING.value:
+            raise states.InvalidState(f"Unable to stop instance {instance.name} in state {instance.state}",
+                                      uuids=[instance.uuid])
+        host_id = instance.host_id or instance.last_host_id
+        target: HostTarget | None = None
+        try:
+            target = host_target(session, host_id) if host_id is not None else None
+        except SwitchboardError:
+            if not forced:
+                raise
+        states.move(session, instance, S.STOPPING)
+        info = instance_infos(session, [instance], unseal=self.unseal_vnc)[instance.id]
+        return _Stopping(instance, host_id, target, info, caller_info(session, owner))
+
+    def _run_stop(self, stopping: _Stopping, owner: JobOwner, *, forced: bool) -> Instance | None:
+        """Run `stop` and record the outcome; the instance as it is afterwards (None when someone else
+        settled it meanwhile). Raises ExtensionFailed for a failed stop that was not forced."""
+        info = stopping.info
         try:
             details = None
-            if target is not None:
-                outcome = self.actions.run(target, "stop", info, caller=caller)
+            if stopping.target is not None:
+                outcome = self.actions.run(stopping.target, "stop", info, caller=stopping.caller)
                 details = None if outcome.result.success else outcome.result.details
             else:
                 details = "no host to run the stop on"
         except Exception:  # never leave it Stopping
-            self._settle_stop(uuid, owner, stopped=forced, host_id=host_id, reason="the stop did not complete")
+            self._settle_stop(stopping, owner, stopped=forced, reason="the stop did not complete")
             raise
-        self._settle_stop(uuid, owner, stopped=details is None or forced, host_id=host_id, reason=details)
+        settled = self._settle_stop(stopping, owner, stopped=details is None or forced, reason=details)
         if details is not None and not forced:
-            raise ExtensionFailed(f"Failed to stop instance {info.internal_name}: {details}", uuids=[uuid])
+            raise ExtensionFailed(f"Failed to stop instance {info.internal_name}: {details}",
+                                  uuids=[stopping.instance.uuid])
+        return settled
 
-    def _settle_stop(self, uuid: str, owner: JobOwner, *, stopped: bool, host_id: int | None,
-                     reason: str | None) -> None:
+    def _settle_stop(self, stopping: _Stopping, owner: JobOwner, *, stopped: bool,
+                     reason: str | None) -> Instance | None:
         with self.db.session() as session:
-            instance = get_instance(session, uuid)
-            if instance.state != S.STOPPING.value:
-                return
+            now = utcnow()
+            # A stop that failed but is forced keeps the power state power sync last saw.
+            power: dict[str, Any] = {"power_state": P.POWER_OFF.value} if reason is None else {}
+            instance = (
+                self._settle(session, stopping.instance, S.STOPPED, expected=S.STOPPING, host_id=None,
+                             last_host_id=stopping.host_id, power_state_updated=now, **power)
+                if stopped else self._settle(session, stopping.instance, S.RUNNING, expected=S.STOPPING)
+            )
+            if instance is None:
+                return None
             if stopped:
-                power = P.POWER_OFF.value if reason is None else instance.power_state
-                states.move(session, instance, S.STOPPED, host_id=None, last_host_id=host_id, power_state=power,
-                            power_state_updated=utcnow())
                 text = f"Stopped instance {instance.name}" + (f" (forced; the extension said: {reason})"
                                                                if reason else "")
                 event(session, instance, owner, "VM.STOP", text)
             else:
-                states.move(session, instance, S.RUNNING)
                 event(session, instance, owner, "VM.STOP", f"Failed to stop instance {instance.name}: {reason}",
                       error=True)
+            return instance
 
     def reboot(self, uuid: str, owner: JobOwner) -> None:
         """Reboot a Running instance; the state does not change, a failure is reported."""
@@ -282,21 +304,30 @@ class Lifecycle:
         """Destroy: stop a Running instance first (`stop`), then mark it Destroyed; with `expunge`, also
         run `delete` and remove it. A failed stop leaves it Running."""
         with self.db.session() as session:
-            state = get_instance(session, uuid).state
-        if state == S.RUNNING.value:
-            self.stop(uuid, owner)
-        with self.db.session() as session:
             instance = get_instance(session, uuid)
-            if instance.state in (S.STOPPED.value, S.ERROR.value):
-                # Keep where it was: expunge sends `delete` there (also after a failed first `create`).
-                states.move(session, instance, S.DESTROYED, host_id=None,
-                            last_host_id=instance.host_id or instance.last_host_id)
-                event(session, instance, owner, "VM.DESTROY", f"Destroyed instance {instance.name}")
-            elif instance.state != S.DESTROYED.value:
-                raise states.InvalidState(f"Unable to destroy instance {instance.name} in state {instance.state}",
-                                          uuids=[uuid])
+            stopping = self._begin_stop(session, instance, owner, forced=False) \
+                if instance.state == S.RUNNING.value else None
+            if stopping is None:
+                self._destroy_in(session, instance, owner)
+        if stopping is not None:
+            settled = self._run_stop(stopping, owner, forced=False)
+            with self.db.session() as session:
+                try:
+                    self._destroy_in(session, settled or get_instance(session, uuid), owner)
+                except states.InstanceBusy:  # it changed after the stop: judge it as it is now
+                    self._destroy_in(session, get_instance(session, uuid), owner)
         if expunge:
             self.expunge(uuid, owner)
+
+    def _destroy_in(self, session: Session, instance: Instance, owner: JobOwner) -> None:
+        if instance.state in (S.STOPPED.value, S.ERROR.value):
+            # Keep where it was: expunge sends `delete` there (also after a failed first `create`).
+            states.move(session, instance, S.DESTROYED, host_id=None,
+                        last_host_id=instance.host_id or instance.last_host_id)
+            event(session, instance, owner, "VM.DESTROY", f"Destroyed instance {instance.name}")
+        elif instance.state != S.DESTROYED.value:
+            raise states.InvalidState(f"Unable to destroy instance {instance.name} in state {instance.state}",
+                                      uuids=[instance.uuid])
 
     def expunge(self, uuid: str, owner: JobOwner) -> None:
         """Expunge a Destroyed instance: `delete` on its last host (when it ever had one), then release its
@@ -323,9 +354,8 @@ class Lifecycle:
             self._expunge_failed(uuid, owner, details)
             raise ExtensionFailed(f"Failed to delete instance {info.internal_name}: {details}", uuids=[uuid])
         with self.db.session() as session:
-            instance = get_instance(session, uuid)
             nics.release_instance_nics(session, instance.id)
-            instance.removed = utcnow()
+            mark_removed(session, uuid, instance.id)
             event(session, instance, owner, "VM.EXPUNGE", f"Expunged instance {instance.name}")
 
     def _expunge_failed(self, uuid: str, owner: JobOwner, reason: str) -> None:
@@ -335,6 +365,26 @@ class Lifecycle:
                 states.move(session, instance, S.DESTROYED)
                 event(session, instance, owner, "VM.EXPUNGE", f"Failed to expunge instance {instance.name}: "
                       f"{reason}", error=True)
+
+    # -- settling an operation -------------------------------------------------------------------------------
+
+    def _settle(self, session: Session, instance: Instance, target: S, *, expected: S, strict: bool = False,
+                **values: Any) -> Instance | None:
+        """Move `instance`, which this operation left `expected` in an earlier transaction, to `target`.
+
+        The move is conditional on the instance being unchanged since, so it needs no fresh read. If it did
+        change (e.g. a takeover repaired it), it is read again: None when it is no longer `expected`
+        (someone else settled it; with `strict` the move is tried anyway and fails as the state machine
+        says), else the move is made on what was read. Returns the moved instance."""
+        try:
+            states.move(session, instance, target, **values)
+            return instance
+        except states.InstanceBusy:
+            current = get_instance(session, instance.uuid)
+            if current.state != expected.value and not strict:
+                return None
+            states.move(session, current, target, **values)
+            return current
 
     def recover(self, session: Session, instance: Instance, owner: JobOwner) -> None:
         """Destroyed → Stopped, in the caller's transaction; no extension call (CloudStack's recover)."""
@@ -353,27 +403,7 @@ class Lifecycle:
     # -- interrupted jobs ----------------------------------------------------------------------------------
 
     def repair(self, uuid: str) -> str | None:
-        """Put an instance left in a transitional state by a dead server into a stable one; idempotent.
-
-        Starting → Error (a deploy) or Stopped; Stopping → Running (the stop is unconfirmed: power sync
-        will tell); Expunging → Destroyed. Returns the new state, or None when nothing needed repair."""
+        """Put an instance left in a transitional state by a dead server into a stable one (see
+        `switchboard.compute.repair`); the new state, or None when nothing needed repair."""
         with self.db.session() as session:
-            instance = session.execute(select(Instance).where(Instance.uuid == uuid)).scalar_one_or_none()
-            if instance is None or instance.removed is not None:
-                return None
-            deploying = details_of(session, [instance.id])[instance.id].get(DEPLOY_VM) == "true"
-            repairs: dict[str, tuple[S, dict[str, Any]]] = {
-                S.STARTING.value: (S.ERROR, {}) if deploying else (S.STOPPED, {"host_id": None}),
-                S.STOPPING.value: (S.RUNNING, {"power_state": P.POWER_UNKNOWN.value}),
-                S.EXPUNGING.value: (S.DESTROYED, {}),
-            }
-            repair = repairs.get(instance.state)
-            if repair is None:
-                return None
-            target, values = repair
-            before = instance.state
-            states.move(session, instance, target, **values)
-            record_event(session, type="VM.REPAIR", description=f"Instance {instance.name} was {before} when its "
-                         f"management server stopped; now {target.value}", actor=owner_ids(instance),
-                         resource_type="VirtualMachine", resource_uuid=instance.uuid)
-            return target.value
+            return repair_instance(session, uuid)
