@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, or_, select
+from sqlalchemy import Connection, Row, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from switchboard.db.models.jobs import AsyncJob, ManagementServer
@@ -78,9 +78,10 @@ def in_domain(path: str | None, root: str) -> bool:
     return path == root or path.rstrip("/") == base or path.startswith(base + "/")
 
 
-def get_view(session: Session, job_uuid: str) -> JobView | None:
-    """One job by public id (every poll of queryAsyncJobResult); None when unknown."""
-    row = session.connection().execute(_BY_UUID, {"uuid": job_uuid}).first()
+def get_view(connection: Connection, job_uuid: str) -> JobView | None:
+    """One job by public id (every poll of queryAsyncJobResult); None when unknown. Runs on a Core
+    connection (a session's, or a quick request's without any session)."""
+    row = connection.execute(_BY_UUID, {"uuid": job_uuid}).first()
     return None if row is None else _view(row)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
 
 from switchboard.db.base import utcnow
@@ -40,8 +40,9 @@ class JobService:
         event.listen(session, "after_commit", self._after_commit, once=True)
         return uuid
 
-    def get(self, session: Session, job_uuid: str) -> JobView | None:
-        return queries.get_view(session, job_uuid)
+    def get(self, db: Session | Connection, job_uuid: str) -> JobView | None:
+        """The job with public id `job_uuid`, read in `db`'s transaction; None when unknown."""
+        return queries.get_view(db if isinstance(db, Connection) else db.connection(), job_uuid)
 
     def list_jobs(
         self, session: Session, *, scope: JobScope, filters: JobFilter, offset: int = 0, limit: int | None = None

@@ -8,9 +8,10 @@ handlers (registered by switchboard.wiring.compute under the names below) do the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from switchboard.api.call import Call
@@ -23,7 +24,7 @@ from switchboard.compute.deploy import DeploySpec, create_instance
 from switchboard.compute.lifecycle import Lifecycle, new_vnc_password
 from switchboard.compute.queries import InstanceFilter, InstanceRecord, get_record, list_instances
 from switchboard.compute.records import DEPLOY_VM
-from switchboard.compute.rows import get_instance
+from switchboard.compute.rows import get_instance, not_found
 from switchboard.db.models.compute import Instance, InstanceState
 from switchboard.db.models.identity import Domain
 from switchboard.errors import InvalidParameter, PermissionDenied
@@ -121,20 +122,45 @@ def render_one(session: Session, uuid: str, *, admin: bool) -> dict[str, Any]:
     return {"id": uuid} if record is None else instance_view(record, admin=admin)
 
 
-def _owned_instance(call: Call, *, parameter: str = "id") -> Instance:
+@dataclass(frozen=True)
+class _Owned:
+    """What an instance command checks before it queues its job."""
+
+    uuid: str
+    name: str
+    state: str
+
+
+# Built once: every instance command reads its instance with the domain path its owner check needs.
+_OWNED = (
+    select(Instance.uuid, Instance.name, Instance.state, Instance.account_id, Domain.path)
+    .join(Domain, Domain.id == Instance.domain_id)
+    .where(Instance.uuid == bindparam("uuid"), Instance.removed.is_(None))
+)
+
+
+def _owned(call: Call, *, parameter: str = "id") -> _Owned:
     """The instance named by `id`, when the caller may act on it (NotFound / PermissionDenied otherwise)."""
-    instance = get_instance(call.session, call.get(parameter), parameter=parameter)
-    path = call.session.execute(select(Domain.path).where(Domain.id == instance.domain_id)).scalar_one()
-    check_account(call.who, account_id=instance.account_id, domain_path_stored=path)
-    return instance
+    uuid = call.get(parameter)
+    row = call.connection.execute(_OWNED, {"uuid": uuid}).first()
+    if row is None:
+        raise not_found(uuid, parameter)
+    check_account(call.who, account_id=row.account_id, domain_path_stored=row.path)
+    return _Owned(uuid=row.uuid, name=row.name, state=row.state)
 
 
-def _job(handler: str, instance: Instance, **args: Any) -> AsyncJobRequest:
-    return AsyncJobRequest(handler=handler, args={"id": instance.uuid, **args}, instance_type=VM,
-                           instance_id=instance.uuid, object_id=instance.uuid)
+def _owned_instance(call: Call, *, parameter: str = "id") -> Instance:
+    """`_owned`, as the ORM object (for commands that change it in the request's transaction)."""
+    _owned(call, parameter=parameter)
+    return get_instance(call.session, call.get(parameter), parameter=parameter)
 
 
-def _require_state(instance: Instance, allowed: tuple[InstanceState, ...], what: str) -> None:
+def _job(handler: str, uuid: str, **args: Any) -> AsyncJobRequest:
+    return AsyncJobRequest(handler=handler, args={"id": uuid, **args}, instance_type=VM, instance_id=uuid,
+                           object_id=uuid)
+
+
+def _require_state(instance: _Owned, allowed: tuple[InstanceState, ...], what: str) -> None:
     if instance.state not in {s.value for s in allowed}:
         raise InvalidParameter(f"Unable to {what} instance {instance.name} in state {instance.state}",
                                parameter="id", uuids=[instance.uuid])
@@ -187,7 +213,7 @@ def deploy_virtual_machine(call: Call) -> AsyncJobRequest:
     lifecycle = lifecycle_of(call.services)
     instance = create_instance(session, caller, owner, spec,
                                vnc_sealer=lambda uuid: lifecycle.seal_vnc(uuid, new_vnc_password()))
-    return _job(DEPLOY_JOB, instance, start=call.get("startvm", True), hostid=host_id)
+    return _job(DEPLOY_JOB, instance.uuid, start=call.get("startvm", True), hostid=host_id)
 
 
 _ID = Param("id", ParamType.UUID, required=True, description="The ID of the virtual machine")
@@ -196,9 +222,9 @@ _ID = Param("id", ParamType.UUID, required=True, description="The ID of the virt
 @api_command("startVirtualMachine", params=[_ID], roles=ALL_ROLES, description="Starts a virtual machine.",
              response_object="virtualmachine", is_async=True)
 def start_virtual_machine(call: Call) -> AsyncJobRequest:
-    instance = _owned_instance(call)
+    instance = _owned(call)
     _require_state(instance, (InstanceState.STOPPED, InstanceState.RUNNING), "start")
-    return _job(START_JOB, instance)
+    return _job(START_JOB, instance.uuid)
 
 
 @api_command(
@@ -208,17 +234,17 @@ def start_virtual_machine(call: Call) -> AsyncJobRequest:
     roles=ALL_ROLES, description="Stops a virtual machine.", response_object="virtualmachine", is_async=True,
 )
 def stop_virtual_machine(call: Call) -> AsyncJobRequest:
-    instance = _owned_instance(call)
+    instance = _owned(call)
     _require_state(instance, (InstanceState.STOPPED, InstanceState.RUNNING), "stop")
-    return _job(STOP_JOB, instance, forced=bool(call.get("forced")))
+    return _job(STOP_JOB, instance.uuid, forced=bool(call.get("forced")))
 
 
 @api_command("rebootVirtualMachine", params=[_ID], roles=ALL_ROLES, description="Reboots a virtual machine.",
              response_object="virtualmachine", is_async=True)
 def reboot_virtual_machine(call: Call) -> AsyncJobRequest:
-    instance = _owned_instance(call)
+    instance = _owned(call)
     _require_state(instance, (InstanceState.RUNNING,), "reboot")
-    return _job(REBOOT_JOB, instance)
+    return _job(REBOOT_JOB, instance.uuid)
 
 
 @api_command(
@@ -228,21 +254,21 @@ def reboot_virtual_machine(call: Call) -> AsyncJobRequest:
     roles=ALL_ROLES, description="Destroys a virtual machine.", response_object="virtualmachine", is_async=True,
 )
 def destroy_virtual_machine(call: Call) -> AsyncJobRequest:
-    instance = _owned_instance(call)
+    instance = _owned(call)
     expunge = bool(call.get("expunge"))
     if expunge and call.who.role_type not in EXPUNGE_ROLES:
         raise PermissionDenied("Parameter expunge can be passed by Admin only")
     _require_state(instance, (InstanceState.STOPPED, InstanceState.RUNNING, InstanceState.ERROR,
                               InstanceState.DESTROYED), "destroy")
-    return _job(DESTROY_JOB, instance, expunge=expunge)
+    return _job(DESTROY_JOB, instance.uuid, expunge=expunge)
 
 
 @api_command("expungeVirtualMachine", params=[_ID], roles=EXPUNGE_ROLES,
              description="Expunge a virtual machine. Once expunged, it cannot be recovered.", is_async=True)
 def expunge_virtual_machine(call: Call) -> AsyncJobRequest:
-    instance = _owned_instance(call)
+    instance = _owned(call)
     _require_state(instance, (InstanceState.DESTROYED,), "expunge")
-    return _job(EXPUNGE_JOB, instance)
+    return _job(EXPUNGE_JOB, instance.uuid)
 
 
 @api_command("recoverVirtualMachine", params=[_ID], roles=EXPUNGE_ROLES,

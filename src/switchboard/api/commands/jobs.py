@@ -78,7 +78,7 @@ def _visible_scope(caller: Caller) -> JobScope:
 )
 def query_async_job_result(call: Call) -> RawResponse:
     job_id: str = call.get("jobid")
-    job = job_service(call.services).get(call.session, job_id)
+    job = job_service(call.services).get(call.connection, job_id)
     if job is None:
         raise InvalidParameter(
             f"Unable to execute API command queryasyncjobresult due to invalid value. Invalid parameter jobid "
