@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from switchboard.db.sqlite_writes import connection_factory
@@ -58,34 +57,6 @@ def end_transaction(connection: Connection) -> None:
         if dbapi is not None and not getattr(dbapi, "in_transaction", True):
             return
     connection.rollback()
-
-
-def read_first_row(connection: Connection, sql: str) -> tuple[Any, ...] | None:
-    """The first row of `sql` (a read without parameters, valid on every dialect), run straight on the
-    DB-API connection: about a fifth of what SQLAlchemy's execution layer costs for one tiny statement.
-
-    The statement runs in the connection's transaction (begun first if need be, so that the request's end
-    also ends what the database opened for it). Errors are raised as SQLAlchemy's DBAPIError, and a lost
-    connection is invalidated (`connection_invalidated` set), as `Connection.execute` would do. Values come
-    as the DB-API returns them (no SQLAlchemy type processing)."""
-    if not connection.in_transaction():
-        connection.begin()
-    proxied = connection.connection
-    cursor = proxied.cursor()
-    dialect = connection.dialect
-    try:
-        cursor.execute(sql)
-        row = cursor.fetchone()
-    except dialect.loaded_dbapi.Error as error:
-        lost = dialect.is_disconnect(error, proxied.dbapi_connection, cursor)
-        if lost:
-            connection.invalidate(error)
-        raise DBAPIError.instance(sql, None, error, dialect.loaded_dbapi.Error, connection_invalidated=lost,
-                                  dialect=dialect) from error
-    finally:
-        if not connection.invalidated:
-            cursor.close()
-    return None if row is None else tuple(row)
 
 
 def is_postgres(engine: Engine) -> bool:
@@ -152,6 +123,7 @@ class Database:
         try:
             end_transaction(connection)
         except BaseException:
+            connection.invalidate()  # unusable now: closed without the ROLLBACK that just failed
             self._close_kept(connection)
             raise
         if connection.closed or connection.invalidated or "connection" in self._kept.__dict__:

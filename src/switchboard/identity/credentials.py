@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, insert, update
 from sqlalchemy.orm import Session
 
-from switchboard.db.engine import read_first_row
+from switchboard.db.direct import read_first_row
 from switchboard.db.models.identity import CredentialsGeneration
 
 _READ = "SELECT generation FROM credentials_generation WHERE id = 1"

@@ -1,5 +1,5 @@
-"""The credentials generation counter: read straight off the DB-API connection, bumped inside the
-changing transaction (so a rolled-back change bumps nothing), errors raised as SQLAlchemy's."""
+"""The credentials generation counter: bumped inside the changing transaction (so a rolled-back change
+bumps nothing), read as committed."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 
-from switchboard.db.engine import Database, read_first_row
+from switchboard.db.engine import Database
 from switchboard.db.migrate import upgrade
 from switchboard.identity import credentials
 
@@ -48,13 +47,3 @@ def test_a_missing_row_reads_as_zero_and_the_first_bump_makes_it(database: Datab
     with database.session() as session:
         credentials.bump(session)
     assert _current(database) == 1
-
-
-def test_raw_reads_fail_as_sqlalchemy_errors_and_keep_a_healthy_connection(database: Database) -> None:
-    with database.kept_connection() as connection:
-        with pytest.raises(DBAPIError) as failure:
-            read_first_row(connection, "SELECT nothing FROM no_such_table")
-        assert not failure.value.connection_invalidated and not connection.invalidated
-    with database.kept_connection() as connection:
-        assert read_first_row(connection, "SELECT 1") == (1,)
-        assert read_first_row(connection, "SELECT 1 WHERE 1 = 0") is None

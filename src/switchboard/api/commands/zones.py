@@ -46,11 +46,11 @@ _ADDRESSES = (("dns1", "dns1", None), ("dns2", "dns2", None), ("ip6dns1", "ip6_d
               ("domain", "network_domain", None))
 _ATTRIBUTES = tuple(attribute for _key, attribute, _fixed in _SHOWN + _ADDRESSES if attribute is not None)
 _FROM_ZONE = operator.attrgetter(*_ATTRIBUTES)
-# Rows are read by position: attribute access on a Row costs more than building the whole view.
+# Rows (Row or ZoneRow) are read by position: attribute access on a Row costs more than the whole view.
 _FROM_ROW = operator.itemgetter(*(zones.ZONE_ROW_FIELDS.index(attribute) for attribute in _ATTRIBUTES))
 
 
-def zone_view(zone: Zone | Row[Any], *, full: bool) -> dict[str, Any]:
+def zone_view(zone: Zone | Row[Any] | zones.ZoneRow, *, full: bool) -> dict[str, Any]:
     """CloudStack's ZoneResponse of a Zone or a `zones.list_zones` row; addresses only in the admin's
     (full) view."""
     values = iter(_FROM_ZONE(zone) if isinstance(zone, Zone) else _FROM_ROW(zone))
