@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import Connection, Row, Select, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from switchboard.api.caller import Caller
@@ -115,13 +115,14 @@ def list_instances(
     return _records(session, rows), total
 
 
-def get_record(session: Session, uuid: str) -> InstanceRecord | None:
+def get_record(db: Session | Connection, uuid: str) -> InstanceRecord | None:
     """The instance with public id `uuid` (also when expunged), in three queries; None when unknown."""
-    row = session.connection().execute(_BY_UUID, {"uuid": uuid}).first()
-    return None if row is None else _records(session, [row])[0]
+    connection = db if isinstance(db, Connection) else db.connection()
+    row = connection.execute(_BY_UUID, {"uuid": uuid}).first()
+    return None if row is None else _records(connection, [row])[0]
 
 
-def _records(session: Session, rows: Sequence[Row[Any]]) -> list[InstanceRecord]:
+def _records(session: Session | Connection, rows: Sequence[Row[Any]]) -> list[InstanceRecord]:
     ids = [row.id for row in rows]
     details = details_of(session, ids)
     nics = nic_views(session, ids)

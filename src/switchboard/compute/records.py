@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, bindparam, literal_column, select, union_all
+from sqlalchemy import CompoundSelect, Connection, Select, bindparam, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from switchboard.db.models.compute import Instance, InstanceDetail
@@ -156,13 +156,14 @@ _DETAILS = (
 )
 
 
-def details_of(session: Session, instance_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+def details_of(db: Session | Connection, instance_ids: Iterable[int]) -> dict[int, dict[str, str]]:
     """All details of many instances (one query), by instance id."""
     ids = list(set(instance_ids))
     result: dict[int, dict[str, str]] = {i: {} for i in ids}
     if not ids:
         return result
-    for instance_id, name, value in session.connection().execute(_DETAILS, {"ids": ids}):
+    connection = db if isinstance(db, Connection) else db.connection()
+    for instance_id, name, value in connection.execute(_DETAILS, {"ids": ids}):
         result[instance_id][name] = value
     return result
 

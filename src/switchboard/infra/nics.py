@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -205,13 +205,15 @@ _VIEWS = (
 )
 
 
-def nic_views(session: Session, instance_ids: Iterable[int]) -> dict[int, list[NicView]]:
-    """The NICs of many instances in one query, each list ordered by device id."""
+def nic_views(db: Session | Connection, instance_ids: Iterable[int]) -> dict[int, list[NicView]]:
+    """The NICs of many instances in one query, each list ordered by device id (pending ORM changes to
+    NICs must have been flushed)."""
     ids = list(set(instance_ids))
     result: dict[int, list[NicView]] = {instance_id: [] for instance_id in ids}
     if not ids:
         return result
-    for row in session.connection().execute(_VIEWS, {"ids": ids}):
+    connection = db if isinstance(db, Connection) else db.connection()
+    for row in connection.execute(_VIEWS, {"ids": ids}):
         result[row.instance_id].append(NicView(
             id=row.id, uuid=row.uuid, instance_id=row.instance_id, device_id=row.device_id,
             is_default=row.is_default, mac=row.mac_address, ip=row.ip4_address, netmask=row.netmask,

@@ -127,9 +127,10 @@ class Executor:
         this run's (it was taken over) or the database stayed unreachable."""
         for attempt in range(1, self._finish_attempts + 1):
             try:
-                with self._db.session() as session:
-                    mine = repository.finish(session, job_id=job.id, runid=run.runid, status=outcome.status,
+                with self._db.kept_connection() as connection:
+                    mine = repository.finish(connection, job_id=job.id, runid=run.runid, status=outcome.status,
                                              code=outcome.code, result=outcome.result, now=utcnow())
+                    connection.commit()
                 if not mine:
                     log.warning("job %s was taken over by another server; its outcome is dropped", job.uuid)
                 return mine

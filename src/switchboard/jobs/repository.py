@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from switchboard.db.base import new_uuid, utcnow
@@ -120,13 +120,18 @@ def insert_job(session: Session, spec: JobSpec, *, now: dt.datetime) -> str:
     return uuid
 
 
+def _connection(db: Session | Connection) -> Connection:
+    return db if isinstance(db, Connection) else db.connection()
+
+
 def claim_next(
-    session: Session, *, run: ServerRun, handlers: Collection[str], now: dt.datetime
+    db: Session | Connection, *, run: ServerRun, handlers: Collection[str], now: dt.datetime
 ) -> ClaimedJob | None:
-    """Claim the oldest pending job that one of `handlers` can run; None when there is none."""
+    """Claim the oldest pending job that one of `handlers` can run, in `db`'s transaction (the caller
+    commits); None when there is none."""
     if not handlers:
         return None
-    connection = session.connection()
+    connection = _connection(db)
     names = {"handlers": list(handlers)}
     # Look before taking a write lock: idle workers poll, and on SQLite a write blocks every other writer.
     if connection.execute(_LOOK, names).first() is None:
@@ -141,7 +146,7 @@ def load_job(session: Session, job_id: int) -> ClaimedJob:
 
 
 def finish(
-    session: Session,
+    db: Session | Connection,
     *,
     job_id: int,
     runid: str,
@@ -152,7 +157,7 @@ def finish(
 ) -> bool:
     """Record the outcome of a job this run owns. False when the job is no longer ours (it was taken over
     because this server was believed dead) - the outcome is then dropped."""
-    changed = session.connection().execute(_FINISH, {"job_id": job_id, "run_id": runid, "new_status": status.value,
+    changed = _connection(db).execute(_FINISH, {"job_id": job_id, "run_id": runid, "new_status": status.value,
                                                     "code": code, "outcome": result, "now": now})
     return bool(changed.rowcount)
 

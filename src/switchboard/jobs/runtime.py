@@ -128,8 +128,12 @@ class JobRuntime:
         while not self._stopping.is_set():
             since = self._waker.generation()
             try:
-                with self._db.session() as session:
-                    job = repository.claim_next(session, run=run, handlers=self._handlers.names(), now=utcnow())
+                # On this thread's kept connection: workers look for work after every job and whenever woken,
+                # and a Session plus a pool checkout for each look would cost more than the look itself.
+                with self._db.kept_connection() as connection:
+                    job = repository.claim_next(connection, run=run, handlers=self._handlers.names(),
+                                                now=utcnow())
+                    connection.commit()
             except SQLAlchemyError:
                 log.warning("claiming a job failed; retrying", exc_info=True)
                 self._stopping.wait(self._settings.poll_interval)

@@ -59,8 +59,9 @@ def _in_use(column: Any, what: str) -> Callable[[Session, int], str | None]:
 
 def _handlers(services: Services, lifecycle: Lifecycle) -> dict[str, Callable[[JobContext], dict[str, Any]]]:
     def result(ctx: JobContext) -> dict[str, Any]:
-        with services.db.session() as session:
-            view = render_one(session, ctx.args["id"], admin=ctx.owner.role_type == "Admin")
+        # A read only: on this worker's kept connection (no Session, no pool checkout).
+        with services.db.kept_connection() as connection:
+            view = render_one(connection, ctx.args["id"], admin=ctx.owner.role_type == "Admin")
         return {"virtualmachine": view}
 
     def deploy(ctx: JobContext) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from switchboard.api.call import Call
@@ -116,9 +116,9 @@ def render(caller: Caller, records: list[InstanceRecord], total: int) -> ListRes
     return listing("virtualmachine", records, total, lambda r: instance_view(r, admin=caller.is_admin))
 
 
-def render_one(session: Session, uuid: str, *, admin: bool) -> dict[str, Any]:
+def render_one(db: Session | Connection, uuid: str, *, admin: bool) -> dict[str, Any]:
     """The UserVmResponse of one instance (a job's result); includes instances just expunged."""
-    record = get_record(session, uuid)
+    record = get_record(db, uuid)
     return {"id": uuid} if record is None else instance_view(record, admin=admin)
 
 
