@@ -12,7 +12,7 @@ import enum
 import re
 import uuid as uuid_module
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from switchboard.errors import InvalidParameter
@@ -41,6 +41,11 @@ class Param:
     item_type: ParamType | None = None  # element type of a LIST
     length: int = 255
     since: str | None = None
+    # The lower-cased name requests are matched by (computed once: parsing looks it up on every request).
+    key: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", self.name.lower())
 
 
 class MapValue(list[dict[str, str]]):
@@ -70,7 +75,7 @@ class RawRequest:
         self.scalars: dict[str, str] = {}
         maps: dict[str, dict[int, dict[str, str]]] = {}
         for raw_name, value in pairs.items():
-            match = _MAP_KEY.match(raw_name)
+            match = _MAP_KEY.match(raw_name) if "[" in raw_name else None
             if match:
                 group = maps.setdefault(match["name"].lower(), {})
                 group.setdefault(int(match["index"]), {})[match["key"]] = value
@@ -90,7 +95,7 @@ def parse_params(command: str, declared: tuple[Param, ...], raw: RawRequest) -> 
     """
     values: dict[str, Any] = {}
     for param in declared:
-        key = param.name.lower()
+        key = param.key
         if param.type is ParamType.MAP:
             if key in raw.maps:
                 values[param.name] = raw.maps[key]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import re
@@ -109,6 +110,13 @@ def verify_signature(params: Mapping[str, str], secret_key: str | bytes, signatu
     raise SignatureRejected("signature mismatch")
 
 
+@functools.lru_cache(maxsize=1024)
+def _expiry(text: str) -> dt.datetime:
+    """`parse_date`, remembered: a client sends the same `expires` with many requests. Raises ValueError
+    (not remembered)."""
+    return parse_date(text)
+
+
 def check_validity(
     params: Mapping[str, str], *, now: dt.datetime, enforce_timestamps: bool = False
 ) -> None:
@@ -122,7 +130,7 @@ def check_validity(
     if not raw_expires:
         raise SignatureRejected("signatureversion=3 without expires")
     try:
-        expires = parse_date(raw_expires)
+        expires = _expiry(raw_expires)
     except ValueError:
         raise SignatureRejected(f"unparsable expires {raw_expires!r}") from None
     if expires < now:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Dialect, Select
 from sqlalchemy.exc import DBAPIError
 
-Processor = Callable[[Any], Any] | None
+Processor = Callable[[Any], Any]
 
 
 def _run(connection: Connection, sql: str, fetch: Callable[[Any], Any]) -> Any:
@@ -25,7 +25,9 @@ def _run(connection: Connection, sql: str, fetch: Callable[[Any], Any]) -> Any:
     dialect = connection.dialect
     cursor = None
     try:
-        cursor = proxied.cursor()
+        # SQLite files of this process hand out a plain cursor for reads (see db.sqlite_writes).
+        read_cursor = getattr(proxied.dbapi_connection, "read_cursor", None)
+        cursor = read_cursor() if read_cursor is not None else proxied.cursor()
         cursor.execute(sql)
         return fetch(cursor)
     except dialect.loaded_dbapi.Error as error:
@@ -40,8 +42,9 @@ def _run(connection: Connection, sql: str, fetch: Callable[[Any], Any]) -> Any:
 
 
 def read_first_row(connection: Connection, sql: str) -> tuple[Any, ...] | None:
-    """The first row of `sql` (a read without parameters, valid on every dialect), or None. Values come as
-    the DB-API returns them (no SQLAlchemy type processing). About a fifth of `Connection.execute`'s cost."""
+    """The first row of `sql` (a read without parameters, valid on every dialect; never a write: SQLite's
+    writer queue is bypassed), or None. Values come as the DB-API returns them (no SQLAlchemy type
+    processing). About a fifth of `Connection.execute`'s cost."""
     row = _run(connection, sql, lambda cursor: cursor.fetchone())
     return None if row is None else tuple(row)
 
@@ -57,7 +60,8 @@ class PrebuiltRead:
     def __init__(self, statement: Select[Any], row_type: Callable[[tuple[Any, ...]], Any] = tuple) -> None:
         self.statement = statement
         self._row_type = row_type
-        self._prepared: dict[tuple[str, str], tuple[str, tuple[Processor, ...]]] = {}
+        # Per dialect: the SQL, and (column index, result processor) for the columns that have one.
+        self._prepared: dict[tuple[str, str], tuple[str, tuple[tuple[int, Processor], ...]]] = {}
 
     def rows(self, connection: Connection) -> list[Any]:
         """Every row of the statement, in the connection's transaction. Raises DBAPIError."""
@@ -66,18 +70,24 @@ class PrebuiltRead:
         sql, processors = prepared
         raw = _run(connection, sql, lambda cursor: cursor.fetchall())
         make = self._row_type
-        if not any(processors):
+        if not processors:
             return [make(tuple(row)) for row in raw]
-        return [make(tuple(value if process is None else process(value)
-                           for process, value in zip(processors, row, strict=True))) for row in raw]
+        rows = []
+        for raw_row in raw:
+            row = list(raw_row)
+            for index, process in processors:
+                row[index] = process(row[index])
+            rows.append(make(tuple(row)))
+        return rows
 
-    def _prepare(self, dialect: Dialect) -> tuple[str, tuple[Processor, ...]]:
+    def _prepare(self, dialect: Dialect) -> tuple[str, tuple[tuple[int, Processor], ...]]:
         compiled = self.statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
         sql = str(compiled)
         if "%" in sql:
             # pyformat drivers would read a literal % differently without parameters: not worth handling.
             raise ValueError(f"statement unsuitable for a prebuilt read (contains %): {sql}")
-        processors = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
-                           for column in self.statement.selected_columns)
+        processors = tuple(
+            (index, process) for index, column in enumerate(self.statement.selected_columns)
+            if (process := column.type.dialect_impl(dialect).result_processor(dialect, None)) is not None)
         self._prepared[(dialect.name, dialect.driver)] = (sql, processors)
         return sql, processors

@@ -102,6 +102,11 @@ def connection_factory(path: str, timeout: float) -> type[sqlite3.Connection]:
         def cursor(self, factory: Any = None) -> Any:
             return super().cursor(factory or SerialisedWriterCursor)
 
+        def read_cursor(self) -> sqlite3.Cursor:
+            """A plain cursor, for statements known to only read (they never take the writer lock, and
+            this skips the per-statement check of the queueing cursor)."""
+            return super().cursor()
+
         def commit(self) -> None:
             try:
                 super().commit()

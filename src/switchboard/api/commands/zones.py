@@ -37,7 +37,7 @@ _SHOWN: tuple[tuple[str, str | None, Any], ...] = (
     ("networktype", "network_type", None), ("securitygroupsenabled", "security_groups_enabled", None),
     ("allocationstate", "allocation_state", None), ("zonetoken", "zone_token", None),
     ("dhcpprovider", None, "VirtualRouter"), ("localstorageenabled", "local_storage_enabled", None),
-    ("type", None, "Core"), ("tags", None, ()), ("hasannotations", None, False), ("isnsxenabled", None, False),
+    ("type", None, "Core"), ("tags", None, []), ("hasannotations", None, False), ("isnsxenabled", None, False),
     ("allowuserspecifyvrmtu", None, False),
 )
 _ADDRESSES = (("dns1", "dns1", None), ("dns2", "dns2", None), ("ip6dns1", "ip6_dns1", None),
@@ -48,17 +48,32 @@ _ATTRIBUTES = tuple(attribute for _key, attribute, _fixed in _SHOWN + _ADDRESSES
 _FROM_ZONE = operator.attrgetter(*_ATTRIBUTES)
 # Rows (Row or ZoneRow) are read by position: attribute access on a Row costs more than the whole view.
 _FROM_ROW = operator.itemgetter(*(zones.ZONE_ROW_FIELDS.index(attribute) for attribute in _ATTRIBUTES))
+# The view is then picked from (attribute values + fixed values) in response order.
+_FIXED_VALUES = tuple(fixed for _key, attribute, fixed in _SHOWN if attribute is None)
+
+
+def _picker(shown: tuple[tuple[str, str | None, Any], ...]) -> tuple[tuple[str, ...], operator.itemgetter[Any]]:
+    positions, fixed_seen = [], 0
+    for _key, attribute, _fixed in shown:
+        if attribute is None:
+            positions.append(len(_ATTRIBUTES) + fixed_seen)
+            fixed_seen += 1
+        else:
+            positions.append(_ATTRIBUTES.index(attribute))
+    return tuple(key for key, _attribute, _fixed in shown), operator.itemgetter(*positions)
+
+
+_SHORT_VIEW = _picker(_SHOWN)
+_FULL_VIEW = _picker(_SHOWN + _ADDRESSES)
 
 
 def zone_view(zone: Zone | Row[Any] | zones.ZoneRow, *, full: bool) -> dict[str, Any]:
     """CloudStack's ZoneResponse of a Zone or a `zones.list_zones` row; addresses only in the admin's
     (full) view."""
-    values = iter(_FROM_ZONE(zone) if isinstance(zone, Zone) else _FROM_ROW(zone))
-    fields: dict[str, Any] = {}
-    for key, attribute, fixed in _SHOWN + _ADDRESSES if full else _SHOWN:
-        value = fixed if attribute is None else next(values)
-        if value is not None:
-            fields[key] = list(value) if isinstance(value, tuple) else value
+    values = (_FROM_ZONE(zone) if isinstance(zone, Zone) else _FROM_ROW(zone)) + _FIXED_VALUES
+    keys, pick = _FULL_VIEW if full else _SHORT_VIEW
+    fields = {key: value for key, value in zip(keys, pick(values), strict=True) if value is not None}
+    fields["tags"] = []  # a list of its own for every view (same place in the order)
     return fields
 
 
