@@ -5,7 +5,9 @@ Environment knobs (all optional):
   printed once).
 * SWITCHBOARD_ENFORCE_SIGNATURE_TIMESTAMPS=true — CloudStack's `enforce.post.requests.and.timestamps`:
   signed requests must use signatureversion=3 and `expires` at most 15 minutes ahead.
-* SWITCHBOARD_KEY_CACHE_TTL — seconds a verified API key stays cached in the process (default 10).
+* SWITCHBOARD_KEY_CACHE_TTL — seconds a verified API key stays cached in the process (default 10). Only a
+  backstop for changes made to the database by other means: keys revoked, regenerated or disabled through
+  any server are refused at once (see `switchboard.identity.credentials`).
 """
 
 from __future__ import annotations
