@@ -132,11 +132,13 @@ class Lifecycle:
                       error=True)
                 failure = exc
             else:
+                # Reads first, the move last: on SQLite the write lock is then held only for the move.
+                info = instance_infos(session, [instance], unseal=self.unseal_vnc,
+                                      state=S.STARTING.value)[instance.id]
+                caller = caller_info(session, owner)
                 states.move(session, instance, S.STARTING, host_id=host.id)
-                info = instance_infos(session, [instance], unseal=self.unseal_vnc)[instance.id]
                 started = _Started(instance, target, info, deploying,
-                                   prepare=first and deploying and target.requires_prepare,
-                                   caller=caller_info(session, owner))
+                                   prepare=first and deploying and target.requires_prepare, caller=caller)
         if failure is not None:
             raise failure
         try:
@@ -230,9 +232,10 @@ class Lifecycle:
         except SwitchboardError:
             if not forced:
                 raise
-        states.move(session, instance, S.STOPPING)
-        info = instance_infos(session, [instance], unseal=self.unseal_vnc)[instance.id]
-        return _Stopping(instance, host_id, target, info, caller_info(session, owner))
+        info = instance_infos(session, [instance], unseal=self.unseal_vnc, state=S.STOPPING.value)[instance.id]
+        caller = caller_info(session, owner)
+        states.move(session, instance, S.STOPPING)  # the write last (see start)
+        return _Stopping(instance, host_id, target, info, caller)
 
     def _run_stop(self, stopping: _Stopping, owner: JobOwner, *, forced: bool) -> Instance | None:
         """Run `stop` and record the outcome; the instance as it is afterwards (None when someone else
@@ -339,9 +342,9 @@ class Lifecycle:
                                           "destroy it first", uuids=[uuid])
             host_id = instance.host_id or instance.last_host_id
             target = host_target(session, host_id) if host_id is not None else None
-            states.move(session, instance, S.EXPUNGING)
-            info = instance_infos(session, [instance], unseal=self.unseal_vnc)[instance.id]
+            info = instance_infos(session, [instance], unseal=self.unseal_vnc, state=S.EXPUNGING.value)[instance.id]
             caller = caller_info(session, owner)
+            states.move(session, instance, S.EXPUNGING)  # the write last (see start)
         details: str | None = None
         try:
             if target is not None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, insert, select
+from sqlalchemy import BindParameter, ColumnElement, Integer, Table, bindparam, insert, select
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import update as sa_update
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -68,17 +68,31 @@ class ActorIds:
 
 
 _EVENT = cast(Table, Event.__table__)  # declared a FromClause; it is the model's Table
-# Built once: every instance operation records events, and their cache keys are then computed once.
-_INSERT = insert(_EVENT)
-_NAMES_BY_USER = (
-    select(User.username, Account.id, Account.name, Domain.id, Domain.uuid, Domain.name)
+# What every event is given; the actor's names come from the users/accounts/domains rows.
+_GIVEN = ("uuid", "type", "state", "level", "description", "resource_type", "resource_uuid", "created")
+
+
+def _given() -> list[BindParameter[Any]]:
+    return [bindparam(name, type_=_EVENT.c[name].type) for name in _GIVEN]
+
+
+# Built once: every instance operation records events. Each writes the event and looks the actor's names up
+# in one INSERT ... SELECT (no read before the write, which matters while SQLite's write lock is held); it
+# inserts (and returns) nothing when the user (or account) is gone, and the next one is tried. (RETURNING
+# rather than rowcount: PostgreSQL's driver does not report one for INSERT ... SELECT through SQLAlchemy.)
+_BY_USER = insert(_EVENT).from_select(
+    [*_GIVEN, "user_id", "account_id", "domain_id", "username", "account_name", "domain_uuid", "domain_name"],
+    select(*_given(), User.id, Account.id, Domain.id, User.username, Account.name, Domain.uuid, Domain.name)
     .join(Account, Account.id == User.account_id).join(Domain, Domain.id == Account.domain_id)
-    .where(User.id == bindparam("user_id"))
-)
-_NAMES_BY_ACCOUNT = (
-    select(Account.name, Domain.id, Domain.uuid, Domain.name)
-    .join(Domain, Domain.id == Account.domain_id).where(Account.id == bindparam("account_id"))
-)
+    .where(User.id == bindparam("user_id")),
+).returning(_EVENT.c.id)
+_BY_ACCOUNT = insert(_EVENT).from_select(
+    [*_GIVEN, "user_id", "account_id", "domain_id", "account_name", "domain_uuid", "domain_name"],
+    select(*_given(), bindparam("actor_user_id", type_=Integer()), Account.id, Domain.id, Account.name,
+           Domain.uuid, Domain.name)
+    .join(Domain, Domain.id == Account.domain_id).where(Account.id == bindparam("account_id")),
+).returning(_EVENT.c.id)
+_PLAIN = insert(_EVENT)
 
 
 def record_event(
@@ -97,34 +111,24 @@ def record_event(
     The actor's user, account and domain names are looked up once and stored with the event, so listing
     events needs no joins. Without an actor the event is a system event, visible to admins only.
     """
-    values: dict[str, Any] = {
+    given: dict[str, Any] = {
         "uuid": new_uuid(), "type": type, "description": description, "level": level.value, "state": state.value,
-        "resource_type": resource_type, "resource_uuid": resource_uuid,
+        "resource_type": resource_type, "resource_uuid": resource_uuid, "created": utcnow(),
     }
-    if actor is not None:
-        values.update(user_id=actor.user_id, account_id=actor.account_id, domain_id=actor.domain_id)
-        values.update(_names(session, actor.user_id, actor.account_id))
     # The ORM may hold changes this event reports; they go first, as a flush before an ORM insert would.
     session.flush()
-    session.connection().execute(_INSERT, values)
-    return str(values["uuid"])
-
-
-def _names(session: Session, user_id: int | None, account_id: int | None) -> dict[str, Any]:
     connection = session.connection()
-    if user_id is not None:
-        by_user = connection.execute(_NAMES_BY_USER, {"user_id": user_id}).first()
-        if by_user is not None:
-            username, account_id, account_name, domain_id, domain_uuid, domain_name = by_user
-            return {"username": username, "account_id": account_id, "account_name": account_name,
-                    "domain_id": domain_id, "domain_uuid": domain_uuid, "domain_name": domain_name}
-    if account_id is not None:
-        by_account = connection.execute(_NAMES_BY_ACCOUNT, {"account_id": account_id}).first()
-        if by_account is not None:
-            account_name, domain_id, domain_uuid, domain_name = by_account
-            return {"account_name": account_name, "domain_id": domain_id, "domain_uuid": domain_uuid,
-                    "domain_name": domain_name}
-    return {}
+    written = False
+    if actor is not None and actor.user_id is not None:
+        written = connection.execute(_BY_USER, {**given, "user_id": actor.user_id}).first() is not None
+    if not written and actor is not None and actor.account_id is not None:
+        written = connection.execute(_BY_ACCOUNT, {**given, "actor_user_id": actor.user_id,
+                                                    "account_id": actor.account_id}).first() is not None
+    if not written:
+        ids = {} if actor is None else {"user_id": actor.user_id, "account_id": actor.account_id,
+                                        "domain_id": actor.domain_id}
+        connection.execute(_PLAIN, {**given, **ids})
+    return str(given["uuid"])
 
 
 def list_events(
