@@ -73,6 +73,8 @@ class Database:
         self._kept = threading.local()
         self._kept_all: set[Connection] = set()  # every kept connection, for dispose()
         self._kept_guard = threading.Lock()
+        # A Database dropped without dispose() still gives its kept connections back to the pool.
+        weakref.finalize(self, _close_all_kept, self._kept_all, self._kept_guard)
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -114,9 +116,10 @@ class Database:
         connection = self.engine.connect()
         with self._kept_guard:
             self._kept_all.add(connection)
-        # Closed when the thread ends (or at exit), so that the pool gets it back instead of the garbage
-        # collector finding a connection that is still checked out.
-        weakref.finalize(threading.current_thread(), self._close_kept, connection)
+        # Closed when the thread ends, so that the pool gets it back instead of the garbage collector
+        # finding a connection still checked out (held weakly here: the Database may go first).
+        weakref.finalize(threading.current_thread(), _close_kept, self._kept_all, self._kept_guard,
+                         weakref.ref(connection))
         return connection
 
     def _return_kept(self, connection: Connection) -> None:
@@ -124,22 +127,30 @@ class Database:
             end_transaction(connection)
         except BaseException:
             connection.invalidate()  # unusable now: closed without the ROLLBACK that just failed
-            self._close_kept(connection)
+            _close_kept(self._kept_all, self._kept_guard, weakref.ref(connection))
             raise
         if connection.closed or connection.invalidated or "connection" in self._kept.__dict__:
-            self._close_kept(connection)
+            _close_kept(self._kept_all, self._kept_guard, weakref.ref(connection))
         else:
             self._kept.connection = connection
 
-    def _close_kept(self, connection: Connection) -> None:
-        with self._kept_guard:
-            self._kept_all.discard(connection)
-        connection.close()
-
     def dispose(self) -> None:
         """Close every kept connection, then the pool's connections."""
-        with self._kept_guard:
-            kept = list(self._kept_all)
-        for connection in kept:
-            self._close_kept(connection)
+        _close_all_kept(self._kept_all, self._kept_guard)
         self.engine.dispose()
+
+
+def _close_kept(kept: set[Connection], guard: threading.Lock, reference: weakref.ref[Connection]) -> None:
+    connection = reference()
+    if connection is None:
+        return
+    with guard:
+        kept.discard(connection)
+    connection.close()
+
+
+def _close_all_kept(kept: set[Connection], guard: threading.Lock) -> None:
+    with guard:
+        connections = list(kept)
+    for connection in connections:
+        _close_kept(kept, guard, weakref.ref(connection))

@@ -7,6 +7,7 @@ import gc
 import subprocess
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -109,3 +110,19 @@ def test_connections_of_ended_threads_and_dispose_give_them_back(database: Datab
     database.dispose()
     with database.kept_connection() as connection:  # usable again after dispose: a new connection
         assert connection.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def test_a_database_dropped_without_dispose_gives_its_connection_back(database_url: str) -> None:
+    db = Database.from_url(database_url)
+    engine = db.engine
+    with db.kept_connection() as connection:
+        connection.execute(text("SELECT 1")).all()
+    assert engine.pool.checkedout() == 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del db, connection
+        gc.collect()
+    assert engine.pool.checkedout() == 0
+    # closed properly, not found by the garbage collector while still checked out (SQLAlchemy warns then)
+    assert not [warning for warning in caught if "garbage collector" in str(warning.message)]
+    engine.dispose()
