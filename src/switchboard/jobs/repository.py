@@ -10,11 +10,12 @@ claimed twice.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, Select, Table, Update, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from switchboard.db.base import new_uuid, utcnow
@@ -47,25 +48,34 @@ class Orphan:
 # The hot statements (every job is inserted, claimed and finished once; idle workers look for work) are
 # built once over the table: their cache keys are computed once and rows need no ORM objects.
 _JOB = cast(Table, AsyncJob.__table__)  # declared a FromClause; it is the model's Table
-_WAITING = (_JOB.c.status == JobStatus.PENDING.value, _JOB.c.handler.in_(bindparam("handlers", expanding=True)))
-_LOOK = select(_JOB.c.id).where(*_WAITING).limit(1)
 _CLAIMED_COLUMNS = (
     _JOB.c.id, _JOB.c.uuid, _JOB.c.command, _JOB.c.handler, _JOB.c.args, _JOB.c.user_id, _JOB.c.user_uuid,
     _JOB.c.user_name, _JOB.c.account_id, _JOB.c.account_uuid, _JOB.c.account_name, _JOB.c.domain_id,
     _JOB.c.domain_uuid, _JOB.c.domain_path, _JOB.c.role_type, _JOB.c.instance_type, _JOB.c.instance_id,
     _JOB.c.interruption,
 )
-_CLAIM = (
-    update(_JOB)
-    .where(
-        _JOB.c.id == select(_JOB.c.id).where(*_WAITING).order_by(_JOB.c.id).limit(1)
-        .with_for_update(skip_locked=True).scalar_subquery(),
-        _JOB.c.status == JobStatus.PENDING.value,
+
+
+@functools.lru_cache(maxsize=16)
+def _claim_statements(handlers: tuple[str, ...]) -> tuple[Select[int], Update]:
+    """The look and the claim for one set of handler names (a server's set hardly ever changes). The names
+    are plain parameters, not an expanding IN list, whose SQL would be rewritten at every execution."""
+    waiting = (_JOB.c.status == JobStatus.PENDING.value, or_(*(_JOB.c.handler == name for name in handlers)))
+    look = select(_JOB.c.id).where(*waiting).limit(1)
+    claim = (
+        update(_JOB)
+        .where(
+            _JOB.c.id == select(_JOB.c.id).where(*waiting).order_by(_JOB.c.id).limit(1)
+            .with_for_update(skip_locked=True).scalar_subquery(),
+            _JOB.c.status == JobStatus.PENDING.value,
+        )
+        .values(status=JobStatus.IN_PROGRESS.value, owner_server_id=bindparam("server_id"),
+                owner_runid=bindparam("run_id"), claimed=bindparam("now"))
+        .returning(*_CLAIMED_COLUMNS)
     )
-    .values(status=JobStatus.IN_PROGRESS.value, owner_server_id=bindparam("server_id"),
-            owner_runid=bindparam("run_id"), claimed=bindparam("now"))
-    .returning(*_CLAIMED_COLUMNS)
-)
+    return look, claim
+
+
 _LOAD = select(*_CLAIMED_COLUMNS).where(_JOB.c.id == bindparam("job_id"))
 _FINISH = (
     update(_JOB)
@@ -132,11 +142,11 @@ def claim_next(
     if not handlers:
         return None
     connection = _connection(db)
-    names = {"handlers": list(handlers)}
+    look, claim = _claim_statements(tuple(sorted(handlers)))
     # Look before taking a write lock: idle workers poll, and on SQLite a write blocks every other writer.
-    if connection.execute(_LOOK, names).first() is None:
+    if connection.execute(look).first() is None:
         return None
-    row = connection.execute(_CLAIM, {**names, "server_id": run.server_id, "run_id": run.runid, "now": now}).first()
+    row = connection.execute(claim, {"server_id": run.server_id, "run_id": run.runid, "now": now}).first()
     return None if row is None else _claimed(row)
 
 
