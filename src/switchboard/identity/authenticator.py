@@ -20,7 +20,6 @@ from switchboard.api.params import RawRequest
 from switchboard.api.request_db import RequestDb
 from switchboard.api.signing import SignatureRejected, VerifiedRequests, check_validity
 from switchboard.db.base import utcnow
-from switchboard.db.models.identity import User
 from switchboard.errors import AuthenticationFailed
 from switchboard.identity import credentials, repository
 from switchboard.identity.cache import KeyCache, KeyEntry
@@ -102,20 +101,20 @@ class IdentityAuthenticator:
         entry = self._cache.get(api_key, generation)
         if entry is not None:
             return entry
-        session = db.session
-        record = repository.find_user(session, User.api_key == api_key)
-        if record is None or record.user.secret_key_sealed is None:
+        holder = repository.find_key_holder(db.connection, api_key)
+        if holder is None or holder.secret_key_sealed is None:
             return None
         try:
-            secret = self._server_key.unseal(record.user.secret_key_sealed, bound_to=api_key)
+            secret = self._server_key.unseal(holder.secret_key_sealed, bound_to=api_key)
         except UnsealError:
             log.error("the secret of API key %s does not open with this server's key file: was the key file "
                       "replaced, or does another server use a different one?", _short(api_key))
             return None
-        entry = KeyEntry(caller=repository.make_caller(record), secret_key=secret.encode(),
-                         active=repository.is_active(record),
-                         api_access=configuration.is_enabled(session, "api.key.access", account_id=record.account.id,
-                                                             domain_path=record.domain.path),
+        caller = holder.caller
+        entry = KeyEntry(caller=caller, secret_key=secret.encode(), active=holder.active,
+                         api_access=configuration.is_enabled(db.session, "api.key.access",
+                                                             account_id=caller.account_id,
+                                                             domain_path=holder.domain_path_stored),
                          loaded_at=self._cache.now(), generation=generation)
         self._cache.put(api_key, entry)
         return entry

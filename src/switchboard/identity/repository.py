@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Connection, Select, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import True_
 
@@ -13,6 +14,7 @@ from switchboard.api.caller import Caller
 from switchboard.db.models.identity import Account, Domain, LoginSession, Role, User
 from switchboard.identity import paths
 from switchboard.identity.records import AccountRecord, DomainRecord, UserRecord, role_type_of
+from switchboard.roles import RoleType
 
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
@@ -132,6 +134,50 @@ def list_accounts(session: Session, *where: ColumnElement[bool]) -> list[Account
     ):
         users.setdefault(user.account_id, []).append(user)
     return [AccountRecord(account, domain, role, users.get(account.id, [])) for account, domain, role in rows]
+
+
+# What verifying a signed request needs about the key's holder, in one query built once (the API key is a
+# bound parameter, so SQLAlchemy reuses the statement's cache key): no ORM entities are loaded.
+_KEY_HOLDER = (
+    select(
+        User.id.label("user_id"), User.uuid.label("user_uuid"), User.username, User.state.label("user_state"),
+        User.secret_key_sealed,
+        Account.id.label("account_id"), Account.uuid.label("account_uuid"), Account.name.label("account_name"),
+        Account.state.label("account_state"),
+        Domain.id.label("domain_id"), Domain.uuid.label("domain_uuid"), Domain.path.label("domain_path"),
+        Role.id.label("role_id"), Role.uuid.label("role_uuid"), Role.name.label("role_name"), Role.role_type,
+    )
+    .join(Account, User.account_id == Account.id)
+    .join(Domain, Account.domain_id == Domain.id)
+    .join(Role, Account.role_id == Role.id)
+    .where(User.api_key == bindparam("api_key"), User.removed.is_(None), Account.removed.is_(None))
+)
+
+
+@dataclass(frozen=True)
+class KeyHolder:
+    """The live user holding an API key, as signed-request verification needs it."""
+
+    caller: Caller
+    secret_key_sealed: bytes | None
+    active: bool  # user and account enabled (see `is_active`)
+    domain_path_stored: str  # the domain's path as stored ("/a/b/"), for settings lookups
+
+
+def find_key_holder(connection: Connection, api_key: str) -> KeyHolder | None:
+    """The live user (of a live account) whose API key is `api_key`, or None. One query."""
+    row = connection.execute(_KEY_HOLDER, {"api_key": api_key}).first()
+    if row is None:
+        return None
+    caller = Caller(
+        user_id=row.user_id, user_uuid=row.user_uuid, username=row.username, account_id=row.account_id,
+        account_uuid=row.account_uuid, account_name=row.account_name, domain_id=row.domain_id,
+        domain_uuid=row.domain_uuid, domain_path=paths.shown(row.domain_path), role_id=row.role_id,
+        role_uuid=row.role_uuid, role_name=row.role_name, role_type=RoleType.from_wire(row.role_type),
+    )
+    return KeyHolder(caller=caller, secret_key_sealed=row.secret_key_sealed,
+                     active=row.user_state == "enabled" and row.account_state == "enabled",
+                     domain_path_stored=row.domain_path)
 
 
 def make_caller(record: UserRecord, *, session_key: str | None = None) -> Caller:
