@@ -14,10 +14,11 @@ server or many, and bumps `updated`. A caller that loses the race gets InstanceB
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, cast
 
-from sqlalchemy import Table, update
+from sqlalchemy import Table, Update, bindparam, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -53,6 +54,20 @@ def can_move(current: str, target: S) -> bool:
 
 
 _INSTANCE = cast(Table, Instance.__table__)  # declared a FromClause; it is the model's Table
+# Every move sets these; callers add others (host_id, power_state, ...) by keyword.
+_ALWAYS = ("state", "updated", "state_changed", "power_off_reports")
+
+
+@functools.lru_cache(maxsize=32)
+def _move_statement(extra: tuple[str, ...]) -> Update:
+    """The conditional UPDATE of a move that also sets the `extra` columns. Built once per column set (a
+    handful exist): building one per move, and computing its cache key, cost more than running it."""
+    return (
+        update(_INSTANCE)
+        .where(_INSTANCE.c.id == bindparam("instance_id"), _INSTANCE.c.state == bindparam("current"),
+               _INSTANCE.c.updated == bindparam("version"))
+        .values({name: bindparam(f"new_{name}") for name in (*_ALWAYS, *extra)})
+    )
 
 
 def move(session: Session, instance: Instance, target: S, **values: Any) -> None:
@@ -68,11 +83,11 @@ def move(session: Session, instance: Instance, target: S, **values: Any) -> None
                            uuids=[instance.uuid])
     changes = {"state": target.value, "updated": instance.updated + 1, "state_changed": utcnow(),
                "power_off_reports": 0, **values}
-    result = session.connection().execute(
-        update(_INSTANCE)
-        .where(_INSTANCE.c.id == instance.id, _INSTANCE.c.state == current, _INSTANCE.c.updated == instance.updated)
-        .values(changes)
-    )
+    statement = _move_statement(tuple(sorted(name for name in changes if name not in _ALWAYS)))
+    result = session.connection().execute(statement, {
+        "instance_id": instance.id, "current": current, "version": instance.updated,
+        **{f"new_{name}": value for name, value in changes.items()},
+    })
     if result.rowcount != 1:
         raise InstanceBusy(f"Instance {instance.name} is busy with another operation; try again",
                            uuids=[instance.uuid])
