@@ -1,8 +1,8 @@
 """What an extension run needs, read from the database in a fixed number of queries.
 
-`host_target` gives the extension, resource map and host of one host (the payload's host-level groups);
-`instance_infos` turns many instance rows into the payload builder's InstanceInfo values (details,
-template and offering details, NICs, the VNC password in the clear). Everything is plain values, so the
+`host_target` gives the extension, resource map and host of one host (the payload's host-level groups) in
+two queries; `instance_infos` turns many instance rows into the payload builder's InstanceInfo values
+(details, template and offering details, NICs, the VNC password in the clear) in two more. Everything is plain values, so the
 run itself happens outside any transaction.
 """
 
