@@ -2,8 +2,8 @@
 
 `host_target` gives the extension, resource map and host of one host (the payload's host-level groups) in
 two queries; `instance_infos` turns many instance rows into the payload builder's InstanceInfo values
-(details, template and offering details, NICs, the VNC password in the clear) in two more. Everything is plain values, so the
-run itself happens outside any transaction.
+(details, template and offering details, NICs, the VNC password in the clear) in two more. Everything is
+plain values, so the run itself happens outside any transaction.
 """
 
 from __future__ import annotations

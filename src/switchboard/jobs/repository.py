@@ -2,10 +2,10 @@
 transaction.
 
 Claiming works the same way on both databases: one `UPDATE ... WHERE id = (SELECT ... LIMIT 1) AND
-status = 'pending' RETURNING ...`, which also hands back what running the job needs. On PostgreSQL the inner SELECT takes the row with `FOR UPDATE SKIP LOCKED`, so
-concurrent claimers (threads or servers) pass over each other's rows instead of queueing behind them; on
-SQLite the single statement takes the write lock and the repeated status check keeps a row from being
-claimed twice.
+status = 'pending' RETURNING ...`, which also hands back what running the job needs. On PostgreSQL the
+inner SELECT takes the row with `FOR UPDATE SKIP LOCKED`, so concurrent claimers (threads or servers) pass
+over each other's rows instead of queueing behind them; on SQLite the single statement takes the write
+lock and the repeated status check keeps a row from being claimed twice.
 """
 
 from __future__ import annotations
