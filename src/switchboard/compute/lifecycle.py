@@ -30,7 +30,6 @@ from switchboard.compute.planner import plan
 from switchboard.compute.records import (
     DEPLOY_VM,
     HostTarget,
-    details_of,
     host_target,
     instance_infos,
 )
@@ -118,7 +117,9 @@ class Lifecycle:
                 raise states.InvalidState(f"Unable to start instance {instance.name} in state {instance.state}",
                                           uuids=[uuid])
             first = instance.updated == 0
-            deploying = details_of(session, [instance.id])[instance.id].get(DEPLOY_VM) == "true"
+            # What the run needs is read first (the payload says Starting); its details tell a deploy.
+            info = instance_infos(session, [instance], unseal=self.unseal_vnc, state=S.STARTING.value)[instance.id]
+            deploying = info.details.get(DEPLOY_VM) == "true"
             template = session.get_one(Template, instance.template_id)
             offering = session.get_one(ServiceOffering, instance.service_offering_id)
             try:
@@ -133,8 +134,6 @@ class Lifecycle:
                 failure = exc
             else:
                 # Reads first, the move last: on SQLite the write lock is then held only for the move.
-                info = instance_infos(session, [instance], unseal=self.unseal_vnc,
-                                      state=S.STARTING.value)[instance.id]
                 caller = caller_info(session, owner)
                 states.move(session, instance, S.STARTING, host_id=host.id)
                 started = _Started(instance, target, info, deploying,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from switchboard.db.models.compute import Instance
@@ -43,19 +43,23 @@ def template_extension_or_refuse(session: Session, template: Template) -> Extens
     return require_usable(extension)
 
 
-def _suitable(session: Session, instance: Instance, extension: Extension, offering: ServiceOffering) -> list[Host]:
-    stmt = (
-        select(Host)
-        .join(Cluster, Cluster.id == Host.cluster_id)
-        .where(
-            Host.zone_id == instance.zone_id, Host.removed.is_(None), Host.status == HostStatus.UP.value,
-            Host.resource_state == ResourceState.ENABLED.value, Host.arch == instance.arch,
-            Cluster.removed.is_(None), Cluster.hypervisor_type == EXTERNAL,
-            Cluster.allocation_state == AllocationState.ENABLED.value, Cluster.extension_id == extension.id,
-        )
-        .order_by(Host.id)
+# Built once: every start plans.
+_SUITABLE = (
+    select(Host)
+    .join(Cluster, Cluster.id == Host.cluster_id)
+    .where(
+        Host.zone_id == bindparam("zone_id"), Host.removed.is_(None), Host.status == HostStatus.UP.value,
+        Host.resource_state == ResourceState.ENABLED.value, Host.arch == bindparam("arch"),
+        Cluster.removed.is_(None), Cluster.hypervisor_type == EXTERNAL,
+        Cluster.allocation_state == AllocationState.ENABLED.value, Cluster.extension_id == bindparam("extension_id"),
     )
-    hosts = list(session.execute(stmt).scalars())
+    .order_by(Host.id)
+)
+
+
+def _suitable(session: Session, instance: Instance, extension: Extension, offering: ServiceOffering) -> list[Host]:
+    hosts = list(session.execute(_SUITABLE, {"zone_id": instance.zone_id, "arch": instance.arch,
+                                             "extension_id": extension.id}).scalars())
     tag = (offering.host_tag or "").split(",")[0].strip()
     if tag:
         hosts = [h for h in hosts if tag in [t.strip() for t in (h.host_tags or "").split(",")]]
