@@ -62,7 +62,7 @@ def _claim_statements(handlers: tuple[str, ...]) -> tuple[Select[int], Update]:
     """The look and the claim for one set of handler names (a server's set hardly ever changes). The names
     are plain parameters, not an expanding IN list, whose SQL would be rewritten at every execution."""
     waiting = (_JOB.c.status == JobStatus.PENDING.value, or_(*(_JOB.c.handler == name for name in handlers)))
-    look = select(_JOB.c.id).where(*waiting).limit(1)
+    look = select(_JOB.c.id).where(*waiting).limit(2)  # two: whether others wait besides the one claimed
     claim = (
         update(_JOB)
         .where(
@@ -101,9 +101,10 @@ class ClaimedJob:
     instance_type: str | None
     instance_id: str | None
     interruption: str | None
+    others_waiting: bool = False  # other jobs were pending when this one was claimed
 
 
-def _claimed(row: Row[*tuple[Any, ...]]) -> ClaimedJob:
+def _claimed(row: Row[*tuple[Any, ...]], *, others_waiting: bool = False) -> ClaimedJob:
     return ClaimedJob(
         id=row.id, uuid=row.uuid, command=row.command, handler=row.handler, args=dict(row.args or {}),
         owner=JobOwner(
@@ -112,6 +113,7 @@ def _claimed(row: Row[*tuple[Any, ...]]) -> ClaimedJob:
             domain_uuid=row.domain_uuid, domain_path=row.domain_path, role_type=row.role_type,
         ),
         instance_type=row.instance_type, instance_id=row.instance_id, interruption=row.interruption,
+        others_waiting=others_waiting,
     )
 
 
@@ -145,10 +147,11 @@ def claim_next(
     connection = _connection(db)
     look, claim = _claim_statements(tuple(sorted(handlers)))
     # Look before taking a write lock: idle workers poll, and on SQLite a write blocks every other writer.
-    if connection.execute(look).first() is None:
+    waiting = connection.execute(look).all()
+    if not waiting:
         return None
     row = connection.execute(claim, {"server_id": run.server_id, "run_id": run.runid, "now": now}).first()
-    return None if row is None else _claimed(row)
+    return None if row is None else _claimed(row, others_waiting=len(waiting) > 1)
 
 
 def load_job(session: Session, job_id: int) -> ClaimedJob:

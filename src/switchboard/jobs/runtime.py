@@ -141,7 +141,8 @@ class JobRuntime:
             if job is None:
                 self._waker.wait(since, self._settings.poll_interval)
                 continue
-            self._waker.notify()  # there may be more: let the next idle worker look (one wake-up each)
+            if job.others_waiting:  # let the next idle worker look (one wake-up each); jobs queued later wake
+                self._waker.notify()  # workers themselves when they are committed
             try:
                 self._executor.run(job, run)
             except Exception:  # keep the worker alive whatever happens; the error is in the log
