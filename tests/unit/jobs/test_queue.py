@@ -90,7 +90,10 @@ def test_claim_takes_the_oldest_job_and_only_handlers_this_server_knows(db: Data
     other = _queue(db, 1, handler="elsewhere")
     first, second = _queue(db, 2)
     run = _register(db)
-    assert [_claim(db, run).uuid, _claim(db, run).uuid] == [first, second]  # type: ignore[union-attr]
+    claimed = [_claim(db, run), _claim(db, run)]
+    assert [job.uuid for job in claimed if job is not None] == [first, second]
+    # The first claim saw the second job waiting (so its worker wakes another); the last saw none.
+    assert [job.others_waiting for job in claimed if job is not None] == [True, False]
     assert _claim(db, run) is None
     assert _claim(db, run, handlers=()) is None
     assert _claim(db, run, handlers=("elsewhere",)).uuid == other[0]  # type: ignore[union-attr]
