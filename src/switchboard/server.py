@@ -26,6 +26,7 @@ from switchboard.api.registry import REGISTRY
 from switchboard.db.engine import Database
 from switchboard.db.migrate import upgrade
 from switchboard.errors import AuthenticationFailed
+from switchboard.jobs.settings import JobSettings
 from switchboard.services import Services
 from switchboard.settings import Settings
 
@@ -56,7 +57,8 @@ def prepare(settings: Settings, *, migrate: bool = True) -> ServerParts:
     """Open the database, apply migrations, and let every area wire itself in."""
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     settings.key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    db = Database.from_url(settings.database_url)
+    # Each job worker and the event loop (quick commands) keep a connection of their own.
+    db = Database.from_url(settings.database_url, kept_connections=JobSettings.from_env().workers + 1)
     if migrate:
         upgrade(db.engine)
     parts = ServerParts(services=Services(settings=settings, db=db))

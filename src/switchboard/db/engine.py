@@ -18,9 +18,17 @@ from switchboard.db.sqlite_writes import connection_factory
 _SQLITE_LOCK_TIMEOUT = 30.0
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+# PostgreSQL pool: connections for short-lived sessions, on top of the ones threads keep (kept_connection).
+_POOL_FOR_SESSIONS = 10
+_POOL_OVERFLOW = 20
+
+
+def make_engine(url: str, *, kept_connections: int = 0, **kwargs: Any) -> Engine:
     """Create the engine for `url`. SQLite files get WAL and enforced foreign keys on every connection, and
-    their writers inside this process queue in arrival order (see `switchboard.db.sqlite_writes`)."""
+    their writers inside this process queue in arrival order (see `switchboard.db.sqlite_writes`).
+
+    `kept_connections`: how many threads will hold a kept connection (job workers, the event loop). On
+    PostgreSQL the pool grows by that many, so that kept connections never starve sessions of the pool."""
     if url.startswith("sqlite"):
         connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": _SQLITE_LOCK_TIMEOUT}
         database = make_url(url).database
@@ -38,8 +46,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_size", _POOL_FOR_SESSIONS + kept_connections)
+    kwargs.setdefault("max_overflow", _POOL_OVERFLOW)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
@@ -77,8 +85,9 @@ class Database:
         weakref.finalize(self, _close_all_kept, self._kept_all, self._kept_guard)
 
     @classmethod
-    def from_url(cls, url: str) -> Database:
-        return cls(make_engine(url))
+    def from_url(cls, url: str, *, kept_connections: int = 0) -> Database:
+        """A Database for `url`; `kept_connections` sizes the PostgreSQL pool (see make_engine)."""
+        return cls(make_engine(url, kept_connections=kept_connections))
 
     @contextmanager
     def session(self) -> Iterator[Session]:
