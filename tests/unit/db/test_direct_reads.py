@@ -8,11 +8,11 @@ from collections import namedtuple
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, select, text
+from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, bindparam, or_, select, text
 from sqlalchemy.exc import DBAPIError
 
 from switchboard.db.base import UtcDateTime
-from switchboard.db.direct import PrebuiltRead, read_first_row
+from switchboard.db.direct import PrebuiltQuery, PrebuiltRead, read_first_row
 from switchboard.db.engine import Database
 
 pytestmark = pytest.mark.database
@@ -92,3 +92,50 @@ def test_a_lost_connection_is_invalidated_and_replaced(database: Database) -> No
     with database.kept_connection() as connection:
         assert connection is not lost
         assert read_first_row(connection, "SELECT 1") == (1,)
+
+
+BY_NAME_SINCE = (
+    select(THINGS).where(THINGS.c.state == "live", THINGS.c.name == bindparam("name"),
+                         THINGS.c.at >= bindparam("since")).order_by(THINGS.c.id)
+)
+
+
+def test_prebuilt_queries_bind_parameters_as_sqlalchemy_does(database: Database) -> None:
+    query = PrebuiltQuery(BY_NAME_SINCE)
+    since = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)  # goes through UtcDateTime's bind processing
+    with database.kept_connection() as connection:
+        for name, when in (("one", since), ("one", dt.datetime(2026, 1, 1, tzinfo=dt.UTC)), ("gone", since)):
+            expected = [tuple(row) for row in connection.execute(BY_NAME_SINCE, {"name": name, "since": when})]
+            assert query.rows(connection, {"name": name, "since": when}) == expected
+            assert query.first(connection, {"name": name, "since": when}) == (expected[0] if expected else None)
+        row = query.first(connection, {"name": "one", "since": since})
+        assert row is not None and row[2] is True and row[3] == dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+
+
+def test_prebuilt_queries_keep_parameter_order_and_repeated_names(database: Database) -> None:
+    # The same name twice and the fixed value between them: positional styles need SQLAlchemy's order.
+    statement = select(THINGS.c.id).where(
+        or_(THINGS.c.id == bindparam("a"), THINGS.c.state == "removed", THINGS.c.id == bindparam("b")),
+        THINGS.c.id != bindparam("a") + 10,
+    ).order_by(THINGS.c.id)
+    with database.kept_connection() as connection:
+        assert PrebuiltQuery(statement).rows(connection, {"a": 2, "b": 1}) == [(1,), (2,), (3,)]
+        assert PrebuiltQuery(statement, row_type=lambda values: values[0]).rows(connection, {"a": 1, "b": 1}) \
+            == [1, 3]
+        with pytest.raises(KeyError):
+            PrebuiltQuery(statement).rows(connection, {"a": 1})
+
+
+def test_prebuilt_queries_refuse_expanding_parameters(database: Database) -> None:
+    statement = select(THINGS.c.id).where(THINGS.c.id.in_(bindparam("ids", expanding=True)))
+    with database.kept_connection() as connection, pytest.raises(ValueError, match="rewritten"):
+        PrebuiltQuery(statement).rows(connection, {"ids": [1, 2]})
+
+
+def test_prebuilt_query_errors_are_sqlalchemys(database: Database) -> None:
+    missing = Table("no_such_table", MetaData(), Column("id", Integer))
+    with database.kept_connection() as connection, pytest.raises(DBAPIError):
+        PrebuiltQuery(select(missing.c.id).where(missing.c.id == bindparam("id"))).first(connection, {"id": 1})
+    with database.kept_connection() as connection:
+        assert PrebuiltQuery(select(THINGS.c.id).where(THINGS.c.id == bindparam("id"))).first(
+            connection, {"id": 3}) == (3,)
