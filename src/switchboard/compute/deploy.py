@@ -15,23 +15,19 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from switchboard.api.caller import Caller
-from switchboard.compute.planner import template_extension_or_refuse
 from switchboard.compute.records import DEPLOY_VM
 from switchboard.db.models.compute import Instance, InstanceDetail, InstanceState
-from switchboard.db.models.infrastructure import (
-    EXTERNAL_PREFIX,
-    Network,
-    ServiceOffering,
-    Template,
-    TemplateDetail,
-    TemplateState,
-    Zone,
-)
+from switchboard.db.models.extensions import Extension
+from switchboard.db.models.infrastructure import EXTERNAL_PREFIX, Network, TemplateDetail, TemplateState
 from switchboard.errors import InvalidParameter
+from switchboard.extensions.registry import require_usable
 from switchboard.infra import details as detail_store
 from switchboard.infra import networks, nics
 from switchboard.infra.clusters import EXTERNAL
+from switchboard.infra.offerings import OfferingRef
 from switchboard.infra.owners import Owner
+from switchboard.infra.templates import TemplateRef
+from switchboard.infra.zones import ZoneRef
 
 __all__ = ["DeploySpec", "create_instance", "valid_hostname"]
 
@@ -51,12 +47,13 @@ def valid_hostname(name: str) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class DeploySpec:
-    """deployVirtualMachine's parameters, resolved to rows. `external_details` keys come without prefix;
-    `details` may carry cpuNumber / cpuSpeed / memory for an offering without fixed values."""
+    """deployVirtualMachine's parameters, resolved to live rows (template, zone and offering as the few
+    columns deploying reads). `external_details` keys come without prefix; `details` may carry cpuNumber /
+    cpuSpeed / memory for an offering without fixed values."""
 
-    zone: Zone
-    template: Template
-    offering: ServiceOffering
+    zone: ZoneRef
+    template: TemplateRef
+    offering: OfferingRef
     networks: Sequence[Network] = ()
     name: str | None = None
     display_name: str | None = None
@@ -98,11 +95,12 @@ def create_instance(
     for a network the caller may not use, Conflict when a network has no free address.
     """
     template, zone = spec.template, spec.zone
-    if template.hypervisor_type != EXTERNAL or template.removed is not None:
+    if template.hypervisor_type != EXTERNAL:  # a TemplateRef is never of a removed template
         raise InvalidParameter(f"Template {template.name} is not an External template", parameter="templateid")
     if template.state != TemplateState.ACTIVE.value:
         raise InvalidParameter(f"Template {template.name} is not active", parameter="templateid")
-    template_extension_or_refuse(session, template)
+    # As the planner's template_extension_or_refuse, which takes the ORM template.
+    require_usable(session.get(Extension, template.extension_id) if template.extension_id is not None else None)
     cpus, speed, memory = _sizes(spec)
     for network in spec.networks:
         if network.zone_id != zone.id:

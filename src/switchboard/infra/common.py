@@ -10,9 +10,11 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Connection, Result, Select, func, select
 from sqlalchemy.orm import Session
 
+from switchboard.db.direct import PrebuiltQuery
 from switchboard.errors import InvalidParameter, NotFound
 
-__all__ = ["Page", "fetch_page", "fetch_table_page", "live_by_uuid", "matches", "one_of", "require_name", "savepoint"]
+__all__ = ["Page", "fetch_page", "fetch_table_page", "live_by_uuid", "live_ref", "matches", "one_of", "require_name",
+           "savepoint"]
 
 T = TypeVar("T")
 
@@ -68,6 +70,16 @@ def live_by_uuid(session: Session, model: type[T], uuid: str, *, parameter: str,
     row = session.execute(
         select(model).where(model.uuid == uuid, model.removed.is_(None))  # type: ignore[attr-defined]
     ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"Unable to find {label} by id {uuid} (parameter {parameter})", uuids=[uuid])
+    return row
+
+
+def live_ref(connection: Connection, query: PrebuiltQuery, uuid: str, *, parameter: str, label: str) -> Any:
+    """The row `query` (a PrebuiltQuery selecting one live row by a `uuid` parameter) finds for `uuid`;
+    NotFound naming the parameter otherwise, as `live_by_uuid` says it. For reads that need a few columns
+    and no ORM entity: no Session work, no identity map, no execution context."""
+    row = query.first(connection, {"uuid": uuid})
     if row is None:
         raise NotFound(f"Unable to find {label} by id {uuid} (parameter {parameter})", uuids=[uuid])
     return row

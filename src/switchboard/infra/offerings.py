@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from switchboard.db.base import utcnow
+from switchboard.db.direct import PrebuiltQuery
 from switchboard.db.models.infrastructure import (
     NetworkOffering,
     OfferingState,
@@ -17,7 +19,7 @@ from switchboard.db.models.infrastructure import (
 )
 from switchboard.errors import Conflict, InvalidParameter
 from switchboard.infra import details as detail_store
-from switchboard.infra.common import Page, fetch_page, live_by_uuid, matches, one_of, require_name
+from switchboard.infra.common import Page, fetch_page, live_by_uuid, live_ref, matches, one_of, require_name
 
 __all__ = [
     "OfferingSpec",
@@ -53,6 +55,37 @@ class OfferingSpec:
 
 def get_service_offering(session: Session, uuid: str, *, parameter: str = "serviceofferingid") -> ServiceOffering:
     return live_by_uuid(session, ServiceOffering, uuid, parameter=parameter, label="service offering")
+
+
+class OfferingRef(NamedTuple):
+    """What deploying an instance reads of a live service offering (no ORM entity). cpu, speed and
+    ram_size are None for a custom offering."""
+
+    id: int
+    name: str
+    cpu: int | None
+    speed: int | None
+    ram_size: int | None
+    offer_ha: bool
+    limit_cpu_use: bool
+    dynamic_scaling_enabled: bool
+
+
+# Built once: every deploy reads its offering.
+_REF = PrebuiltQuery(
+    select(ServiceOffering.id, ServiceOffering.name, ServiceOffering.cpu, ServiceOffering.speed,
+           ServiceOffering.ram_size, ServiceOffering.offer_ha, ServiceOffering.limit_cpu_use,
+           ServiceOffering.dynamic_scaling_enabled)
+    .where(ServiceOffering.uuid == bindparam("uuid"), ServiceOffering.removed.is_(None)),
+    row_type=OfferingRef._make,
+)
+
+
+def service_offering_ref(connection: Connection, uuid: str, *, parameter: str = "serviceofferingid") -> OfferingRef:
+    """The live service offering `uuid` as an OfferingRef; NotFound naming `parameter` otherwise (as
+    get_service_offering)."""
+    ref: OfferingRef = live_ref(connection, _REF, uuid, parameter=parameter, label="service offering")
+    return ref
 
 
 def _positive(value: int | None, parameter: str, *, maximum: int) -> None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple, Protocol
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select, true
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, or_, select, true
 from sqlalchemy.orm import Session
 
 from switchboard.api.caller import Caller
 from switchboard.db.base import utcnow
+from switchboard.db.direct import PrebuiltQuery
 from switchboard.db.models.identity import Account, Domain
 from switchboard.db.models.infrastructure import (
     GuestOs,
@@ -28,7 +30,7 @@ from switchboard.errors import InvalidParameter
 from switchboard.identity.scope import account_clause, check_account
 from switchboard.infra import details as detail_store
 from switchboard.infra.clusters import EXTERNAL, hypervisor_name
-from switchboard.infra.common import Page, fetch_page, live_by_uuid, matches, one_of, require_name
+from switchboard.infra.common import Page, fetch_page, live_by_uuid, live_ref, matches, one_of, require_name
 from switchboard.infra.extension_link import ExtensionRef
 from switchboard.infra.owners import Owner
 
@@ -98,7 +100,46 @@ def get_template(session: Session, uuid: str, *, parameter: str = "id") -> Templ
     return live_by_uuid(session, Template, uuid, parameter=parameter, label="template")
 
 
-def check_owner(session: Session, caller: Caller, template: Template) -> None:
+class TemplateRef(NamedTuple):
+    """What deploying an instance reads of a live template (no ORM entity)."""
+
+    id: int
+    uuid: str
+    name: str
+    hypervisor_type: str
+    state: str
+    extension_id: int | None
+    arch: str
+    dynamically_scalable: bool
+    is_public: bool
+    account_id: int
+    domain_id: int
+
+
+# Built once: every deploy reads its template.
+_REF = PrebuiltQuery(
+    select(Template.id, Template.uuid, Template.name, Template.hypervisor_type, Template.state, Template.extension_id,
+           Template.arch, Template.dynamically_scalable, Template.is_public, Template.account_id, Template.domain_id)
+    .where(Template.uuid == bindparam("uuid"), Template.removed.is_(None)),
+    row_type=TemplateRef._make,
+)
+
+
+def template_ref(connection: Connection, uuid: str, *, parameter: str = "id") -> TemplateRef:
+    """The live template `uuid` as a TemplateRef; NotFound naming `parameter` otherwise (as get_template)."""
+    ref: TemplateRef = live_ref(connection, _REF, uuid, parameter=parameter, label="template")
+    return ref
+
+
+class _Owned(Protocol):
+    @property
+    def account_id(self) -> int: ...
+
+    @property
+    def domain_id(self) -> int: ...
+
+
+def check_owner(session: Session, caller: Caller, template: _Owned) -> None:
     """PermissionDenied unless `caller` may change or delete `template`."""
     domain_path = session.execute(select(Domain.path).where(Domain.id == template.domain_id)).scalar_one()
     check_account(caller, account_id=template.account_id, domain_path_stored=domain_path)

@@ -6,17 +6,25 @@ import dataclasses
 from collections import namedtuple
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, exists, select
+from sqlalchemy import Connection, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from switchboard.db.base import utcnow
-from switchboard.db.direct import PrebuiltRead
+from switchboard.db.direct import PrebuiltQuery, PrebuiltRead
 from switchboard.db.models.infrastructure import AllocationState, Network, NetworkType, Pod, Zone
 from switchboard.errors import Conflict
 from switchboard.infra import validate
-from switchboard.infra.common import Page, fetch_table_page, live_by_uuid, matches, one_of, require_name
+from switchboard.infra.common import (
+    Page,
+    fetch_table_page,
+    live_by_uuid,
+    live_ref,
+    matches,
+    one_of,
+    require_name,
+)
 
 __all__ = ["ZONE_ROW_FIELDS", "ZoneRow", "ZoneSpec", "all_zones", "create_zone", "delete_zone", "get_zone",
            "list_zones", "update_zone"]
@@ -44,6 +52,24 @@ class ZoneSpec:
 
 def get_zone(session: Session, uuid: str, *, parameter: str = "zoneid") -> Zone:
     return live_by_uuid(session, Zone, uuid, parameter=parameter, label="zone")
+
+
+class ZoneRef(NamedTuple):
+    """A live zone's id and name (what deploying an instance reads of it)."""
+
+    id: int
+    name: str
+
+
+# Built once: every deploy reads its zone.
+_REF = PrebuiltQuery(select(Zone.id, Zone.name).where(Zone.uuid == bindparam("uuid"), Zone.removed.is_(None)),
+                     row_type=ZoneRef._make)
+
+
+def zone_ref(connection: Connection, uuid: str, *, parameter: str = "zoneid") -> ZoneRef:
+    """The live zone `uuid` as a ZoneRef; NotFound naming `parameter` otherwise (as get_zone)."""
+    ref: ZoneRef = live_ref(connection, _REF, uuid, parameter=parameter, label="zone")
+    return ref
 
 
 def _check_name_free(session: Session, name: str, *, except_id: int | None = None) -> None:

@@ -197,13 +197,14 @@ def deploy_virtual_machine(call: Call) -> AsyncJobRequest:
         if not caller.is_admin:
             raise PermissionDenied("Parameter hostid can only be specified by a Root Admin")
         host_id = hosts.get_host(session, call.get("hostid"), parameter="hostid").id
-    template = templates.get_template(session, call.get("templateid"), parameter="templateid")
+    connection = call.connection
+    template = templates.template_ref(connection, call.get("templateid"), parameter="templateid")
     if not (template.is_public or caller.is_admin):
         templates.check_owner(session, caller, template)
     spec = DeploySpec(
-        zone=zones.get_zone(session, call.get("zoneid")),
+        zone=zones.zone_ref(connection, call.get("zoneid")),
         template=template,
-        offering=offerings.get_service_offering(session, call.get("serviceofferingid")),
+        offering=offerings.service_offering_ref(connection, call.get("serviceofferingid")),
         networks=[networks.get_network(session, uuid, parameter="networkids") for uuid in call.get("networkids") or []],
         name=call.get("name"), display_name=call.get("displayname"),
         external_details=map_param(call, "externaldetails") or {},
