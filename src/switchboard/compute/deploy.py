@@ -18,12 +18,13 @@ from switchboard.api.caller import Caller
 from switchboard.compute.records import DEPLOY_VM
 from switchboard.db.models.compute import Instance, InstanceDetail, InstanceState
 from switchboard.db.models.extensions import Extension
-from switchboard.db.models.infrastructure import EXTERNAL_PREFIX, Network, TemplateDetail, TemplateState
+from switchboard.db.models.infrastructure import EXTERNAL_PREFIX, TemplateDetail, TemplateState
 from switchboard.errors import InvalidParameter
 from switchboard.extensions.registry import require_usable
 from switchboard.infra import details as detail_store
 from switchboard.infra import networks, nics
 from switchboard.infra.clusters import EXTERNAL
+from switchboard.infra.networks import NetworkRef
 from switchboard.infra.offerings import OfferingRef
 from switchboard.infra.owners import Owner
 from switchboard.infra.templates import TemplateRef
@@ -47,14 +48,14 @@ def valid_hostname(name: str) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class DeploySpec:
-    """deployVirtualMachine's parameters, resolved to live rows (template, zone and offering as the few
-    columns deploying reads). `external_details` keys come without prefix; `details` may carry cpuNumber /
+    """deployVirtualMachine's parameters, resolved to live rows (template, zone, offering and networks as
+    the few columns deploying reads). `external_details` keys come without prefix; `details` may carry cpuNumber /
     cpuSpeed / memory for an offering without fixed values."""
 
     zone: ZoneRef
     template: TemplateRef
     offering: OfferingRef
-    networks: Sequence[Network] = ()
+    networks: Sequence[NetworkRef] = ()
     name: str | None = None
     display_name: str | None = None
     external_details: Mapping[str, str] = field(default_factory=dict)
@@ -105,7 +106,7 @@ def create_instance(
     for network in spec.networks:
         if network.zone_id != zone.id:
             raise InvalidParameter(f"Network {network.name} is not in zone {zone.name}", parameter="networkids")
-        networks.check_access(session, caller, network)
+        networks.check_ref_access(caller, network)
     name = valid_hostname(spec.name) if spec.name else None
     instance = Instance(
         name=name or "pending", display_name=spec.display_name or name or "pending", account_id=owner.account_id,

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from sqlalchemy import exists, select
+from sqlalchemy import Connection, bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from switchboard.api.caller import Caller
 from switchboard.db.base import utcnow
+from switchboard.db.direct import PrebuiltQuery
 from switchboard.db.models.identity import Account, Domain
 from switchboard.db.models.infrastructure import (
     AllocationState,
@@ -29,7 +31,7 @@ from switchboard.db.models.infrastructure import (
 from switchboard.errors import Conflict, InvalidParameter, OperationFailed
 from switchboard.identity.scope import account_clause, check_account
 from switchboard.infra import validate
-from switchboard.infra.common import Page, fetch_page, live_by_uuid, matches, require_name, savepoint
+from switchboard.infra.common import Page, fetch_page, live_by_uuid, live_ref, matches, require_name, savepoint
 from switchboard.infra.owners import Owner
 from switchboard.infra.usage import NO_CHECKS, UsageChecks
 
@@ -100,6 +102,49 @@ def parse_vlan(value: str, *, parameter: str = "vlan") -> int | None:
 
 def get_network(session: Session, uuid: str, *, parameter: str = "networkid") -> Network:
     return live_by_uuid(session, Network, uuid, parameter=parameter, label="network")
+
+
+class NetworkRef(NamedTuple):
+    """What deploying an instance reads of a live network, with its owner's domain path (for the access
+    check) — no ORM entity."""
+
+    id: int
+    uuid: str
+    name: str
+    zone_id: int
+    guest_type: str
+    state: str
+    vlan: int | None
+    gateway: str | None
+    start_ip: str | None
+    end_ip: str | None
+    account_id: int
+    domain_id: int
+    domain_path: str
+
+
+# Built once: every deploy reads its networks and their owners' domain paths.
+_REF = PrebuiltQuery(
+    select(Network.id, Network.uuid, Network.name, Network.zone_id, Network.guest_type, Network.state, Network.vlan,
+           Network.gateway, Network.start_ip, Network.end_ip, Network.account_id, Network.domain_id, Domain.path)
+    .join(Domain, Domain.id == Network.domain_id)
+    .where(Network.uuid == bindparam("uuid"), Network.removed.is_(None)),
+    row_type=NetworkRef._make,
+)
+
+
+def network_ref(connection: Connection, uuid: str, *, parameter: str = "networkid") -> NetworkRef:
+    """The live network `uuid` as a NetworkRef; NotFound naming `parameter` otherwise (as get_network)."""
+    ref: NetworkRef = live_ref(connection, _REF, uuid, parameter=parameter, label="network")
+    return ref
+
+
+def check_ref_access(caller: Caller, network: NetworkRef) -> None:
+    """`check_access` for a NetworkRef (its domain path is already read): PermissionDenied unless `caller`
+    may put instances on it."""
+    if network.guest_type == GuestType.SHARED.value:
+        return
+    check_account(caller, account_id=network.account_id, domain_path_stored=network.domain_path)
 
 
 def check_access(session: Session, caller: Caller, network: Network) -> None:

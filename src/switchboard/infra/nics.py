@@ -13,6 +13,7 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -81,7 +82,35 @@ def random_mac() -> str:
 _USED_IPS = select(Nic.ip4_address).where(Nic.network_id == bindparam("network_id"), Nic.ip4_address.is_not(None))
 
 
-def _free_ip(session: Session, network: Network) -> str | None:
+class NicNetwork(Protocol):
+    """What allocating a NIC reads of its network (a Network, or a networks.NetworkRef)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def uuid(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def vlan(self) -> int | None: ...
+
+    @property
+    def gateway(self) -> str | None: ...
+
+    @property
+    def start_ip(self) -> str | None: ...
+
+    @property
+    def end_ip(self) -> str | None: ...
+
+
+def _free_ip(session: Session, network: NicNetwork) -> str | None:
     if not (network.start_ip and network.end_ip):
         return None
     # As integers: building an address object per candidate cost more than the query on a busy network.
@@ -97,7 +126,7 @@ def _free_ip(session: Session, network: Network) -> str | None:
                    uuids=[network.uuid])
 
 
-def _check_requested_ip(network: Network, ip: str) -> str:
+def _check_requested_ip(network: NicNetwork, ip: str) -> str:
     address = validate.ipv4(ip, parameter="ipaddress") or ""
     if not (network.start_ip and network.end_ip):
         raise InvalidParameter(f"Network {network.name} has no IP range to take {address} from",
@@ -111,7 +140,7 @@ def _check_requested_ip(network: Network, ip: str) -> str:
 
 def allocate_nic(
     session: Session,
-    network: Network,
+    network: NicNetwork,
     *,
     instance_id: int | None,
     device_id: int,
@@ -139,8 +168,10 @@ def allocate_nic(
                 raise Conflict(f"The requested address is already in use in network {network.name}") from None
             continue  # another allocation took the IP or the MAC meanwhile: pick again
         if network.state == NetworkState.ALLOCATED.value:
-            network.state = NetworkState.IMPLEMENTED.value
-            session.flush()
+            # An ORM-enabled UPDATE: a Network of this row in the session sees the new state too.
+            session.execute(update(Network).where(Network.id == network.id,
+                                                  Network.state == NetworkState.ALLOCATED.value)
+                            .values(state=NetworkState.IMPLEMENTED.value))
         return nic
     raise OperationFailed(f"Unable to allocate a NIC on network {network.name}: too much contention")
 

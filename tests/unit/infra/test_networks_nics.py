@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from switchboard.api.caller import Caller
 from switchboard.db.engine import Database
 from switchboard.db.models.infrastructure import Network, NetworkOffering, Zone
-from switchboard.errors import Conflict, InvalidParameter, PermissionDenied
+from switchboard.errors import Conflict, InvalidParameter, NotFound, PermissionDenied
 from switchboard.infra import networks, nics, offerings, zones
 from switchboard.infra.common import Page
 from switchboard.infra.networks import NetworkSpec
@@ -105,6 +105,44 @@ def test_users_see_their_own_networks_and_shared_ones(session: Session, admin: C
     networks.check_access(session, user, shared)  # anyone may deploy on a Shared network...
     with pytest.raises(PermissionDenied):
         networks.check_owner(session, user, shared)  # ...but only its owner's scope may change it
+
+
+def test_network_refs_read_what_deploying_needs_and_check_access_alike(
+        session: Session, admin: Caller, user: Caller, zone: Zone) -> None:
+    isolated = offering(session, "DefaultIsolatedNetworkOffering")
+    mine = networks.create_network(session, user, zone, isolated, NetworkSpec(name="ref-mine"))
+    theirs = networks.create_network(session, admin, zone, isolated, NetworkSpec(name="ref-theirs", vlan="44"))
+    shared = networks.create_network(
+        session, admin, zone, offering(session, "DefaultSharedNetworkOffering"),
+        NetworkSpec(name="ref-shared", vlan="31", gateway="192.168.1.1", netmask="255.255.255.0",
+                    start_ip="192.168.1.10", end_ip="192.168.1.20"))
+    session.flush()
+    connection = session.connection()
+    for network in (mine, theirs, shared):
+        ref = networks.network_ref(connection, network.uuid, parameter="networkids")
+        assert ref._replace(domain_path="") == networks.NetworkRef(
+            id=network.id, uuid=network.uuid, name=network.name, zone_id=network.zone_id,
+            guest_type=network.guest_type, state=network.state, vlan=network.vlan, gateway=network.gateway,
+            start_ip=network.start_ip, end_ip=network.end_ip, account_id=network.account_id,
+            domain_id=network.domain_id, domain_path="")
+        for caller in (admin, user):
+            try:
+                networks.check_access(session, caller, network)
+            except PermissionDenied:
+                with pytest.raises(PermissionDenied):
+                    networks.check_ref_access(caller, ref)
+            else:
+                networks.check_ref_access(caller, ref)
+    with pytest.raises(PermissionDenied):
+        networks.check_ref_access(user, networks.network_ref(connection, theirs.uuid))
+    with pytest.raises(NotFound, match=r"network by id nope \(parameter networkids\)"):
+        networks.network_ref(connection, "nope", parameter="networkids")
+    # A NIC on a network read as a ref moves the network to Implemented (and the session's Network sees it).
+    nic = nics.allocate_nic(session, networks.network_ref(connection, theirs.uuid), instance_id=7, device_id=0,
+                            is_default=True)
+    assert (nic.ip4_address, nic.broadcast_uri) == ("10.1.1.2", "vlan://44")
+    assert theirs.state == "Implemented"
+    assert networks.network_ref(connection, theirs.uuid).state == "Implemented"
 
 
 @pytest.fixture

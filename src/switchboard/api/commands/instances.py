@@ -205,7 +205,8 @@ def deploy_virtual_machine(call: Call) -> AsyncJobRequest:
         zone=zones.zone_ref(connection, call.get("zoneid")),
         template=template,
         offering=offerings.service_offering_ref(connection, call.get("serviceofferingid")),
-        networks=[networks.get_network(session, uuid, parameter="networkids") for uuid in call.get("networkids") or []],
+        networks=[networks.network_ref(connection, uuid, parameter="networkids")
+                  for uuid in call.get("networkids") or []],
         name=call.get("name"), display_name=call.get("displayname"),
         external_details=map_param(call, "externaldetails") or {},
         details=call.get("details").flat() if isinstance(call.get("details"), MapValue) else {},
