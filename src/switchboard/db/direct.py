@@ -44,7 +44,7 @@ def _run(connection: Connection, sql: str, fetch: Callable[[Any], Any], paramete
             cursor.close()
 
 
-def _result_processors(statement: Select[Any], dialect: Dialect) -> tuple[tuple[int, Processor], ...]:
+def _result_processors(statement: Select[*tuple[Any, ...]], dialect: Dialect) -> tuple[tuple[int, Processor], ...]:
     """(column index, result processor) for the selected columns that have one on `dialect`."""
     return tuple(
         (index, process) for index, column in enumerate(statement.selected_columns)
@@ -109,7 +109,7 @@ class _Compiled:
     """A PrebuiltQuery's statement on one dialect: SQL with placeholders in the dialect's paramstyle, how
     to turn a parameter mapping into the DB-API's parameters, and the result processors."""
 
-    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+    def __init__(self, statement: Select[*tuple[Any, ...]], dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
         self.sql = str(compiled)
         if "POSTCOMPILE" in self.sql:
@@ -149,7 +149,7 @@ class PrebuiltQuery:
     (ValueError at the first run); a parameter the statement names but the call leaves out raises KeyError.
     """
 
-    def __init__(self, statement: Select[Any], row_type: Callable[[tuple[Any, ...]], Any] = tuple) -> None:
+    def __init__(self, statement: Select[*tuple[Any, ...]], row_type: Callable[[tuple[Any, ...]], Any] = tuple) -> None:
         self.statement = statement
         self._row_type = row_type
         self._compiled: dict[tuple[str, str], _Compiled] = {}
