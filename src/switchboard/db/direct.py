@@ -10,12 +10,14 @@ connection is invalidated (`connection_invalidated` set) exactly as `Connection.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Select
 from sqlalchemy.exc import DBAPIError
 
 Processor = Callable[[Any], Any]
+_NONE: Mapping[str, Any] = MappingProxyType({})
 
 
 def _run(connection: Connection, sql: str, fetch: Callable[[Any], Any], parameters: Any = None) -> Any:
@@ -72,39 +74,6 @@ def read_first_row(connection: Connection, sql: str) -> tuple[Any, ...] | None:
     return None if row is None else tuple(row)
 
 
-class PrebuiltRead:
-    """A Core SELECT built once (at module level) whose rows are read straight off the DB-API cursor.
-
-    The statement is compiled once per dialect with its literal values inlined, so it must take no
-    parameters whose values change: filters, LIMIT and OFFSET belong in statements run the ordinary way.
-    Each value goes through its column type's result processing, as SQLAlchemy would apply it (booleans
-    on SQLite, decorated types), and rows are made by `row_type` (default: plain tuples)."""
-
-    def __init__(self, statement: Select[Any], row_type: Callable[[tuple[Any, ...]], Any] = tuple) -> None:
-        self.statement = statement
-        self._row_type = row_type
-        # Per dialect: the SQL, and (column index, result processor) for the columns that have one.
-        self._prepared: dict[tuple[str, str], tuple[str, tuple[tuple[int, Processor], ...]]] = {}
-
-    def rows(self, connection: Connection) -> list[Any]:
-        """Every row of the statement, in the connection's transaction. Raises DBAPIError."""
-        dialect = connection.dialect
-        prepared = self._prepared.get((dialect.name, dialect.driver)) or self._prepare(dialect)
-        sql, processors = prepared
-        raw = _run(connection, sql, lambda cursor: cursor.fetchall())
-        return _processed(raw, processors, self._row_type)
-
-    def _prepare(self, dialect: Dialect) -> tuple[str, tuple[tuple[int, Processor], ...]]:
-        compiled = self.statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
-        sql = str(compiled)
-        if "%" in sql:
-            # pyformat drivers would read a literal % differently without parameters: not worth handling.
-            raise ValueError(f"statement unsuitable for a prebuilt read (contains %): {sql}")
-        processors = _result_processors(self.statement, dialect)
-        self._prepared[(dialect.name, dialect.driver)] = (sql, processors)
-        return sql, processors
-
-
 class _Compiled:
     """A PrebuiltQuery's statement on one dialect: SQL with placeholders in the dialect's paramstyle, how
     to turn a parameter mapping into the DB-API's parameters, and the result processors."""
@@ -142,8 +111,9 @@ class _Compiled:
 class PrebuiltQuery:
     """A Core SELECT built once (at module level) with bound parameters, run straight on the DB-API cursor.
 
-    Unlike PrebuiltRead the values are passed to the driver as parameters (placeholders in the dialect's
-    paramstyle, in the order SQLAlchemy compiled them), so one statement serves every value. Compiled once
+    Values are passed to the driver as parameters (placeholders in the dialect's paramstyle, in the order
+    SQLAlchemy compiled them), so one statement serves every value; a statement without bound parameters
+    is run with none given (literals in it are passed the same way). Compiled once
     per dialect; each parameter goes through its type's bind processing and each column through its
     result processing, as SQLAlchemy would apply them. Expanding (IN list) parameters are refused
     (ValueError at the first run); a parameter the statement names but the call leaves out raises KeyError.
@@ -154,7 +124,7 @@ class PrebuiltQuery:
         self._row_type = row_type
         self._compiled: dict[tuple[str, str], _Compiled] = {}
 
-    def rows(self, connection: Connection, parameters: Mapping[str, Any]) -> list[Any]:
+    def rows(self, connection: Connection, parameters: Mapping[str, Any] = _NONE) -> list[Any]:
         """Every row for `parameters`, in the connection's transaction. Raises DBAPIError."""
         compiled = self._prepare(connection.dialect)
         raw = _run(connection, compiled.sql, lambda cursor: cursor.fetchall(), compiled.parameters(parameters))

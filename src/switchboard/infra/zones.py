@@ -12,7 +12,7 @@ from sqlalchemy import Connection, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from switchboard.db.base import utcnow
-from switchboard.db.direct import PrebuiltQuery, PrebuiltRead
+from switchboard.db.direct import PrebuiltQuery
 from switchboard.db.models.infrastructure import AllocationState, Network, NetworkType, Pod, Zone
 from switchboard.errors import Conflict
 from switchboard.infra import validate
@@ -165,8 +165,8 @@ _ENABLED_ZONES = _LIVE_ZONES.where(_ZONE.c.allocation_state == AllocationState.E
 ZONE_ROW_FIELDS: tuple[str, ...] = tuple(column.key or "" for column in _LIVE_ZONES.selected_columns)
 ZoneRow = namedtuple("ZoneRow", ZONE_ROW_FIELDS)  # type: ignore[misc]
 # An unfiltered, unpaged listing (the usual one) is read straight off the DB-API cursor.
-_ALL_LIVE = PrebuiltRead(_LIVE_ZONES, row_type=ZoneRow._make)
-_ALL_ENABLED = PrebuiltRead(_ENABLED_ZONES, row_type=ZoneRow._make)
+_ALL_LIVE = PrebuiltQuery(_LIVE_ZONES, row_type=ZoneRow._make)
+_ALL_ENABLED = PrebuiltQuery(_ENABLED_ZONES, row_type=ZoneRow._make)
 
 
 def list_zones(
