@@ -54,6 +54,13 @@ def fresh_database(directory: Path) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a new PostgreSQL database when configured."""
+    with fresh_database(tmp_path) as url:
+        yield url
+
+
 @contextmanager
 def start_server(directory: Path, *, env: dict[str, str] | None = None,
                  database_url: str | None = None) -> Iterator[ServerProcess]:
