@@ -1,8 +1,11 @@
 """The API half of bench/dispatch.py: lifecycle operations through a real server, and power sync of a
-seeded fleet through the compute area's PowerSync. Imported by dispatch.py; not run on its own."""
+seeded fleet through the compute area's PowerSync. Imported by dispatch.py; run on its own only as the
+zero-work server (`dispatch_api.py --serve-zero PORT ENTRY RUNS_JSON`)."""
 
 from __future__ import annotations
 
+import asyncio
+import http.client
 import itertools
 import json
 import os
@@ -10,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import psutil
@@ -57,19 +62,31 @@ def _free_port() -> int:
 
 @dataclass
 class Api:
+    """A lean signed-API client: one kept-alive `http.client` connection per thread, so the load generator
+    (sharing the machine's cores with the server) costs as little as it can."""
+
     url: str
     keys: dict[str, str]
-    client: httpx.Client
     sent: Iterator[int] = field(default_factory=itertools.count)  # next() is atomic: threads share it
+    _local: threading.local = field(default_factory=threading.local)
+
+    def _connection(self) -> http.client.HTTPConnection:
+        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            parts = urlsplit(self.url)
+            conn = self._local.conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=120)
+        return conn
 
     def call(self, command: str, **params: Any) -> dict[str, Any]:
         next(self.sent)
         request = {"command": command, "response": "json", "apiKey": self.keys["apikey"],
                    **{k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in params.items()}}
         request["signature"] = compute_signature(request, self.keys["secretkey"])
-        reply = self.client.get(self.url, params=request, timeout=120)
-        body: dict[str, Any] = next(iter(reply.json().values()))
-        if reply.status_code != 200:
+        conn = self._connection()
+        conn.request("GET", f"{urlsplit(self.url).path}?{urlencode(request)}")
+        reply = conn.getresponse()
+        body: dict[str, Any] = next(iter(json.loads(reply.read()).values()))
+        if reply.status != 200:
             raise SystemExit(f"benchmark invalid: {command} failed: {body}")
         return body
 
@@ -163,56 +180,143 @@ def _timed(pool: ThreadPoolExecutor, work: Callable[[Any], Any], items: list[Any
     return results, time.perf_counter() - started
 
 
+def _lifecycle(api: Api, bed: dict[str, str], instances: int, concurrency: int) -> float:
+    """Deploy `instances`, then stop, start, reboot and destroy (expunge) each, `concurrency` clients at a time,
+    each waiting for its job. Returns the wall time in seconds."""
+    steps: dict[str, Callable[[Any], Any]] = {
+        "deploy": lambda n: api.wait(api.call(
+            "deployVirtualMachine", zoneid=bed["zone"], templateid=bed["template"],
+            serviceofferingid=bed["offering"], networkids=bed["network"], name=n))["virtualmachine"]["id"],
+        "stop": lambda i: api.wait(api.call("stopVirtualMachine", id=i)),
+        "start": lambda i: api.wait(api.call("startVirtualMachine", id=i)),
+        "reboot": lambda i: api.wait(api.call("rebootVirtualMachine", id=i)),
+        "destroy": lambda i: api.wait(api.call("destroyVirtualMachine", id=i, expunge=True)),
+    }
+    with ThreadPoolExecutor(concurrency) as pool:
+        ids, total = _timed(pool, steps["deploy"], [f"b{i}" for i in range(instances)])
+        for step in LIFECYCLE_COMMANDS[1:]:
+            _r, elapsed = _timed(pool, steps[step], ids)
+            total += elapsed
+    return total
+
+
+# -- the zero-work API: the ceiling any server can reach here -----------------------------------------------
+
+# The extension actions each command runs, as the real server runs them (destroy of a Running instance with
+# expunge stops it, then deletes it).
+ACTIONS_OF = {"deployVirtualMachine": ("create",), "stopVirtualMachine": ("stop",),
+              "startVirtualMachine": ("start",), "rebootVirtualMachine": ("reboot",),
+              "destroyVirtualMachine": ("stop", "delete")}
+
+
+def serve_zero(port: int, entry: str, payloads_file: str) -> None:
+    """An API that does nothing but run the extension: each submission runs the executable for its actions (on
+    payload files the real server wrote) and answers with a job that is already done; no signature check, no
+    database, no job queue. The same uvicorn settings as `switchboard serve`."""
+    import uvicorn
+
+    payloads: dict[str, str] = json.loads(Path(payloads_file).read_text())
+    env = {"HOME": str(Path(payloads_file).parent), "PATH": os.environ["PATH"]}
+    ids = itertools.count()
+
+    async def run(action: str) -> None:
+        proc = await asyncio.create_subprocess_exec(entry, action, payloads[action], "1800", env=env,
+                                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        await proc.communicate()
+        if proc.returncode:
+            raise RuntimeError(f"the extension failed on {action}")
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        params = dict(parse_qsl(scope["query_string"].decode()))
+        command = params["command"]
+        if command == "queryAsyncJobResult":
+            done = {"jobid": params["jobid"], "jobstatus": 1, "jobresult": {"virtualmachine": {"id": params["jobid"]}}}
+            body = {"queryasyncjobresultresponse": done}
+        else:
+            for action in ACTIONS_OF[command]:
+                await run(action)
+            job = params.get("id") or f"vm-{next(ids)}"
+            body = {f"{command.lower()}response": {"jobid": job, "id": job}}
+        data = json.dumps(body).encode()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
+        await send({"type": "http.response.body", "body": data})
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+@contextmanager
+def zero_server(directory: Path, entry: Path,
+                payloads: dict[str, str]) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    port = _free_port()
+    payloads_file = directory / "zero-payloads.json"
+    payloads_file.write_text(json.dumps(payloads))
+    proc = subprocess.Popen([sys.executable, __file__, "--serve-zero", str(port), str(entry), str(payloads_file)])
+    url = f"http://127.0.0.1:{port}/client/api"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(url, params={"command": "queryAsyncJobResult", "jobid": "up"}, timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield proc, url
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
 def api_lifecycle(instances: int, concurrency: int, pg_url: str | None) -> None:
-    """`instances` x deploy, stop, start, reboot, destroy(expunge) through the API, `concurrency` clients at
-    a time; then the same executable run directly on the very payload files the server wrote."""
-    with tempfile.TemporaryDirectory(prefix="sb-bench-api-") as tmp, fresh_database(Path(tmp), pg_url) as db_url, \
-            server(Path(tmp), concurrency, db_url) as (proc, url, keys):
-        data = Path(tmp) / "data"
-        served = psutil.Process(proc.pid)
-        with httpx.Client(limits=httpx.Limits(max_connections=concurrency * 2)) as client:
-            api = Api(url, keys, client)
-            bed = _bed(api, data)
-            names = [f"b{i}" for i in range(instances)]
-            steps: dict[str, Callable[[Any], Any]] = {
-                "deploy": lambda n: api.wait(api.call(
-                    "deployVirtualMachine", zoneid=bed["zone"], templateid=bed["template"],
-                    serviceofferingid=bed["offering"], networkids=bed["network"], name=n))["virtualmachine"]["id"],
-                "stop": lambda i: api.wait(api.call("stopVirtualMachine", id=i)),
-                "start": lambda i: api.wait(api.call("startVirtualMachine", id=i)),
-                "reboot": lambda i: api.wait(api.call("rebootVirtualMachine", id=i)),
-                "destroy": lambda i: api.wait(api.call("destroyVirtualMachine", id=i, expunge=True)),
-            }
-            log = Path(bed["dir"]) / "runs.log"
-            total = 0.0
-            before, sent_before = served.cpu_times(), next(api.sent)
-            with ThreadPoolExecutor(concurrency) as pool:
-                ids, elapsed = _timed(pool, steps["deploy"], names)
-                total += elapsed
-                for step in LIFECYCLE_COMMANDS[1:]:
-                    _r, elapsed = _timed(pool, steps[step], ids)
-                    total += elapsed
-            after, requests = served.cpu_times(), next(api.sent) - sent_before - 1
-            server_cpu = (after.user + after.system) - (before.user + before.system)
-            runs = [line.split(" ", 1) for line in log.read_text().splitlines()]
-            entry = Path(bed["dir"]) / "noop.sh"
-
-            def direct(run: list[str]) -> int:
-                return subprocess.run([str(entry), run[0], run[1], "1800"], stdout=subprocess.PIPE,
-                                      stderr=subprocess.STDOUT, env={"HOME": tmp, "PATH": os.environ["PATH"]},
-                                      check=False).returncode
-
-            with ThreadPoolExecutor(concurrency) as pool:
-                codes, direct_s = _timed(pool, direct, runs)
-            if any(codes):
-                raise SystemExit("benchmark invalid: a direct run failed")
+    """`instances` x deploy, stop, start, reboot, destroy(expunge) through the API, `concurrency` clients at a
+    time; the same executable run directly on the very payload files the server wrote; and the same client load
+    on the zero-work API, which shows the ceiling of the ratio on this machine."""
+    this = psutil.Process()
     ops = instances * len(LIFECYCLE_COMMANDS)
+    with tempfile.TemporaryDirectory(prefix="sb-bench-api-") as tmp, fresh_database(Path(tmp), pg_url) as db_url:
+        with server(Path(tmp), concurrency, db_url) as (proc, url, keys):
+            api = Api(url, keys)
+            bed = _bed(api, Path(tmp) / "data")
+            served = psutil.Process(proc.pid)
+            before, client_before, sent_before = _cpu(served), _cpu(this), next(api.sent)
+            total = _lifecycle(api, bed, instances, concurrency)
+            server_cpu, client_cpu = _cpu(served) - before, _cpu(this) - client_before
+            requests = next(api.sent) - sent_before - 1
+        runs = [line.split(" ", 1) for line in (Path(bed["dir"]) / "runs.log").read_text().splitlines()]
+        entry = Path(bed["dir"]) / "noop.sh"
+
+        def direct(run: list[str]) -> int:
+            return subprocess.run([str(entry), run[0], run[1], "1800"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, env={"HOME": tmp, "PATH": os.environ["PATH"]},
+                                  check=False).returncode
+
+        with ThreadPoolExecutor(concurrency) as pool:
+            codes, direct_s = _timed(pool, direct, runs)
+        if any(codes):
+            raise SystemExit("benchmark invalid: a direct run failed")
+        payloads = {action: path for action, path in reversed(runs)}
+        with zero_server(Path(tmp), entry, payloads) as (zero_proc, zero_url):
+            zero = Api(zero_url, keys)
+            zero_before = _cpu(psutil.Process(zero_proc.pid))
+            zero_s = _lifecycle(zero, dict.fromkeys(("zone", "template", "offering", "network"), "-"), instances,
+                                concurrency)
+            zero_cpu = _cpu(psutil.Process(zero_proc.pid)) - zero_before
     print(f"API lifecycle: {instances} instances x {'/'.join(LIFECYCLE_COMMANDS)} = {ops} operations "
           f"({len(runs)} extension runs), {concurrency} at a time")
     print(f"  through the API  {ops / total:8.1f} ops/s  ({total:.2f} s; server process CPU "
-          f"{server_cpu / ops * 1000:.1f} ms/op, {requests / ops:.1f} API requests/op incl. polls every 50 ms)")
+          f"{server_cpu / ops * 1000:.1f} ms/op, client {client_cpu / ops * 1000:.1f} ms/op, "
+          f"{requests / ops:.1f} API requests/op incl. polls every 50 ms)")
+    print(f"  zero-work API    {ops / zero_s:8.1f} ops/s  ({zero_s:.2f} s; server CPU {zero_cpu / ops * 1000:.1f} "
+          f"ms/op: HTTP and the same extension runs, nothing else)")
     print(f"  direct spawn     {ops / direct_s:8.1f} ops/s  ({direct_s:.2f} s, same executable and payload files)")
-    print(f"  ratio API/direct: {direct_s / total:.2f}")
+    print(f"  ratio API/direct: {direct_s / total:.2f}   (zero-work API/direct, the ceiling here: "
+          f"{direct_s / zero_s:.2f}; API/zero-work: {zero_s / total:.2f})")
 
 
 def api_power_sync(fleet: int, pg_url: str | None, hosts_note: str = "one host") -> None:
@@ -220,11 +324,10 @@ def api_power_sync(fleet: int, pg_url: str | None, hosts_note: str = "one host")
     with tempfile.TemporaryDirectory(prefix="sb-bench-sync-") as tmp, fresh_database(Path(tmp), pg_url) as db_url, \
             server(Path(tmp), 2, db_url) as (_p, url, keys):
         data = Path(tmp) / "data"
-        with httpx.Client() as client:
-            api = Api(url, keys, client)
-            bed = _bed(api, data)
-            first = api.wait(api.call("deployVirtualMachine", zoneid=bed["zone"], templateid=bed["template"],
-                                      serviceofferingid=bed["offering"], networkids=bed["network"], name="seed"))
+        api = Api(url, keys)
+        bed = _bed(api, data)
+        first = api.wait(api.call("deployVirtualMachine", zoneid=bed["zone"], templateid=bed["template"],
+                                  serviceofferingid=bed["offering"], networkids=bed["network"], name="seed"))
         db = Database.from_url(db_url)
         with db.session() as session:
             seed = session.execute(select(Instance).where(Instance.uuid == first["virtualmachine"]["id"])).scalar_one()
@@ -267,3 +370,9 @@ def run_all(instances: int, concurrency: int, fleet: int, pg_url: str | None) ->
     print(f"database: {'PostgreSQL' if pg_url else 'SQLite'}")
     api_lifecycle(instances, concurrency, pg_url)
     api_power_sync(fleet, pg_url)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] != ["--serve-zero"] or len(sys.argv) != 5:
+        raise SystemExit("usage: dispatch_api.py --serve-zero PORT ENTRY PAYLOADS_JSON (bench/dispatch.py runs it)")
+    serve_zero(int(sys.argv[2]), sys.argv[3], sys.argv[4])
