@@ -15,6 +15,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from switchboard.envnumbers import NumberVariable, numbers_from_env
+
 __all__ = ["ComputeSettings"]
 
 
@@ -41,20 +43,11 @@ class ComputeSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ComputeSettings:
         """Read the variables above; unset ones keep their defaults. ValueError names a bad variable."""
-        source = os.environ if env is None else env
-        values: dict[str, float | int] = {}
-        for field_name, variable, kind in _VARIABLES:
-            text = source.get(variable, "").strip()
-            if not text:
-                continue
-            try:
-                values[field_name] = kind(text)
-            except ValueError:
-                raise ValueError(f"{variable}={text!r} is not a valid {kind.__name__}") from None
+        values = numbers_from_env(os.environ if env is None else env, _VARIABLES)
         return cls(**values)  # type: ignore[arg-type]
 
 
-_VARIABLES: tuple[tuple[str, str, type[int] | type[float]], ...] = (
+_VARIABLES: tuple[NumberVariable, ...] = (
     ("wait", "SWITCHBOARD_EXTENSION_WAIT", int),
     ("power_sync_interval", "SWITCHBOARD_POWER_SYNC_INTERVAL", float),
     ("power_sync_concurrency", "SWITCHBOARD_POWER_SYNC_CONCURRENCY", int),

@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from switchboard.envnumbers import NumberVariable, numbers_from_env
+
 
 @dataclass(frozen=True, kw_only=True)
 class JobSettings:
@@ -45,20 +47,11 @@ class JobSettings:
         ones keep their defaults.
 
         Raises ValueError naming the variable when a value is not a number or out of range."""
-        source = os.environ if env is None else env
-        values: dict[str, float | int] = {}
-        for field_name, variable, kind in _VARIABLES:
-            text = source.get(variable)
-            if text is None or text == "":
-                continue
-            try:
-                values[field_name] = kind(text)
-            except ValueError:
-                raise ValueError(f"{variable}={text!r} is not a valid {kind.__name__}") from None
+        values = numbers_from_env(os.environ if env is None else env, _VARIABLES)
         return cls(**values)  # type: ignore[arg-type]
 
 
-_VARIABLES: tuple[tuple[str, str, type[int] | type[float]], ...] = (
+_VARIABLES: tuple[NumberVariable, ...] = (
     ("workers", "SWITCHBOARD_JOB_WORKERS", int),
     ("poll_interval", "SWITCHBOARD_JOB_POLL_INTERVAL", float),
     ("heartbeat_interval", "SWITCHBOARD_HEARTBEAT_INTERVAL", float),
