@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,15 +38,22 @@ ADMIN_PASSWORD = "sbt-admin-password"
 
 
 @contextmanager
-def fresh_database(directory: Path) -> Iterator[str]:
-    """A fresh database URL: a SQLite file in `directory`, or a new PostgreSQL database (dropped after)."""
+def fresh_database(directory: Path, *, template: str | None = None) -> Iterator[str]:
+    """A fresh database URL: a SQLite file in `directory`, or a new PostgreSQL database (dropped after).
+
+    With `template` (the URL of another database made here, no longer in use) it starts as a copy of that
+    one: a file copy, or PostgreSQL's CREATE DATABASE ... TEMPLATE."""
     if not PG_URL:
-        yield f"sqlite:///{directory / 'switchboard.db'}"
+        path = directory / "switchboard.db"
+        if template is not None:
+            shutil.copyfile(make_url(template).database or "", path)
+        yield f"sqlite:///{path}"
         return
     name = f"sbtest_{uuid.uuid4().hex[:12]}"
+    copy_of = f' TEMPLATE "{make_url(template).database}"' if template is not None else ""
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy_of}'))
     try:
         yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     finally:

@@ -3,15 +3,11 @@ with the ROOT domain, an admin and a user account, and callers for both."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from switchboard.api.caller import Caller
@@ -21,62 +17,28 @@ from switchboard.db.models.identity import Account, Domain, Role, User
 from switchboard.db.models.infrastructure import Pod, Zone
 from switchboard.infra import pods, zones
 from switchboard.roles import RoleType
-
-PG_URL = os.environ.get("SWITCHBOARD_TEST_DATABASE_URL")
-
-
-def _pg_admin() -> object:
-    return create_engine(PG_URL or "", isolation_level="AUTOCOMMIT")
+from tests.support.fixtures import PG_URL, fresh_database
 
 
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a database migrated to head, used only as a template."""
-    if not PG_URL:
-        path = tmp_path_factory.mktemp("infra-template") / "template.db"
-        engine = make_engine(f"sqlite:///{path}")
+    with fresh_database(tmp_path_factory.mktemp("infra-template")) as url:
+        engine = make_engine(url)
         upgrade(engine)
-        engine.dispose()  # closing the last connection checkpoints the WAL into the file
-        yield str(path)
-        return
-    name = f"sbtpl_{uuid.uuid4().hex[:12]}"
-    admin = _pg_admin()
-    with admin.connect() as conn:  # type: ignore[attr-defined]
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    try:
-        yield name
-    finally:
-        with admin.connect() as conn:  # type: ignore[attr-defined]
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()  # type: ignore[attr-defined]
+        engine.dispose()  # on SQLite, closing the last connection checkpoints the WAL into the file
+        yield url
 
 
 @pytest.fixture
 def db(migrated_template: str, tmp_path: Path) -> Iterator[Database]:
     """A fresh migrated database for one test."""
-    if not PG_URL:
-        target = tmp_path / "switchboard.db"
-        shutil.copyfile(migrated_template, target)
-        database = Database.from_url(f"sqlite:///{target}")
-        yield database
-        database.dispose()
-        return
-    name = f"sbtest_{uuid.uuid4().hex[:12]}"
-    admin = _pg_admin()
-    with admin.connect() as conn:  # type: ignore[attr-defined]
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"'))
-    database = Database.from_url(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
-    try:
-        yield database
-    finally:
-        database.dispose()
-        with admin.connect() as conn:  # type: ignore[attr-defined]
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()  # type: ignore[attr-defined]
+    with fresh_database(tmp_path, template=migrated_template) as url:
+        database = Database.from_url(url)
+        try:
+            yield database
+        finally:
+            database.dispose()
 
 
 def make_caller(session: Session, *, name: str, role_type: RoleType, domain: Domain | None = None) -> Caller:
@@ -107,20 +69,14 @@ def make_caller(session: Session, *, name: str, role_type: RoleType, domain: Dom
 
 
 @pytest.fixture(scope="session")
-def shared_pg_engine(migrated_template: str) -> Iterator[Engine]:
+def shared_pg_engine(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """PostgreSQL only: one migrated database that tests use inside transactions rolled back at the end."""
-    name = f"sbshared_{uuid.uuid4().hex[:12]}"
-    admin = _pg_admin()
-    with admin.connect() as conn:  # type: ignore[attr-defined]
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"'))
-    engine = make_engine(make_url(PG_URL or "").set(database=name).render_as_string(hide_password=False))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:  # type: ignore[attr-defined]
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()  # type: ignore[attr-defined]
+    with fresh_database(tmp_path_factory.mktemp("infra-shared"), template=migrated_template) as url:
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture
