@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Extension dispatch throughput: the runner against spawning directly, and bulk vs per-instance power sync.
 
-    .venv/bin/python bench/dispatch.py [--ops 500] [--concurrency 8] [--hosts 20] [--per-host 100]
+    .venv/bin/python bench/dispatch.py [--ops 500] [--concurrency 8] [--hosts 20] [--per-host 100] [--servers 1]
 
 1. Lifecycle operations (create, stop, start, reboot, delete in turn) with a no-op bash executable and the
    payloads `extensions.payload` builds, `--concurrency` at a time:
@@ -17,8 +17,11 @@
 
 3. The same lifecycle through the API of a real server (`bench/dispatch_api.py`): `--instances` instances
    deployed, stopped, started, rebooted and destroyed (expunge) by `--concurrency` clients, each waiting for
-   its job; then the same no-op executable run directly on the very payload files the server wrote, with the
-   same concurrency. Prints operations per second of each and the ratio API/direct.
+   its job (`--servers N`: N server processes on one database, the clients spread over them); then the same
+   no-op executable run directly on the very payload files the server wrote, with the same concurrency; then
+   the same client load on a zero-work API (HTTP and the same extension runs, nothing else). Prints
+   operations per second of each and the ratios: API/direct, and the zero-work API's, which is the ceiling
+   any server reaches on this machine (a no-op bash run costs less CPU than one HTTP round trip).
 4. A power-sync round of `--fleet` Running instances through the compute area's PowerSync: bulk `statuses`
    vs `status` per instance (steady-state rounds), and the ratio.
 
@@ -196,6 +199,8 @@ def main() -> None:
     parser.add_argument("--per-host", type=int, default=100)
     parser.add_argument("--instances", type=int, default=100, help="instances for the API lifecycle")
     parser.add_argument("--fleet", type=int, default=2000, help="instances for the API power sync")
+    parser.add_argument("--servers", type=int, default=1, help="management servers (processes) on one database "
+                        "for the API lifecycle; the clients are spread over them")
     parser.add_argument("--api-only", action="store_true", help="skip the runner-level parts 1 and 2")
     parser.add_argument("--pg", metavar="URL", help="run the server on a fresh database of this PostgreSQL server "
                         "(e.g. the URL scripts/pg.sh prints); default: SQLite")
@@ -206,7 +211,7 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).parent))
     from dispatch_api import run_all  # a sibling file, not a package
 
-    run_all(args.instances, args.concurrency, args.fleet, args.pg)
+    run_all(args.instances, args.concurrency, args.fleet, args.pg, args.servers)
 
 
 if __name__ == "__main__":

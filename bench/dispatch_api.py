@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,17 +63,21 @@ def _free_port() -> int:
 @dataclass
 class Api:
     """A lean signed-API client: one kept-alive `http.client` connection per thread, so the load generator
-    (sharing the machine's cores with the server) costs as little as it can."""
+    (sharing the machine's cores with the server) costs as little as it can. With several `urls` (servers
+    on one database) the threads are spread over them in turn."""
 
     url: str
     keys: dict[str, str]
+    urls: tuple[str, ...] = ()
     sent: Iterator[int] = field(default_factory=itertools.count)  # next() is atomic: threads share it
+    _threads: Iterator[int] = field(default_factory=itertools.count)
     _local: threading.local = field(default_factory=threading.local)
 
     def _connection(self) -> http.client.HTTPConnection:
         conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
         if conn is None:
-            parts = urlsplit(self.url)
+            urls = self.urls or (self.url,)
+            parts = urlsplit(urls[next(self._threads) % len(urls)])
             conn = self._local.conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=120)
         return conn
 
@@ -126,7 +130,7 @@ def server(directory: Path, workers: int, db_url: str) -> Iterator[tuple[subproc
     where = ["--data-dir", str(directory / "data"), "--database-url", db_url]
     env = {**os.environ, "SWITCHBOARD_JOB_WORKERS": str(workers), "SWITCHBOARD_POWER_SYNC_INTERVAL": "3600",
            "SWITCHBOARD_ADMIN_PASSWORD": f"bench-{uuid.uuid4().hex}", "SWITCHBOARD_JOB_POLL_INTERVAL": "0.2"}
-    log = (directory / "server.log").open("wb")
+    log = (directory / f"server-{port}.log").open("wb")
     proc = subprocess.Popen([*base, "serve", "--port", str(port), *where], env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/client/api"
@@ -273,20 +277,24 @@ def _cpu(process: psutil.Process) -> float:
     return times.user + times.system
 
 
-def api_lifecycle(instances: int, concurrency: int, pg_url: str | None) -> None:
+def api_lifecycle(instances: int, concurrency: int, pg_url: str | None, servers: int = 1) -> None:
     """`instances` x deploy, stop, start, reboot, destroy(expunge) through the API, `concurrency` clients at a
-    time; the same executable run directly on the very payload files the server wrote; and the same client load
-    on the zero-work API, which shows the ceiling of the ratio on this machine."""
+    time (spread over `servers` servers sharing the database and data directory); the same executable run
+    directly on the very payload files the servers wrote; and the same client load on the zero-work API,
+    which shows the ceiling of the ratio on this machine."""
     this = psutil.Process()
     ops = instances * len(LIFECYCLE_COMMANDS)
     with tempfile.TemporaryDirectory(prefix="sb-bench-api-") as tmp, fresh_database(Path(tmp), pg_url) as db_url:
-        with server(Path(tmp), concurrency, db_url) as (proc, url, keys):
-            api = Api(url, keys)
-            bed = _bed(api, Path(tmp) / "data")
-            served = psutil.Process(proc.pid)
-            before, client_before, sent_before = _cpu(served), _cpu(this), next(api.sent)
+        with ExitStack() as stack:
+            proc, url, keys = stack.enter_context(server(Path(tmp), concurrency, db_url))
+            bed = _bed(Api(url, keys), Path(tmp) / "data")
+            # The others start once the extension exists, so they find it ready at their first check.
+            others = [stack.enter_context(server(Path(tmp), concurrency, db_url)) for _ in range(servers - 1)]
+            api = Api(url, keys, urls=(url, *(other[1] for other in others)))
+            served = [psutil.Process(p.pid) for p in (proc, *(other[0] for other in others))]
+            before, client_before, sent_before = sum(map(_cpu, served)), _cpu(this), next(api.sent)
             total = _lifecycle(api, bed, instances, concurrency)
-            server_cpu, client_cpu = _cpu(served) - before, _cpu(this) - client_before
+            server_cpu, client_cpu = sum(map(_cpu, served)) - before, _cpu(this) - client_before
             requests = next(api.sent) - sent_before - 1
         runs = [line.split(" ", 1) for line in (Path(bed["dir"]) / "runs.log").read_text().splitlines()]
         entry = Path(bed["dir"]) / "noop.sh"
@@ -308,7 +316,8 @@ def api_lifecycle(instances: int, concurrency: int, pg_url: str | None) -> None:
                                 concurrency)
             zero_cpu = _cpu(psutil.Process(zero_proc.pid)) - zero_before
     print(f"API lifecycle: {instances} instances x {'/'.join(LIFECYCLE_COMMANDS)} = {ops} operations "
-          f"({len(runs)} extension runs), {concurrency} at a time")
+          f"({len(runs)} extension runs), {concurrency} at a time"
+          + (f", {servers} servers on one database" if servers > 1 else ""))
     print(f"  through the API  {ops / total:8.1f} ops/s  ({total:.2f} s; server process CPU "
           f"{server_cpu / ops * 1000:.1f} ms/op, client {client_cpu / ops * 1000:.1f} ms/op, "
           f"{requests / ops:.1f} API requests/op incl. polls every 50 ms)")
@@ -366,9 +375,9 @@ def api_power_sync(fleet: int, pg_url: str | None, hosts_note: str = "one host")
     print(f"  status per instance, 16 at a time {single_s:6.2f} s   bulk is {single_s / bulk_s:5.1f}x faster")
 
 
-def run_all(instances: int, concurrency: int, fleet: int, pg_url: str | None) -> None:
+def run_all(instances: int, concurrency: int, fleet: int, pg_url: str | None, servers: int = 1) -> None:
     print(f"database: {'PostgreSQL' if pg_url else 'SQLite'}")
-    api_lifecycle(instances, concurrency, pg_url)
+    api_lifecycle(instances, concurrency, pg_url, servers)
     api_power_sync(fleet, pg_url)
 
 
