@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from switchboard.api.auth import Authenticator
 from switchboard.api.call import Call, RequestMeta
@@ -18,7 +18,8 @@ from switchboard.api.params import RawRequest, parse_params
 from switchboard.api.registry import Command, CommandRegistry
 from switchboard.api.request_db import KeptConnectionDb, RequestDb
 from switchboard.api.responses import AsyncJobRequest, envelope
-from switchboard.errors import PermissionDenied, SwitchboardError, UnsupportedCommand
+from switchboard.db.outage import explain, unavailable
+from switchboard.errors import OperationFailed, PermissionDenied, SwitchboardError, UnsupportedCommand
 from switchboard.services import Services
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,14 @@ class Dispatcher:
             if wire.errorcode >= 500:
                 log.warning("command %s failed: %s", response_name, error.message)
             return self._error(response_name, wire)
+        except OperationalError as error:
+            reason = unavailable(error)
+            if reason is None:
+                log.exception("command %s failed unexpectedly", response_name)
+                return self._error(response_name, internal_error())
+            # An operational condition, not a bug: one line in the log, and a caller who knows what to do.
+            log.warning("command %s not carried out: %s (%s)", response_name, reason, error.orig)
+            return self._error(response_name, to_wire(OperationFailed(explain(reason))))
         except Exception:
             log.exception("command %s failed unexpectedly", response_name)
             return self._error(response_name, internal_error())

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from switchboard.compute import states
@@ -41,6 +42,7 @@ from switchboard.db.models.compute import Instance, InstanceDetail
 from switchboard.db.models.compute import InstanceState as S
 from switchboard.db.models.compute import PowerStateValue as P
 from switchboard.db.models.infrastructure import ServiceOffering, Template
+from switchboard.db.outage import explain, unavailable, until_written
 from switchboard.errors import ExtensionFailed, SwitchboardError
 from switchboard.extensions.payload_model import CallerInfo, InstanceInfo
 from switchboard.extensions.prepare_output import PrepareOutcome, PrepareOutputError, apply_prepare_output
@@ -51,6 +53,16 @@ from switchboard.jobs import JobOwner
 __all__ = ["Lifecycle", "get_instance", "new_vnc_password"]
 
 log = logging.getLogger(__name__)
+
+
+def _why(exc: Exception) -> str:
+    """What an event says of a failure: never a driver's message, which may quote SQL and its values."""
+    if isinstance(exc, SwitchboardError):
+        return exc.message
+    reason = unavailable(exc)
+    if reason is not None:
+        return explain(reason)
+    return str(exc) if not isinstance(exc, SQLAlchemyError) else "an internal error (see the server log)"
 
 
 def new_vnc_password() -> str:
@@ -142,9 +154,11 @@ class Lifecycle:
             raise failure
         try:
             self._run_start(uuid, owner, started)
-            self._started(uuid, owner, started)
+            until_written(lambda: self._started(uuid, owner, started), what=f"the start of instance {uuid}")
         except Exception as exc:  # the boundary that keeps an instance from staying in Starting
-            self._start_failed(uuid, owner, deploying=started.deploying, reason=str(exc))
+            reason = _why(exc)
+            until_written(lambda: self._start_failed(uuid, owner, deploying=started.deploying, reason=reason),
+                          what=f"the failed start of instance {uuid}")
             raise
 
     def _started(self, uuid: str, owner: JobOwner, started: _Started) -> None:
@@ -240,6 +254,7 @@ class Lifecycle:
         """Run `stop` and record the outcome; the instance as it is afterwards (None when someone else
         settled it meanwhile). Raises ExtensionFailed for a failed stop that was not forced."""
         info = stopping.info
+        what = f"the stop of instance {stopping.instance.uuid}"
         try:
             details = None
             if stopping.target is not None:
@@ -248,9 +263,11 @@ class Lifecycle:
             else:
                 details = "no host to run the stop on"
         except Exception:  # never leave it Stopping
-            self._settle_stop(stopping, owner, stopped=forced, reason="the stop did not complete")
+            until_written(lambda: self._settle_stop(stopping, owner, stopped=forced,
+                                                    reason="the stop did not complete"), what=what)
             raise
-        settled = self._settle_stop(stopping, owner, stopped=details is None or forced, reason=details)
+        settled = until_written(lambda: self._settle_stop(stopping, owner, stopped=details is None or forced,
+                                                          reason=details), what=what)
         if details is not None and not forced:
             raise ExtensionFailed(f"Failed to stop instance {info.internal_name}: {details}",
                                   uuids=[stopping.instance.uuid])
@@ -289,13 +306,17 @@ class Lifecycle:
             info = instance_infos(session, [instance], unseal=self.unseal_vnc)[instance.id]
             caller = caller_info(session, owner)
         outcome = self.actions.run(target, "reboot", info, caller=caller)
-        with self.db.session() as session:
-            instance = get_instance(session, uuid)
-            if not outcome.result.success:
-                event(session, instance, owner, "VM.REBOOT", f"Failed to reboot instance {instance.name}",
-                      error=True)
-            else:
-                event(session, instance, owner, "VM.REBOOT", f"Rebooted instance {instance.name}")
+
+        def record() -> None:
+            with self.db.session() as session:
+                instance = get_instance(session, uuid)
+                if not outcome.result.success:
+                    event(session, instance, owner, "VM.REBOOT", f"Failed to reboot instance {instance.name}",
+                          error=True)
+                else:
+                    event(session, instance, owner, "VM.REBOOT", f"Rebooted instance {instance.name}")
+
+        until_written(record, what=f"the reboot of instance {uuid}")
         if not outcome.result.success:
             raise ExtensionFailed(f"Failed to reboot instance {info.internal_name}: {outcome.result.details}",
                                   uuids=[uuid])
@@ -345,20 +366,26 @@ class Lifecycle:
             caller = caller_info(session, owner)
             states.move(session, instance, S.EXPUNGING)  # the write last (see start)
         details: str | None = None
+        what = f"the expunge of instance {uuid}"
         try:
             if target is not None:
                 outcome = self.actions.run(target, "delete", info, caller=caller)
                 details = None if outcome.result.success else outcome.result.details
         except Exception:  # never leave it Expunging
-            self._expunge_failed(uuid, owner, "the delete did not complete")
+            until_written(lambda: self._expunge_failed(uuid, owner, "the delete did not complete"), what=what)
             raise
         if details is not None:
-            self._expunge_failed(uuid, owner, details)
+            failure = details
+            until_written(lambda: self._expunge_failed(uuid, owner, failure), what=what)
             raise ExtensionFailed(f"Failed to delete instance {info.internal_name}: {details}", uuids=[uuid])
-        with self.db.session() as session:
-            nics.release_instance_nics(session, instance.id)
-            mark_removed(session, uuid, instance.id)
-            event(session, instance, owner, "VM.EXPUNGE", f"Expunged instance {instance.name}")
+
+        def removed() -> None:
+            with self.db.session() as session:
+                nics.release_instance_nics(session, instance.id)
+                mark_removed(session, uuid, instance.id)
+                event(session, instance, owner, "VM.EXPUNGE", f"Expunged instance {instance.name}")
+
+        until_written(removed, what=what)
 
     def _expunge_failed(self, uuid: str, owner: JobOwner, reason: str) -> None:
         with self.db.session() as session:
@@ -375,18 +402,22 @@ class Lifecycle:
         """Move `instance`, which this operation left `expected` in an earlier transaction, to `target`.
 
         The move is conditional on the instance being unchanged since, so it needs no fresh read. If it did
-        change (e.g. a takeover repaired it), it is read again: None when it is no longer `expected`
+        change (or this object is ahead of the database), it is read again: None when it is no longer `expected`
         (someone else settled it; with `strict` the move is tried anyway and fails as the state machine
         says), else the move is made on what was read. Returns the moved instance."""
-        try:
-            states.move(session, instance, target, **values)
-            return instance
-        except states.InstanceBusy:
-            current = get_instance(session, instance.uuid)
-            if current.state != expected.value and not strict:
-                return None
-            states.move(session, current, target, **values)
-            return current
+        if instance.state == expected.value:
+            try:
+                states.move(session, instance, target, **values)
+                return instance
+            except states.InstanceBusy:
+                pass
+        # It changed meanwhile (e.g. a takeover repaired it), or an earlier attempt of this write moved the
+        # object but could not commit (`until_written`): judge it as the database has it now.
+        current = get_instance(session, instance.uuid)
+        if current.state != expected.value and not strict:
+            return None
+        states.move(session, current, target, **values)
+        return current
 
     def recover(self, session: Session, instance: Instance, owner: JobOwner) -> None:
         """Destroyed → Stopped, in the caller's transaction; no extension call (CloudStack's recover)."""

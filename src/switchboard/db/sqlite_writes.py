@@ -136,7 +136,9 @@ def connection_factory(path: str, timeout: float) -> type[sqlite3.Connection]:
             if lock.owner == threading.get_ident():
                 return  # a nested write on another connection of this thread: SQLite's busy handler decides
             if not lock.acquire(timeout):
-                raise sqlite3.OperationalError("database is locked")
+                busy = sqlite3.OperationalError("database is locked")
+                busy.sqlite_errorcode, busy.sqlite_errorname = sqlite3.SQLITE_BUSY, "SQLITE_BUSY"  # as SQLite's own
+                raise busy
             self._holds_write_lock = True
 
         def _release_unless_in_transaction(self) -> None:

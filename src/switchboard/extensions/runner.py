@@ -294,7 +294,13 @@ class ExtensionRunner:
             except EntryPointError as exc:
                 log.warning("extension %s: %s", extension_name, exc.reason)
                 return RunResult(success=False, exit_code=None, details=str(exc), output="")
-            payload_file = self._write_payload(extension_name, payload)
+            try:
+                payload_file = self._write_payload(extension_name, payload)
+            except OSError as exc:  # e.g. a full disk: the run cannot happen, and says why
+                reason = exc.strerror or str(exc)
+                log.warning("extension %s: cannot write the payload file for %s: %s", extension_name, action, reason)
+                return RunResult(success=False, exit_code=None, details=f"Unable to write the payload file: {reason}",
+                                 output="")
             try:
                 return await self._execute(executable, entry.directory, action, payload_file, timeout, kill_after)
             finally:
@@ -403,8 +409,13 @@ class ExtensionRunner:
             _private_dir(directory)
             existed = False
             fd = os.open(path, flags, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+        except OSError:
+            with contextlib.suppress(OSError):
+                path.unlink()  # no half-written payload is left behind
+            raise
         if existed:
             self._schedule_gc(directory)
         return path

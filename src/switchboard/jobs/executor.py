@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from switchboard.db.base import utcnow
 from switchboard.db.engine import Database
+from switchboard.db.outage import explain, unavailable, until_written
 from switchboard.errors import OperationFailed, SwitchboardError
 from switchboard.jobs import repository
 from switchboard.jobs.context import JobContext
@@ -47,13 +47,11 @@ class Executor:
         db: Database,
         handlers: JobHandlers,
         error_to_result: ErrorToResult,
-        finish_attempts: int = 30,
-        retry_delay: float = 1.0,
+        retry_delay: float = 0.5,
     ) -> None:
         self._db = db
         self._handlers = handlers
         self._error_to_result = error_to_result
-        self._finish_attempts = finish_attempts
         self._retry_delay = retry_delay
 
     def run(self, job: ClaimedJob, run: ServerRun) -> Outcome:
@@ -67,8 +65,13 @@ class Executor:
             log.info("job %s (%s) failed: %s", job.uuid, job.command, exc.message)
             outcome = self._failure(exc)
         except Exception as exc:  # the worker's boundary: an unexpected error still finishes the job
-            log.exception("job %s (%s) failed unexpectedly", job.uuid, job.command)
-            outcome = self._failure(exc)
+            reason = unavailable(exc)
+            if reason is None:
+                log.exception("job %s (%s) failed unexpectedly", job.uuid, job.command)
+                outcome = self._failure(exc)
+            else:  # an operational condition, not a bug: one line, and a result that says what to do
+                log.warning("job %s (%s) not carried out: %s", job.uuid, job.command, reason)
+                outcome = self._failure(OperationFailed(explain(reason)))
         self.record(job, run, outcome)
         return outcome
 
@@ -123,22 +126,26 @@ class Executor:
         )
 
     def record(self, job: ClaimedJob, run: ServerRun, outcome: Outcome) -> bool:
-        """Write the outcome, retrying while the database is unreachable. False if the job is no longer
-        this run's (it was taken over) or the database stayed unreachable."""
-        for attempt in range(1, self._finish_attempts + 1):
-            try:
-                with self._db.kept_connection() as connection:
-                    mine = repository.finish(connection, job_id=job.id, runid=run.runid, status=outcome.status,
-                                             code=outcome.code, result=outcome.result, now=utcnow())
-                    connection.commit()
-                if not mine:
-                    log.warning("job %s was taken over by another server; its outcome is dropped", job.uuid)
-                return mine
-            except SQLAlchemyError:
-                log.warning("job %s: recording the outcome failed (attempt %d)", job.uuid, attempt, exc_info=True)
-                time.sleep(self._retry_delay)
-        log.error("job %s: gave up recording its outcome; the takeover will fail it", job.uuid)
-        return False
+        """Write the outcome, waiting while the database cannot take it (full disk, lost connection) for as
+        long as the server runs: if it stops first, the next run fails the job as interrupted. False if the
+        job is no longer this run's (it was taken over), or the write failed for another reason (logged;
+        the job is then left to the takeover)."""
+
+        def finish() -> bool:
+            with self._db.kept_connection() as connection:
+                mine = repository.finish(connection, job_id=job.id, runid=run.runid, status=outcome.status,
+                                         code=outcome.code, result=outcome.result, now=utcnow())
+                connection.commit()
+            return mine
+
+        try:
+            mine = until_written(finish, what=f"the outcome of job {job.uuid}", first_delay=self._retry_delay)
+        except SQLAlchemyError:
+            log.exception("job %s: recording the outcome failed; the takeover will fail it", job.uuid)
+            return False
+        if not mine:
+            log.warning("job %s was taken over by another server; its outcome is dropped", job.uuid)
+        return mine
 
     def _failure(self, exc: Exception) -> Outcome:
         code, result = self._error_to_result(exc)

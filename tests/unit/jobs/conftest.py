@@ -64,7 +64,7 @@ class JobSystem:
             db=self.db,
             handlers=self.handlers,
             executor=Executor(db=self.db, handlers=self.handlers, error_to_result=error_to_result,
-                              finish_attempts=3, retry_delay=0.1),
+                              retry_delay=0.1),
             waker=self.waker,
             settings=self.settings,
             server_uuid=self.server_uuid,
