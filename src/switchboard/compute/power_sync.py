@@ -39,6 +39,7 @@ from switchboard.db.engine import Database
 from switchboard.db.models.compute import Instance
 from switchboard.db.models.compute import InstanceState as S
 from switchboard.db.models.infrastructure import Cluster, Host, HostStatus
+from switchboard.db.outage import report_failure
 from switchboard.errors import SwitchboardError
 from switchboard.extensions.paths import ExtensionRoots
 from switchboard.extensions.payload import lifecycle_payload, statuses_payload
@@ -106,15 +107,16 @@ class PowerSync:
         try:
             with self._db.session() as session:
                 lease.release(session, LEASE, self._holder)
-        except SQLAlchemyError:
-            log.warning("power sync: could not release the lease", exc_info=True)
+        except SQLAlchemyError as exc:
+            report_failure(log, exc, "power sync: could not release the lease")
 
     def _loop(self) -> None:
         while not self._stopping.wait(self._settings.power_sync_interval):
             try:
                 self.run_once()
-            except Exception:  # the loop's boundary: one bad round must not end power sync for good
-                log.exception("power sync round failed; next round in %s s", self._settings.power_sync_interval)
+            except Exception as exc:  # the loop's boundary: one bad round must not end power sync for good
+                report_failure(log, exc, "power sync round failed; next round in %s s",
+                            self._settings.power_sync_interval)
 
     def statuses_unsupported(self, extension_name: str) -> bool:
         """True while `extension_name` is remembered as not implementing `statuses`."""

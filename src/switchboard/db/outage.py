@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from sqlalchemy.exc import OperationalError
 
-__all__ = ["OUT_OF_SPACE", "UNAVAILABLE", "explain", "unavailable", "until_written"]
+__all__ = ["OUT_OF_SPACE", "UNAVAILABLE", "explain", "report_failure", "unavailable", "until_written"]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,17 @@ def explain(reason: str) -> str:
     happened, and what to do. The failed transaction was rolled back, so nothing of it was recorded."""
     advice = "free disk space on the database's host" if reason == OUT_OF_SPACE else "retry in a moment"
     return f"The request was not carried out: {reason}; nothing was recorded ({advice})"
+
+
+def report_failure(logger: logging.Logger, exc: BaseException, message: str, *args: object) -> None:
+    """Log a failed background use of the database (`message` % `args`, no trailing punctuation): a
+    one-line warning for an outage, a known condition the operator fixes outside; an error with the
+    traceback for anything else (a bug)."""
+    reason = unavailable(exc)
+    if reason is None:
+        logger.error(message, *args, exc_info=exc)
+    else:
+        logger.warning(f"{message}: %s (%s)", *args, reason, getattr(exc, "orig", exc))
 
 
 def until_written(write: Callable[[], T], *, what: str, first_delay: float = 0.5, max_delay: float = 30.0,

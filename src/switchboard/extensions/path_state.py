@@ -31,6 +31,7 @@ from switchboard.db.base import utcnow
 from switchboard.db.engine import Database
 from switchboard.db.models.extensions import Extension, ExtensionServerChecksum, ExtensionState
 from switchboard.db.models.jobs import ManagementServer
+from switchboard.db.outage import report_failure
 from switchboard.extensions import cleanup, prepare_across
 from switchboard.extensions.paths import ExtensionRoots
 from switchboard.extensions.readiness import ExtensionFile, is_path_ready, local_checksums, not_ready_alert
@@ -140,8 +141,8 @@ class PathStateChecker:
         """`check_once`, logging (not raising) database errors: the next check tries again."""
         try:
             self.check_once()
-        except SQLAlchemyError:
-            log.warning("extension path state check failed; retrying in %s s", self.interval, exc_info=True)
+        except SQLAlchemyError as exc:
+            report_failure(log, exc, "extension path state check failed; retrying in %s s", self.interval)
 
     def check_once(self) -> dict[str, bool]:
         """One check; returns extension name → ready for every live extension. Raises SQLAlchemyError."""

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from switchboard.db.base import utcnow
 from switchboard.db.engine import Database
-from switchboard.db.outage import explain, unavailable, until_written
+from switchboard.db.outage import explain, report_failure, unavailable, until_written
 from switchboard.errors import OperationFailed, SwitchboardError
 from switchboard.jobs import repository
 from switchboard.jobs.context import JobContext
@@ -108,8 +108,8 @@ class Executor:
             try:
                 with self._db.session() as session:
                     repository.set_progress(session, job_id=job.id, runid=run.runid, value=value)
-            except SQLAlchemyError:
-                log.warning("job %s: could not record progress", job.uuid, exc_info=True)
+            except SQLAlchemyError as exc:
+                report_failure(log, exc, "job %s: could not record progress", job.uuid)
 
         return JobContext(
             job_id=job.id,

@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from switchboard.db.base import utcnow
 from switchboard.db.engine import Database, is_postgres
+from switchboard.db.outage import report_failure
 from switchboard.jobs import repository
 from switchboard.jobs.executor import Executor
 from switchboard.jobs.handlers import JobHandlers
@@ -113,8 +114,8 @@ class JobRuntime:
         try:
             with self._db.session() as session:
                 repository.mark_down(session, run=self._run)
-        except SQLAlchemyError:
-            log.warning("could not mark management server %s Down", self._run.name, exc_info=True)
+        except SQLAlchemyError as exc:
+            report_failure(log, exc, "could not mark management server %s Down", self._run.name)
         log.info("management server %s down", self._run.name)
 
     def poke(self) -> None:
@@ -134,8 +135,8 @@ class JobRuntime:
                     job = repository.claim_next(connection, run=run, handlers=self._handlers.names(),
                                                 now=utcnow())
                     connection.commit()
-            except SQLAlchemyError:
-                log.warning("claiming a job failed; retrying", exc_info=True)
+            except SQLAlchemyError as exc:
+                report_failure(log, exc, "claiming a job failed; retrying")
                 self._stopping.wait(self._settings.poll_interval)
                 continue
             if job is None:
@@ -156,8 +157,8 @@ class JobRuntime:
                     if not repository.heartbeat(session, run=run, now=repository.database_now(session)):
                         log.error("management server %s: another process registered with this server's "
                                   "identity; its jobs may be taken over", run.name)
-            except SQLAlchemyError:
-                log.warning("heartbeat failed", exc_info=True)
+            except SQLAlchemyError as exc:
+                report_failure(log, exc, "heartbeat failed")
 
     def _reap(self) -> None:
         next_purge = 0.0
@@ -167,8 +168,8 @@ class JobRuntime:
                 if time.monotonic() >= next_purge:
                     self.purge_once()
                     next_purge = time.monotonic() + _PURGE_EVERY
-            except SQLAlchemyError:
-                log.warning("looking for orphaned or expired jobs failed", exc_info=True)
+            except SQLAlchemyError as exc:
+                report_failure(log, exc, "looking for orphaned or expired jobs failed")
             except Exception:  # keep the reaper alive; the next round tries again
                 log.exception("recovering orphaned jobs failed")
             self._stopping.wait(self._settings.heartbeat_interval)

@@ -3,6 +3,7 @@ waits one out without losing the write."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 
-from switchboard.db.outage import OUT_OF_SPACE, UNAVAILABLE, explain, unavailable, until_written
+from switchboard.db.outage import OUT_OF_SPACE, UNAVAILABLE, explain, report_failure, unavailable, until_written
 from switchboard.db.sqlite_writes import connection_factory, lock_for
 
 
@@ -121,3 +122,20 @@ def test_until_written_does_not_retry_a_bug(small: Engine) -> None:
     with pytest.raises(OperationalError):
         until_written(broken, what="nothing", sleep=waits.append)
     assert waits == []
+
+
+def test_background_failures_are_one_line_for_an_outage_and_a_traceback_for_a_bug(
+        small: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("sbt.outage")
+    with pytest.raises(OperationalError) as full:
+        _write(small)
+    with pytest.raises(OperationalError) as bug, small.connect() as connection:
+        connection.exec_driver_sql("SELEC 1")
+    with caplog.at_level(logging.WARNING, logger="sbt.outage"):
+        report_failure(logger, full.value, "heartbeat of %s failed", "ms1")
+        report_failure(logger, bug.value, "heartbeat of %s failed", "ms1")
+    outage, failure = caplog.records
+    assert (outage.levelno, outage.exc_info) == (logging.WARNING, None)
+    assert outage.getMessage() == ("heartbeat of ms1 failed: the database is out of disk space "
+                                   "(database or disk is full)")
+    assert failure.levelno == logging.ERROR and failure.exc_info is not None
