@@ -10,64 +10,45 @@ instance being as the first transaction left it (so it needs no fresh read; when
 meanwhile, e.g. a takeover's repair, it is read again and judged as it is). A failure always ends in a
 stable state: a failed first start → Error, a failed later start → Stopped, a failed stop → Running (or
 Stopped when forced), a failed delete → Destroyed. If the server dies in between, `repair` (the jobs'
-interruption hook) does the same.
+interruption hook) does the same. The closing transaction waits out a database that cannot take it (a full
+disk: `db.outage.until_written`): the extension has acted, so its outcome is recorded, late rather than never.
+
+Starting lives in `switchboard.compute.starting`, the settle and failure texts in `.settling`, VNC passwords
+in `.vnc`; this class is the one entry point job handlers use.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from switchboard.compute import states
 from switchboard.compute.actions import Actions
 from switchboard.compute.audit import caller_info, event
-from switchboard.compute.planner import plan
-from switchboard.compute.records import (
-    DEPLOY_VM,
-    HostTarget,
-    host_target,
-    instance_infos,
-)
+from switchboard.compute.records import HostTarget, host_target, instance_infos
 from switchboard.compute.repair import repair_instance
-from switchboard.compute.rows import get_instance, mark_removed, not_found
+from switchboard.compute.rows import get_instance, mark_removed
+from switchboard.compute.settling import settle
+from switchboard.compute.starting import Starter
+from switchboard.compute.vnc import VncSecrets
 from switchboard.db.base import utcnow
 from switchboard.db.engine import Database
-from switchboard.db.models.compute import Instance, InstanceDetail
+from switchboard.db.models.compute import Instance
 from switchboard.db.models.compute import InstanceState as S
 from switchboard.db.models.compute import PowerStateValue as P
-from switchboard.db.models.infrastructure import ServiceOffering, Template
-from switchboard.db.outage import explain, unavailable, until_written
+from switchboard.db.outage import until_written
 from switchboard.errors import ExtensionFailed, SwitchboardError
 from switchboard.extensions.payload_model import CallerInfo, InstanceInfo
-from switchboard.extensions.prepare_output import PrepareOutcome, PrepareOutputError, apply_prepare_output
-from switchboard.identity.serverkey import ServerKey, UnsealError
+from switchboard.identity.serverkey import ServerKey
 from switchboard.infra import nics
 from switchboard.jobs import JobOwner
 
-__all__ = ["Lifecycle", "get_instance", "new_vnc_password"]
+__all__ = ["Lifecycle", "get_instance"]
 
 log = logging.getLogger(__name__)
-
-
-def _why(exc: Exception) -> str:
-    """What an event says of a failure: never a driver's message, which may quote SQL and its values."""
-    if isinstance(exc, SwitchboardError):
-        return exc.message
-    reason = unavailable(exc)
-    if reason is not None:
-        return explain(reason)
-    return str(exc) if not isinstance(exc, SQLAlchemyError) else "an internal error (see the server log)"
-
-
-def new_vnc_password() -> str:
-    """A random VNC password (CloudStack generates one per instance)."""
-    return secrets.token_urlsafe(12)
 
 
 @dataclass(frozen=True)
@@ -81,16 +62,6 @@ class _Stopping:
     caller: CallerInfo | None
 
 
-@dataclass(frozen=True)
-class _Started:
-    instance: Instance
-    target: HostTarget
-    info: InstanceInfo
-    deploying: bool
-    prepare: bool
-    caller: CallerInfo | None
-
-
 class Lifecycle:
     """Carries out instance operations for job handlers. Methods block (call them from worker threads),
     raise SwitchboardError subclasses for failures the caller should see (ExtensionFailed carries the
@@ -99,127 +70,22 @@ class Lifecycle:
     def __init__(self, *, db: Database, actions: Actions, server_key: ServerKey) -> None:
         self.db = db
         self.actions = actions
-        self.server_key = server_key
+        self.vnc = VncSecrets(server_key)
+        self._starter = Starter(db=db, actions=actions, vnc=self.vnc)
 
     # -- secrets ------------------------------------------------------------------------------------------
 
     def seal_vnc(self, instance_uuid: str, password: str) -> bytes:
-        return self.server_key.seal(password, bound_to=f"vnc:{instance_uuid}")
+        return self.vnc.seal(instance_uuid, password)
 
     def unseal_vnc(self, instance: Instance) -> str | None:
-        if instance.vnc_password_sealed is None:
-            return None
-        try:
-            return self.server_key.unseal(instance.vnc_password_sealed, bound_to=f"vnc:{instance.uuid}")
-        except UnsealError:
-            log.warning("instance %s: the VNC password does not open with this server's key", instance.uuid)
-            return None
+        return self.vnc.unseal(instance)
 
     # -- start --------------------------------------------------------------------------------------------
 
     def start(self, uuid: str, owner: JobOwner, *, wanted_host_id: int | None = None) -> None:
-        """Start a Stopped instance (nothing to do when it is Running). The first start of a deployed
-        instance runs `prepare` (if required) and `create`; later ones `start`."""
-        failure: SwitchboardError | None = None
-        with self.db.session() as session:
-            instance = get_instance(session, uuid)
-            if instance.state == S.RUNNING.value:
-                return
-            if instance.state != S.STOPPED.value:
-                raise states.InvalidState(f"Unable to start instance {instance.name} in state {instance.state}",
-                                          uuids=[uuid])
-            first = instance.updated == 0
-            # What the run needs is read first (the payload says Starting); its details tell a deploy.
-            info = instance_infos(session, [instance], unseal=self.unseal_vnc, state=S.STARTING.value)[instance.id]
-            deploying = info.details.get(DEPLOY_VM) == "true"
-            template = session.get_one(Template, instance.template_id)
-            offering = session.get_one(ServiceOffering, instance.service_offering_id)
-            try:
-                host, _extension = plan(session, instance, template, offering, wanted_host_id=wanted_host_id)
-                target = host_target(session, host.id)
-            except SwitchboardError as exc:
-                if not deploying:
-                    raise
-                states.move(session, instance, S.ERROR)
-                event(session, instance, owner, "VM.CREATE", f"Failed to deploy instance {instance.name}: {exc}",
-                      error=True)
-                failure = exc
-            else:
-                # Reads first, the move last: on SQLite the write lock is then held only for the move.
-                caller = caller_info(session, owner)
-                states.move(session, instance, S.STARTING, host_id=host.id)
-                started = _Started(instance, target, info, deploying,
-                                   prepare=first and deploying and target.requires_prepare, caller=caller)
-        if failure is not None:
-            raise failure
-        try:
-            self._run_start(uuid, owner, started)
-            until_written(lambda: self._started(uuid, owner, started), what=f"the start of instance {uuid}")
-        except Exception as exc:  # the boundary that keeps an instance from staying in Starting
-            reason = _why(exc)
-            until_written(lambda: self._start_failed(uuid, owner, deploying=started.deploying, reason=reason),
-                          what=f"the failed start of instance {uuid}")
-            raise
-
-    def _started(self, uuid: str, owner: JobOwner, started: _Started) -> None:
-        with self.db.session() as session:
-            instance = self._settle(session, started.instance, S.RUNNING, expected=S.STARTING, strict=True,
-                                    last_host_id=started.target.host_id, power_state=P.POWER_ON.value,
-                                    power_state_updated=utcnow())
-            if instance is None:  # not possible when strict; keeps the type checker informed
-                raise not_found(uuid)
-            if started.deploying:
-                session.execute(delete(InstanceDetail).where(InstanceDetail.instance_id == instance.id,
-                                                             InstanceDetail.name == DEPLOY_VM))
-            event(session, instance, owner, "VM.CREATE" if started.deploying else "VM.START",
-                  f"{'Deployed' if started.deploying else 'Started'} instance {instance.name} on host "
-                  f"{started.target.host_name}")
-
-    def _run_start(self, uuid: str, owner: JobOwner, started: _Started) -> None:
-        caller = started.caller
-        info = started.info
-        if started.prepare:
-            outcome = self.actions.run(started.target, "prepare", info, caller=caller)
-            if not outcome.result.success:
-                raise ExtensionFailed(f"Failed to prepare VM: {outcome.result.details}", uuids=[uuid])
-            try:
-                merged = apply_prepare_output(outcome.payload["cloudstack.vm.details"], outcome.result.output)
-            except PrepareOutputError as exc:
-                raise ExtensionFailed(f"Failed to prepare VM: {exc} ({exc.reason})", uuids=[uuid]) from exc
-            info = self._persist_prepare(uuid, merged)
-        action = "create" if started.deploying else "start"
-        outcome = self.actions.run(started.target, action, info, caller=caller)
-        if not outcome.result.success:
-            raise ExtensionFailed(f"Failed to {action} instance {info.internal_name}: {outcome.result.details}",
-                                  uuids=[uuid])
-
-    def _persist_prepare(self, uuid: str, merged: PrepareOutcome) -> InstanceInfo:
-        """Keep what §2.6 keeps: the VNC password, the whole details map, NIC mac/ip/ip6address."""
-        with self.db.session() as session:
-            instance = get_instance(session, uuid)
-            if merged.vnc_password is not None:
-                instance.vnc_password_sealed = self.seal_vnc(uuid, merged.vnc_password)
-            session.execute(delete(InstanceDetail).where(InstanceDetail.instance_id == instance.id))
-            session.add_all(InstanceDetail(instance_id=instance.id, name=k, value=v) for k, v in merged.details.items())
-            for update in merged.nics:
-                nic = nics.get_nic(session, update.nic_uuid)
-                if nic.instance_id != instance.id:
-                    continue  # prepare may only change this instance's NICs
-                nics.update_addresses(session, nic, mac=update.mac, ip=update.ip, ip6=update.ip6_address)
-            session.flush()
-            return instance_infos(session, [instance], unseal=self.unseal_vnc)[instance.id]
-
-    def _start_failed(self, uuid: str, owner: JobOwner, *, deploying: bool, reason: str) -> None:
-        with self.db.session() as session:
-            instance = get_instance(session, uuid)
-            if instance.state != S.STARTING.value:
-                return
-            if deploying:
-                states.move(session, instance, S.ERROR)
-            else:
-                states.move(session, instance, S.STOPPED, host_id=None)
-            event(session, instance, owner, "VM.CREATE" if deploying else "VM.START",
-                  f"Failed to {'deploy' if deploying else 'start'} instance {instance.name}: {reason}", error=True)
+        """Start a Stopped instance (nothing to do when it is Running); see `switchboard.compute.starting`."""
+        self._starter.start(uuid, owner, wanted_host_id=wanted_host_id)
 
     # -- stop, reboot ---------------------------------------------------------------------------------------
 
@@ -280,9 +146,9 @@ class Lifecycle:
             # A stop that failed but is forced keeps the power state power sync last saw.
             power: dict[str, Any] = {"power_state": P.POWER_OFF.value} if reason is None else {}
             instance = (
-                self._settle(session, stopping.instance, S.STOPPED, expected=S.STOPPING, host_id=None,
-                             last_host_id=stopping.host_id, power_state_updated=now, **power)
-                if stopped else self._settle(session, stopping.instance, S.RUNNING, expected=S.STOPPING)
+                settle(session, stopping.instance, S.STOPPED, expected=S.STOPPING, host_id=None,
+                       last_host_id=stopping.host_id, power_state_updated=now, **power)
+                if stopped else settle(session, stopping.instance, S.RUNNING, expected=S.STOPPING)
             )
             if instance is None:
                 return None
@@ -396,28 +262,6 @@ class Lifecycle:
                       f"{reason}", error=True)
 
     # -- settling an operation -------------------------------------------------------------------------------
-
-    def _settle(self, session: Session, instance: Instance, target: S, *, expected: S, strict: bool = False,
-                **values: Any) -> Instance | None:
-        """Move `instance`, which this operation left `expected` in an earlier transaction, to `target`.
-
-        The move is conditional on the instance being unchanged since, so it needs no fresh read. If it did
-        change (or this object is ahead of the database), it is read again: None when it is no longer `expected`
-        (someone else settled it; with `strict` the move is tried anyway and fails as the state machine
-        says), else the move is made on what was read. Returns the moved instance."""
-        if instance.state == expected.value:
-            try:
-                states.move(session, instance, target, **values)
-                return instance
-            except states.InstanceBusy:
-                pass
-        # It changed meanwhile (e.g. a takeover repaired it), or an earlier attempt of this write moved the
-        # object but could not commit (`until_written`): judge it as the database has it now.
-        current = get_instance(session, instance.uuid)
-        if current.state != expected.value and not strict:
-            return None
-        states.move(session, current, target, **values)
-        return current
 
     def recover(self, session: Session, instance: Instance, owner: JobOwner) -> None:
         """Destroyed → Stopped, in the caller's transaction; no extension call (CloudStack's recover)."""

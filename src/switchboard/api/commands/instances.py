@@ -21,10 +21,11 @@ from switchboard.api.params import MapValue, Param, ParamType, format_date
 from switchboard.api.registry import api_command
 from switchboard.api.responses import AsyncJobRequest, ListResponse, ObjectResponse
 from switchboard.compute.deploy import DeploySpec, create_instance
-from switchboard.compute.lifecycle import Lifecycle, new_vnc_password
+from switchboard.compute.lifecycle import Lifecycle
 from switchboard.compute.queries import InstanceFilter, InstanceRecord, get_record, list_instances
 from switchboard.compute.records import DEPLOY_VM
 from switchboard.compute.rows import get_instance, not_found
+from switchboard.compute.vnc import new_vnc_password
 from switchboard.db.models.compute import Instance, InstanceState
 from switchboard.db.models.identity import Domain
 from switchboard.errors import InvalidParameter, PermissionDenied
