@@ -18,7 +18,7 @@ from tests.integration.compute.conftest import ENV
 from tests.integration.compute.env import build_bed, ok, unique, wait_job
 from tests.support.fixtures import api_keys_of, cs_client, start_server
 
-pytestmark = [pytest.mark.database, pytest.mark.root]
+pytestmark = pytest.mark.root
 
 
 @contextlib.contextmanager
@@ -52,6 +52,8 @@ def free(disk: Path) -> None:
         path.unlink()
 
 
+# SQLite on purpose (the file's own disk is filled), so not rerun in the PostgreSQL pass; PostgreSQL's
+# disk-full errors are classified by SQLSTATE (tests/unit/db/test_outage.py).
 def test_a_full_database_disk_refuses_writes_clearly_and_loses_no_outcome(tmp_path: Path) -> None:
     with small_disk(tmp_path / "dbdisk", "16m") as disk, \
             start_server(tmp_path, env=ENV, database_url=f"sqlite:///{disk / 'switchboard.db'}") as server:
@@ -88,6 +90,7 @@ def test_a_full_database_disk_refuses_writes_clearly_and_loses_no_outcome(tmp_pa
         assert "Traceback" not in log  # an operational condition, reported in a line, not as a crash
 
 
+@pytest.mark.database
 def test_a_full_payload_disk_fails_the_operation_clearly(tmp_path: Path) -> None:
     with small_disk(tmp_path / "payloads", "1m") as disk, \
             start_server(tmp_path, env={**ENV, "SWITCHBOARD_EXTENSIONS_DATA": str(disk)}) as server:
