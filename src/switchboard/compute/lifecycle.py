@@ -11,7 +11,7 @@ meanwhile, e.g. a takeover's repair, it is read again and judged as it is). A fa
 stable state: a failed first start → Error, a failed later start → Stopped, a failed stop → Running (or
 Stopped when forced), a failed delete → Destroyed. If the server dies in between, `repair` (the jobs'
 interruption hook) does the same. The closing transaction waits out a database that cannot take it (a full
-disk: `db.outage.until_written`): the extension has acted, so its outcome is recorded, late rather than never.
+disk: `db.outage.until_available`): the extension has acted, so its outcome is recorded, late rather than never.
 
 Starting lives in `switchboard.compute.starting`, the settle and failure texts in `.settling`, VNC passwords
 in `.vnc`; this class is the one entry point job handlers use.
@@ -39,7 +39,7 @@ from switchboard.db.engine import Database
 from switchboard.db.models.compute import Instance
 from switchboard.db.models.compute import InstanceState as S
 from switchboard.db.models.compute import PowerStateValue as P
-from switchboard.db.outage import until_written
+from switchboard.db.outage import until_available
 from switchboard.errors import ExtensionFailed, SwitchboardError
 from switchboard.extensions.payload_model import CallerInfo, InstanceInfo
 from switchboard.identity.serverkey import ServerKey
@@ -129,10 +129,10 @@ class Lifecycle:
             else:
                 details = "no host to run the stop on"
         except Exception:  # never leave it Stopping
-            until_written(lambda: self._settle_stop(stopping, owner, stopped=forced,
+            until_available(lambda: self._settle_stop(stopping, owner, stopped=forced,
                                                     reason="the stop did not complete"), what=what)
             raise
-        settled = until_written(lambda: self._settle_stop(stopping, owner, stopped=details is None or forced,
+        settled = until_available(lambda: self._settle_stop(stopping, owner, stopped=details is None or forced,
                                                           reason=details), what=what)
         if details is not None and not forced:
             raise ExtensionFailed(f"Failed to stop instance {info.internal_name}: {details}",
@@ -182,7 +182,7 @@ class Lifecycle:
                 else:
                     event(session, instance, owner, "VM.REBOOT", f"Rebooted instance {instance.name}")
 
-        until_written(record, what=f"the reboot of instance {uuid}")
+        until_available(record, what=f"the reboot of instance {uuid}")
         if not outcome.result.success:
             raise ExtensionFailed(f"Failed to reboot instance {info.internal_name}: {outcome.result.details}",
                                   uuids=[uuid])
@@ -238,11 +238,11 @@ class Lifecycle:
                 outcome = self.actions.run(target, "delete", info, caller=caller)
                 details = None if outcome.result.success else outcome.result.details
         except Exception:  # never leave it Expunging
-            until_written(lambda: self._expunge_failed(uuid, owner, "the delete did not complete"), what=what)
+            until_available(lambda: self._expunge_failed(uuid, owner, "the delete did not complete"), what=what)
             raise
         if details is not None:
             failure = details
-            until_written(lambda: self._expunge_failed(uuid, owner, failure), what=what)
+            until_available(lambda: self._expunge_failed(uuid, owner, failure), what=what)
             raise ExtensionFailed(f"Failed to delete instance {info.internal_name}: {details}", uuids=[uuid])
 
         def removed() -> None:
@@ -251,7 +251,7 @@ class Lifecycle:
                 mark_removed(session, uuid, instance.id)
                 event(session, instance, owner, "VM.EXPUNGE", f"Expunged instance {instance.name}")
 
-        until_written(removed, what=what)
+        until_available(removed, what=what)
 
     def _expunge_failed(self, uuid: str, owner: JobOwner, reason: str) -> None:
         with self.db.session() as session:

@@ -33,7 +33,7 @@ def settle(session: Session, instance: Instance, target: S, *, expected: S, stri
         except states.InstanceBusy:
             pass
     # It changed meanwhile (e.g. a takeover repaired it), or an earlier attempt of this write moved the
-    # object but could not commit (`until_written`): judge it as the database has it now.
+    # object but could not commit (`until_available`): judge it as the database has it now.
     current = get_instance(session, instance.uuid)
     if current.state != expected.value and not strict:
         return None

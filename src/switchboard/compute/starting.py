@@ -23,7 +23,7 @@ from switchboard.db.models.compute import Instance, InstanceDetail
 from switchboard.db.models.compute import InstanceState as S
 from switchboard.db.models.compute import PowerStateValue as P
 from switchboard.db.models.infrastructure import ServiceOffering, Template
-from switchboard.db.outage import until_written
+from switchboard.db.outage import until_available
 from switchboard.errors import ExtensionFailed, SwitchboardError
 from switchboard.extensions.payload_model import CallerInfo, InstanceInfo
 from switchboard.extensions.prepare_output import PrepareOutcome, PrepareOutputError, apply_prepare_output
@@ -90,10 +90,10 @@ class Starter:
             raise failure
         try:
             self._run_start(uuid, owner, started)
-            until_written(lambda: self._started(uuid, owner, started), what=f"the start of instance {uuid}")
+            until_available(lambda: self._started(uuid, owner, started), what=f"the start of instance {uuid}")
         except Exception as exc:  # the boundary that keeps an instance from staying in Starting
             reason = why(exc)
-            until_written(lambda: self._start_failed(uuid, owner, deploying=started.deploying, reason=reason),
+            until_available(lambda: self._start_failed(uuid, owner, deploying=started.deploying, reason=reason),
                           what=f"the failed start of instance {uuid}")
             raise
 

@@ -3,7 +3,7 @@ out), told apart from a bug; and waiting one out where an outcome must not be lo
 
 A transaction that failed this way changed nothing (it was rolled back), so the API can say so plainly
 and the caller may retry. A job worker that has already run an extension cannot drop what it learnt: it
-waits (`until_written`) until the database takes the write again, as long as the server runs; if the
+waits (`until_available`) until the database takes the write again, as long as the server runs; if the
 server stops first, the next run finds the job interrupted and repairs the instance.
 """
 
@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy.exc import OperationalError
 
-__all__ = ["OUT_OF_SPACE", "UNAVAILABLE", "explain", "report_failure", "unavailable", "until_written"]
+__all__ = ["OUT_OF_SPACE", "UNAVAILABLE", "explain", "report_failure", "unavailable", "until_available"]
 
 log = logging.getLogger(__name__)
 
@@ -64,31 +65,61 @@ def explain(reason: str) -> str:
     return f"The request was not carried out: {reason}; nothing was recorded ({advice})"
 
 
+class _Throttle:
+    """At most one line a minute per kind of outage message: eight workers polling a database that is gone
+    would otherwise write several lines a second for as long as it is gone."""
+
+    def __init__(self, every: float) -> None:
+        self._every = every
+        self._lock = threading.Lock()
+        self._last: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def allow(self, key: tuple[str, str]) -> int | None:
+        """None to stay quiet; else how many lines were held back since the last one."""
+        now = time.monotonic()
+        with self._lock:
+            last, held = self._last.get(key, (-self._every, 0))
+            if now - last < self._every:
+                self._last[key] = (last, held + 1)
+                return None
+            self._last[key] = (now, 0)
+            return held
+
+
+_THROTTLE = _Throttle(_REMIND_EVERY)
+
+
 def report_failure(logger: logging.Logger, exc: BaseException, message: str, *args: object) -> None:
-    """Log a failed background use of the database (`message` % `args`, no trailing punctuation): a
-    one-line warning for an outage, a known condition the operator fixes outside; an error with the
-    traceback for anything else (a bug)."""
+    """Log a failed background use of the database (`message` % `args`, no trailing punctuation): for an
+    outage, a known condition the operator fixes outside, one warning line (at most one a minute for the
+    same message); for anything else (a bug), an error with the traceback."""
     reason = unavailable(exc)
     if reason is None:
         logger.error(message, *args, exc_info=exc)
-    else:
-        logger.warning(f"{message}: %s (%s)", *args, reason, getattr(exc, "orig", exc))
+        return
+    held = _THROTTLE.allow((logger.name, message))
+    if held is None:
+        return
+    again = f"; {held} more like it in the last minute" if held else ""
+    logger.warning(f"{message}: %s (%s){again}", *args, reason, getattr(exc, "orig", exc))
 
 
-def until_written(write: Callable[[], T], *, what: str, first_delay: float = 0.5, max_delay: float = 30.0,
-                  sleep: Callable[[float], None] = time.sleep) -> T:
-    """Run `write` - which opens, uses and commits a transaction of its own - until the database takes it.
+def until_available(use: Callable[[], T], *, what: str, first_delay: float = 0.5, max_delay: float = 30.0,
+                    sleep: Callable[[float], None] = time.sleep) -> T:
+    """Run `use` - which opens, uses and commits (or ends) a transaction of its own - until the database lets
+    it through: for what must not be lost once an extension has acted (recording its outcome, reading the
+    result the job reports).
 
     Retries only while the database is unavailable (see `unavailable`), waiting `first_delay` seconds,
-    doubling up to `max_delay`; any other error propagates at once. `what` names the write in the log: a
-    warning at the first failure, a reminder every minute, a note when it went through. Blocks for as
-    long as the outage lasts: call it from a worker thread, for outcomes that must not be lost."""
+    doubling up to `max_delay`; any other error propagates at once. `what` names it in the log: a warning
+    at the first failure, a reminder every minute, a note when it went through. Blocks for as long as the
+    outage lasts: call it from a worker thread."""
     delay = first_delay
     failed_at: float | None = None
     reminded = 0.0
     while True:
         try:
-            result = write()
+            result = use()
         except OperationalError as exc:
             reason = unavailable(exc)
             if reason is None:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from switchboard.db.base import utcnow
 from switchboard.db.engine import Database
-from switchboard.db.outage import explain, report_failure, unavailable, until_written
+from switchboard.db.outage import explain, report_failure, unavailable, until_available
 from switchboard.errors import OperationFailed, SwitchboardError
 from switchboard.jobs import repository
 from switchboard.jobs.context import JobContext
@@ -139,7 +139,7 @@ class Executor:
             return mine
 
         try:
-            mine = until_written(finish, what=f"the outcome of job {job.uuid}", first_delay=self._retry_delay)
+            mine = until_available(finish, what=f"the outcome of job {job.uuid}", first_delay=self._retry_delay)
         except SQLAlchemyError:
             log.exception("job %s: recording the outcome failed; the takeover will fail it", job.uuid)
             return False

@@ -34,6 +34,7 @@ from switchboard.compute.lifecycle import Lifecycle
 from switchboard.compute.power_sync import PowerSync
 from switchboard.compute.settings import ComputeSettings
 from switchboard.db.models.compute import Instance
+from switchboard.db.outage import until_available
 from switchboard.extensions.registry import registry_of
 from switchboard.extensions.runner import ExtensionRunner
 from switchboard.identity.serverkey import ServerKey
@@ -59,10 +60,13 @@ def _in_use(column: Any, what: str) -> Callable[[Session, int], str | None]:
 
 def _handlers(services: Services, lifecycle: Lifecycle) -> dict[str, Callable[[JobContext], dict[str, Any]]]:
     def result(ctx: JobContext) -> dict[str, Any]:
-        # A read only: on this worker's kept connection (no Session, no pool checkout).
-        with services.db.kept_connection() as connection:
-            view = render_one(connection, ctx.args["id"], admin=ctx.owner.role_type == "Admin")
-        return {"virtualmachine": view}
+        # A read only: on this worker's kept connection (no Session, no pool checkout). The operation is
+        # done by now, so a database outage delays its result rather than failing the job.
+        def read() -> dict[str, Any]:
+            with services.db.kept_connection() as connection:
+                return render_one(connection, ctx.args["id"], admin=ctx.owner.role_type == "Admin")
+
+        return {"virtualmachine": until_available(read, what=f"the result of job {ctx.job_uuid}")}
 
     def deploy(ctx: JobContext) -> dict[str, Any]:
         if ctx.args.get("start", True):

@@ -1,4 +1,4 @@
-"""A database that cannot take a write (full, gone, locked) is told apart from a bug, and `until_written`
+"""A database that cannot take a write (full, gone, locked) is told apart from a bug, and `until_available`
 waits one out without losing the write."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 
-from switchboard.db.outage import OUT_OF_SPACE, UNAVAILABLE, explain, report_failure, unavailable, until_written
+from switchboard.db.outage import OUT_OF_SPACE, UNAVAILABLE, explain, report_failure, unavailable, until_available
 from switchboard.db.sqlite_writes import connection_factory, lock_for
 
 
@@ -98,7 +98,7 @@ def test_postgresql_errors_are_judged_by_their_sqlstate(cause: Exception, expect
     assert unavailable(OperationalError("SELECT 1", {}, cause)) == expected
 
 
-def test_until_written_waits_out_a_full_database_and_then_writes(small: Engine) -> None:
+def test_until_available_waits_out_a_full_database_and_then_writes(small: Engine) -> None:
     waits: list[float] = []
 
     def sleep(seconds: float) -> None:
@@ -106,13 +106,13 @@ def test_until_written_waits_out_a_full_database_and_then_writes(small: Engine) 
         if len(waits) == 3:
             _grow(small)  # space is freed while the writer waits
 
-    until_written(lambda: _write(small), what="a blob", sleep=sleep, first_delay=0.5, max_delay=1.5)
+    until_available(lambda: _write(small), what="a blob", sleep=sleep, first_delay=0.5, max_delay=1.5)
     assert waits == [0.5, 1.0, 1.5]
     with small.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM blobs").scalar_one() == 1
 
 
-def test_until_written_does_not_retry_a_bug(small: Engine) -> None:
+def test_until_available_does_not_retry_a_bug(small: Engine) -> None:
     waits: list[float] = []
 
     def broken() -> None:
@@ -120,7 +120,7 @@ def test_until_written_does_not_retry_a_bug(small: Engine) -> None:
             connection.exec_driver_sql("INSERT INTO nowhere VALUES (1)")
 
     with pytest.raises(OperationalError):
-        until_written(broken, what="nothing", sleep=waits.append)
+        until_available(broken, what="nothing", sleep=waits.append)
     assert waits == []
 
 
@@ -133,7 +133,8 @@ def test_background_failures_are_one_line_for_an_outage_and_a_traceback_for_a_bu
         connection.exec_driver_sql("SELEC 1")
     with caplog.at_level(logging.WARNING, logger="sbt.outage"):
         report_failure(logger, full.value, "heartbeat of %s failed", "ms1")
-        report_failure(logger, bug.value, "heartbeat of %s failed", "ms1")
+        report_failure(logger, full.value, "heartbeat of %s failed", "ms1")  # the same within a minute: held
+        report_failure(logger, bug.value, "heartbeat of %s failed", "ms1")  # bugs are never held back
     outage, failure = caplog.records
     assert (outage.levelno, outage.exc_info) == (logging.WARNING, None)
     assert outage.getMessage() == ("heartbeat of ms1 failed: the database is out of disk space "

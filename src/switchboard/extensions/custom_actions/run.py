@@ -30,6 +30,7 @@ from switchboard.db.engine import Database
 from switchboard.db.models.compute import Instance
 from switchboard.db.models.events import EventLevel
 from switchboard.db.models.extensions import ExtensionState
+from switchboard.db.outage import until_available
 from switchboard.errors import Conflict, InvalidParameter, NotFound, OperationFailed, SwitchboardError
 from switchboard.extensions.custom_actions import store
 from switchboard.extensions.custom_actions.caller import caller_of
@@ -144,14 +145,18 @@ class ActionRunner:
                                  resource_name=plan.instance_name)
         message = render_success(plan.success_template, context) if result.success else \
             render_error(plan.error_template, context)
-        with self.db.session() as session:
-            record_event(
-                session, type=EVENT_TYPE, resource_type=VIRTUAL_MACHINE, resource_uuid=plan.instance_uuid,
-                description=f"Custom action {plan.action_name} of extension {plan.extension_name} on instance "
-                            f"{plan.instance_name}: {'succeeded' if result.success else 'failed'}",
-                actor=_actor(owner),
-                level=EventLevel.INFO if result.success else EventLevel.ERROR,
-            )
+        def record() -> None:
+            with self.db.session() as session:
+                record_event(
+                    session, type=EVENT_TYPE, resource_type=VIRTUAL_MACHINE, resource_uuid=plan.instance_uuid,
+                    description=f"Custom action {plan.action_name} of extension {plan.extension_name} on "
+                                f"instance {plan.instance_name}: {'succeeded' if result.success else 'failed'}",
+                    actor=_actor(owner),
+                    level=EventLevel.INFO if result.success else EventLevel.ERROR,
+                )
+
+        # The action has run: a database outage delays its event, it does not turn the run into a failure.
+        until_available(record, what=f"the event of custom action {plan.action_name} on {plan.instance_name}")
         return {RESULT_OBJECT: {"id": plan.action_uuid, "name": plan.action_name, "success": result.success,
                                 "result": {"message": message, "details": result.details}}}
 
