@@ -4,6 +4,8 @@ repaired, and a clean stop marks the server Down."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import sqlite3
 import threading
 import time
 import uuid
@@ -12,10 +14,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from switchboard.db.base import utcnow
 from switchboard.db.engine import Database, is_postgres
 from switchboard.db.models.jobs import AsyncJob, ManagementServer
+from switchboard.db.outage import OUT_OF_SPACE, explain
 from switchboard.errors import Conflict
 from switchboard.jobs import JobContext, JobSettings, JobSpec, JobStatus, JobView, repository
 from tests.unit.jobs.conftest import JobSystem, wait_for
@@ -226,3 +230,45 @@ def test_finished_jobs_are_deleted_once_expired_and_unfinished_ones_never(system
     assert system.runtime.purge_once() == 1
     with system.db.session() as session:
         assert set(session.execute(select(AsyncJob.uuid)).scalars()) == {recent, waiting}
+
+
+def _disk_full() -> OperationalError:
+    """What SQLAlchemy raises when SQLite finds its disk full (SQLITE_FULL)."""
+    cause = sqlite3.OperationalError("database or disk is full")
+    cause.sqlite_errorcode, cause.sqlite_errorname = sqlite3.SQLITE_FULL, "SQLITE_FULL"
+    return OperationalError("COMMIT", {}, cause)
+
+
+def test_a_job_stopped_by_a_database_outage_fails_saying_so_in_one_line(
+        system: JobSystem, caplog: pytest.LogCaptureFixture) -> None:
+    def blocked(ctx: JobContext) -> dict[str, Any]:
+        raise _disk_full()
+
+    system.handlers.register("blocked", blocked)
+    system.runtime.start()
+    with caplog.at_level(logging.INFO, logger="switchboard.jobs"):
+        job = _submit(system, "blocked")
+        view = wait_for(lambda: _finished(system, job), what="the job to finish")
+    assert view.status is JobStatus.FAILED
+    assert view.result == {"errorcode": 400, "errortext": explain(OUT_OF_SPACE)}
+    lines = [record for record in caplog.records if job in record.getMessage()]
+    assert lines and all(record.exc_info is None for record in lines)
+
+
+def test_an_outcome_the_database_cannot_take_yet_is_recorded_once_it_can(
+        system: JobSystem, monkeypatch: pytest.MonkeyPatch) -> None:
+    finish = repository.finish
+    refusals = [_disk_full(), _disk_full()]
+
+    def full_twice(*args: Any, **kwargs: Any) -> bool:
+        if refusals:
+            raise refusals.pop()
+        return finish(*args, **kwargs)
+
+    monkeypatch.setattr(repository, "finish", full_twice)
+    system.handlers.register("ok", lambda ctx: {"thing": {"done": True}})
+    system.runtime.start()
+    job = _submit(system, "ok")
+    view = wait_for(lambda: _finished(system, job), what="the job to finish")
+    assert (view.status, view.result) == (JobStatus.SUCCEEDED, {"thing": {"done": True}})
+    assert refusals == []
