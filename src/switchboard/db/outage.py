@@ -135,5 +135,5 @@ def until_available(use: Callable[[], T], *, what: str, first_delay: float = 0.5
             delay = min(delay * 2, max_delay)
             continue
         if failed_at is not None:
-            log.warning("recorded %s after %.1f s", what, time.monotonic() - failed_at)
+            log.info("recorded %s after %.1f s", what, time.monotonic() - failed_at)
         return result
