@@ -40,7 +40,7 @@ def _run(connection: Connection, sql: str, fetch: Callable[[Any], Any], paramete
         if lost:
             connection.invalidate(error)
         raise DBAPIError.instance(sql, parameters, error, dialect.loaded_dbapi.Error, connection_invalidated=lost,
-                                  dialect=dialect) from error
+                                  dialect=dialect, hide_parameters=connection.engine.hide_parameters) from error
     finally:
         if cursor is not None and not connection.invalidated:
             cursor.close()

@@ -28,7 +28,11 @@ def make_engine(url: str, *, kept_connections: int = 0, **kwargs: Any) -> Engine
     their writers inside this process queue in arrival order (see `switchboard.db.sqlite_writes`).
 
     `kept_connections`: how many threads will hold a kept connection (job workers, the event loop). On
-    PostgreSQL the pool grows by that many, so that kept connections never starve sessions of the pool."""
+    PostgreSQL the pool grows by that many, so that kept connections never starve sessions of the pool.
+
+    Statement parameters are kept out of error messages (`hide_parameters`): an error's text reaches the
+    log, and the values it would quote may be secrets (extension details, sealed keys)."""
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": _SQLITE_LOCK_TIMEOUT}
         database = make_url(url).database
