@@ -122,6 +122,13 @@ class Bed:
     def actions_for(self, vm_uuid: str) -> list[str]:
         return [c["action"] for c in self.calls_for(vm_uuid) if c["action"] not in ("status", "statuses")]
 
+    def wait_for_action(self, vm_uuid: str, action: str, timeout: float = 20.0) -> None:
+        """Wait until the recorder has started `action` for the instance (or `timeout` passed: the test's next
+        assertion then says what is wrong)."""
+        deadline = time.monotonic() + timeout
+        while action not in self.actions_for(vm_uuid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
     def behave(self, **actions: dict[str, Any]) -> None:
         self._write("behaviour.json", actions)
 

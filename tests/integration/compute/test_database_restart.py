@@ -50,9 +50,7 @@ def test_a_database_server_that_goes_away_and_comes_back(tmp_path: Path) -> None
             vm = ok(admin, bed.deploy(name=unique("restart")))
             bed.behave(stop={"sleep": 2})
             stopping = admin.stopVirtualMachine(id=vm["id"])
-            deadline = time.monotonic() + 20
-            while "stop" not in bed.actions_for(vm["id"]) and time.monotonic() < deadline:
-                time.sleep(0.05)
+            bed.wait_for_action(vm["id"], "stop")
 
             pg("stop", directory)  # while the extension runs
             with pytest.raises(CloudStackApiException) as refused:

@@ -171,9 +171,7 @@ def test_a_server_killed_mid_deploy_fails_the_job_and_repairs_the_instance(tmp_p
         bed = build_bed(server, admin, requires_prepare=False)
         bed.behave(create={"sleep": 300})
         answer = bed.deploy(name=unique("killed"))
-        deadline = time.monotonic() + 20
-        while "create" not in bed.actions_for(answer["id"]) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        bed.wait_for_action(answer["id"], "create")
         assert admin.listVirtualMachines(id=answer["id"])["virtualmachine"][0]["state"] == "Starting"
         server.kill()
         bed.behave()

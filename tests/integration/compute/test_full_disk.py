@@ -62,9 +62,7 @@ def test_a_full_database_disk_refuses_writes_clearly_and_loses_no_outcome(tmp_pa
         vm = ok(admin, bed.deploy(name=unique("full")))
         bed.behave(stop={"sleep": 2})
         stopping = admin.stopVirtualMachine(id=vm["id"])
-        deadline = time.monotonic() + 20
-        while "stop" not in bed.actions_for(vm["id"]) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        bed.wait_for_action(vm["id"], "stop")
         fill(disk)  # while the extension runs: its outcome cannot be recorded when it ends
 
         with pytest.raises(CloudStackApiException) as refused:

@@ -3,8 +3,6 @@ someone else (a takeover's repair) settled while the extension ran."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sqlalchemy import update
 
@@ -60,9 +58,7 @@ def test_a_stop_leaves_alone_an_instance_someone_else_settled_meanwhile(
     vm = ok(bed.admin, bed.deploy(name=unique("settled")))
     bed.behave(stop={"sleep": 1.5})
     answer = bed.admin.stopVirtualMachine(id=vm["id"])
-    deadline = time.monotonic() + 20
-    while "stop" not in bed.actions_for(vm["id"]) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    bed.wait_for_action(vm["id"], "stop")
     assert _state(bed, vm["id"])["state"] == "Stopping"
     # What a takeover's repair does to a Stopping instance: back to Running, as a new version of the row.
     assert compute_server.database_url is not None
