@@ -19,7 +19,6 @@ in `.vnc`; this class is the one entry point job handlers use.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,8 +46,6 @@ from switchboard.infra import nics
 from switchboard.jobs import JobOwner
 
 __all__ = ["Lifecycle", "get_instance"]
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -260,8 +257,6 @@ class Lifecycle:
                 states.move(session, instance, S.DESTROYED)
                 event(session, instance, owner, "VM.EXPUNGE", f"Failed to expunge instance {instance.name}: "
                       f"{reason}", error=True)
-
-    # -- settling an operation -------------------------------------------------------------------------------
 
     def recover(self, session: Session, instance: Instance, owner: JobOwner) -> None:
         """Destroyed → Stopped, in the caller's transaction; no extension call (CloudStack's recover)."""

@@ -61,7 +61,6 @@ log = logging.getLogger(__name__)
 RUN_JOB = "extensions.custom_action.run"
 EVENT_TYPE = "CUSTOM.ACTION"
 RESULT_OBJECT = "customactionresult"
-UNABLE_TO_RUN = "Unable to run custom action"
 
 Unseal = Callable[[Instance], str | None]
 
@@ -173,15 +172,11 @@ class ActionRunner:
             parameters=plan.parameters, extension=plan.target.extension, resource_map=plan.target.resource_map,
             host=plan.target.host, instance=plan.instance, caller=caller,
         )
-        try:
-            result = self.runner.run_blocking(
-                extension_name=plan.target.extension_name, entry=self.roots.entry_point(plan.target.relative_path),
-                action=plan.action_name, payload=payload, timeout=plan.timeout,
-            )
-        except OSError as exc:  # the payload could not be written: the run never started
-            log.warning("custom action %s on %s: cannot run: %s", plan.action_name, plan.instance_name,
-                        exc.strerror or exc.__class__.__name__)
-            return RunResult(success=False, exit_code=None, details=UNABLE_TO_RUN, output="")
+        # A payload that cannot be written comes back as a failed run saying why (the runner's own).
+        result = self.runner.run_blocking(
+            extension_name=plan.target.extension_name, entry=self.roots.entry_point(plan.target.relative_path),
+            action=plan.action_name, payload=payload, timeout=plan.timeout,
+        )
         log.info("custom action %s on %s via %s: %s", plan.action_name, plan.instance_name, plan.extension_name,
                  "ok" if result.success else ("timeout" if result.timed_out else "failed"))
         return result
