@@ -23,7 +23,6 @@ from switchboard.db.models.infrastructure import (
     Host,
     HostDetail,
     ServiceOfferingDetail,
-    Template,
     TemplateDetail,
 )
 from switchboard.errors import NotFound
@@ -213,10 +212,3 @@ def _info(
         dynamically_scalable=instance.dynamically_scalable,
     )
 
-
-def template_extension(session: Session, template: Template) -> Extension | None:
-    """The live extension a template is tied to, or None."""
-    if template.extension_id is None:
-        return None
-    extension = session.get(Extension, template.extension_id)
-    return extension if extension is not None and extension.removed is None else None
