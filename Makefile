@@ -6,15 +6,26 @@ PYTHON ?= python3
 
 .PHONY: run test venv lint clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[test]'
 	touch $@
+
+# What the server needs to run.
+$(VENV)/.installed-server: pyproject.toml | $(VENV)/.created
+	$(VENV)/bin/pip install -q -e .
+	touch $@
+
+# The server and what the tests, linters and type checker need.
+$(VENV)/.installed: pyproject.toml | $(VENV)/.created
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed-server
 
 venv: $(VENV)/.installed
 
-run: $(VENV)/.installed
+# As root, the demo's microVMs get the Debian packages they need (scripts/demo-deps.sh; never fails).
+run: $(VENV)/.installed-server
+	@bash scripts/demo-deps.sh
 	$(VENV)/bin/switchboard serve $(ARGS)
 
 test: $(VENV)/.installed

@@ -77,7 +77,7 @@ class Agent:
     def __init__(self, root: Path, guest: Any) -> None:
         self.root = root
         tls = root / "tls"
-        init_tls(tls, hostnames=["localhost"], addresses=["127.0.0.1"], clients=["bench"])
+        issued = init_tls(tls, ca_dir=root / "ca", hostnames=["localhost"], addresses=["127.0.0.1"], clients=["bench"])
         (root / "kernel").mkdir()
         (root / "images").mkdir()
         shutil.copyfile(guest.kernel, root / "kernel" / "vmlinux")
@@ -106,7 +106,8 @@ class Agent:
         }
         (root / "agent.json").write_text(json.dumps(config))
         self.context = ssl.create_default_context(cafile=str(tls / "ca.crt"))
-        self.context.load_cert_chain(str(tls / "client-bench.crt"), str(tls / "client-bench.key"))
+        cert, key, _fingerprint = issued.clients["bench"]
+        self.context.load_cert_chain(str(cert), str(key))
         self.boot_args = guest.boot_args
         self.proc: subprocess.Popen[bytes] | None = None
 

@@ -174,32 +174,31 @@ def breakdown(command: str | None) -> None:
     import io
     import logging
 
-    from switchboard.server import prepare
+    from switchboard.server import assemble
     from switchboard.settings import Settings
 
     logging.disable(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="sb-bench-api-") as tmp:
         with contextlib.redirect_stdout(io.StringIO()):
-            parts = prepare(Settings.resolve(data_dir=Path(tmp) / "data"))
-        _breakdown(parts, command)
+            server = assemble(Settings.load(data_dir=Path(tmp) / "data"))
+        _breakdown(server, command)
 
 
-def _breakdown(parts: Any, command: str | None) -> None:
+def _breakdown(server: Any, command: str | None) -> None:
     from urllib.parse import urlencode as _urlencode
 
     from switchboard.api.app import create_app
+    from switchboard.api.async_jobs import job_submitter
     from switchboard.api.call import RequestMeta
     from switchboard.api.dispatcher import Dispatcher, Reply
     from switchboard.api.params import RawRequest
     from switchboard.api.registry import REGISTRY
     from switchboard.api.request_db import KeptConnectionDb
-    from switchboard.identity import identity_service
 
-    services = parts.services
-    dispatcher = Dispatcher(registry=REGISTRY, services=services, authenticator=parts.authenticator,
-                            submit_job=parts.submit_job)
-    with services.db.session() as session:
-        pair = identity_service(services).ensure_keys(session, username="admin")
+    dispatcher = Dispatcher(registry=REGISTRY, db=server.db, services=server.services,
+                            authenticator=server.authenticator, submit_job=job_submitter(server.jobs))
+    with server.db.session() as session:
+        pair = server.services.keys.ensure_keys(session, username="admin")
     keys = {"apikey": pair.api_key, "secretkey": pair.secret_key}
     meta = RequestMeta(client_ip="127.0.0.1")
 
@@ -215,13 +214,13 @@ def _breakdown(parts: Any, command: str | None) -> None:
     raw = RawRequest(request)
 
     def connection_only() -> None:
-        with services.db.kept_connection() as connection:
+        with server.db.kept_connection() as connection:
             KeptConnectionDb(connection).finish(ok=True)
 
     def connection_and_auth() -> None:
-        with services.db.kept_connection() as connection:
+        with server.db.kept_connection() as connection:
             db = KeptConnectionDb(connection)
-            parts.authenticator.authenticate(db, raw, meta)
+            server.authenticator.authenticate(db, raw, meta)
             db.finish(ok=True)
 
     class Constant:
@@ -274,7 +273,7 @@ def _breakdown(parts: Any, command: str | None) -> None:
     for label, fn in rows:
         print(f"  {label:<58}{_cpu_us(fn):>8.0f}")
     loop.close()
-    services.db.dispose()
+    server.db.dispose()
 
 
 # -- the run ---------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from switchboard.api.signing import compute_signature
 from switchboard.compute.actions import Actions
 from switchboard.compute.lifecycle import Lifecycle
 from switchboard.compute.power_sync import PowerSync
+from switchboard.compute.runs import RunJournal
 from switchboard.compute.settings import ComputeSettings
 from switchboard.db.engine import Database
 from switchboard.db.models.compute import Instance
@@ -353,7 +354,9 @@ def api_power_sync(fleet: int, pg_url: str | None, hosts_note: str = "one host")
         runner = ExtensionRunner(roots=roots)
         settings = ComputeSettings(power_sync_concurrency=16)
         lifecycle = Lifecycle(db=db, actions=Actions(runner=runner, roots=roots, wait=1800),
-                              server_key=ServerKey.load_or_create(data / "secret.key"))
+                              server_key=ServerKey.load_or_create(data / "secret.key"),
+                              journal=RunJournal(db=db, roots=roots, wait=lambda: 1800, server_name="bench",
+                                                 owner=lambda: None))
         sync = PowerSync(db=db, runner=runner, roots=roots, settings=settings, lifecycle=lifecycle, holder="bench")
         try:
             sync.run_once(require_lease=False)  # first round records PowerOn everywhere

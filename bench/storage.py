@@ -33,10 +33,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from switchboard.agent.hostcmd import SubprocessRunner
 from switchboard.agent.model import TemplateRef
 from switchboard.agent.storage import fsgrow
 from switchboard.agent.storage.file import FileStorage
-from switchboard.agent.storage.runner import SubprocessRunner
 from switchboard.agent.templates import TemplateStore
 
 GIB, MIB = 1 << 30, 1 << 20

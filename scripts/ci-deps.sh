@@ -28,6 +28,10 @@ APT_PACKAGES=(
   xvfb
   xterm
   x11vnc
+  # agent config drives for SSH keys and user data (src/switchboard/agent/configdrive.py)
+  genisoimage
+  # ssh-keygen: key pairs and their fingerprints in the API tests (tests/integration/compute/test_guest_data.py)
+  openssh-client
 )
 
 missing=()

@@ -6,8 +6,10 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from switchboard.settings import Settings
+if TYPE_CHECKING:
+    from switchboard.settings import Settings
 
 
 def _database_flags(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +20,10 @@ def _database_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.resolve(
+    """The settings: these flags, then the environment (see switchboard.settings). Raises SettingsError."""
+    from switchboard.settings import Settings
+
+    return Settings.load(
         data_dir=args.data_dir,
         database_url=args.database_url,
         host=getattr(args, "host", None),
@@ -49,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
     keys = admin_sub.add_parser("api-keys", help="create (or show) a user's API key pair as JSON")
     _database_flags(keys)
     keys.add_argument("--username", default="admin")
+    reset = admin_sub.add_parser("reset-password", help="give a user (default: admin) a new password; it is shown "
+                                 "on the terminal, else written to a 0600 file in the data directory")
+    _database_flags(reset)
+    reset.add_argument("--username", default="admin")
+    reset.add_argument("--domain", default="ROOT", help="the user's domain path (default ROOT)")
+    reset.add_argument("--password-stdin", action="store_true",
+                       help="read the new password from the first line of stdin instead of generating one")
 
     sub.add_parser("agent", help="the Firecracker host agent (see `switchboard agent --help`)", add_help=False)
     sub.add_parser("ext", help="extension author's kit (see `switchboard ext --help`)", add_help=False)
@@ -69,17 +81,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return ext_main(args_list[1:])
 
+    from switchboard.settings import SettingsError
+
     args = build_parser().parse_args(args_list)
+    try:
+        settings = _settings(args)
+    except SettingsError as error:
+        print(f"switchboard: {error}", file=sys.stderr)
+        return 2
     if args.command == "serve":
         from switchboard.server import serve
 
-        serve(_settings(args))
+        serve(settings)
         return 0
     if args.command == "db":
         from switchboard.db.engine import make_engine
         from switchboard.db.migrate import upgrade
 
-        settings = _settings(args)
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         engine = make_engine(settings.database_url)
         upgrade(engine)
@@ -87,9 +105,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("database is up to date")
         return 0
     if args.command == "admin":
-        from switchboard.admin import api_keys
+        from switchboard.admin import api_keys, reset_password
 
-        return api_keys(_settings(args), username=args.username)
+        if args.admin_command == "reset-password":
+            return reset_password(settings, username=args.username, domain=args.domain,
+                                  password_from=sys.stdin if args.password_stdin else None)
+        return api_keys(settings, username=args.username)
     return 2
 
 

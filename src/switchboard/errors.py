@@ -8,7 +8,11 @@
      ├── Conflict            the operation clashes with the current state (duplicate name, in use)
      ├── UnsupportedCommand  no such API command
      ├── ExtensionFailed     an extension executable failed, timed out or printed garbage
+     ├── LimitExceeded       the request would take an account or domain past a resource limit
+     ├── TooManyRequests     the caller must slow down (failed logins); says for how long
+     ├── MethodNotAllowed    the command must come with another HTTP method (login: POST)
      └── OperationFailed     anything else that went wrong while carrying out a valid request
+          └── InsufficientCapacity  no host, address, ... is free to carry it out (CloudStack's 533)
 """
 
 from __future__ import annotations
@@ -55,3 +59,22 @@ class ExtensionFailed(SwitchboardError):
 
 class OperationFailed(SwitchboardError):
     pass
+
+
+class LimitExceeded(SwitchboardError):
+    pass
+
+
+class TooManyRequests(SwitchboardError):
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class MethodNotAllowed(SwitchboardError):
+    pass
+
+
+class InsufficientCapacity(OperationFailed):
+    """Nothing can take what was asked for: no suitable host, no free address (CloudStack's
+    InsufficientCapacityException family)."""

@@ -12,16 +12,19 @@ import os
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from switchboard.agent.hostcmd import CommandResult, SubprocessRunner
 from switchboard.agent.model import TemplateRef
-from switchboard.agent.storage.runner import CommandResult, SubprocessRunner
+from switchboard.agent.template_sources import SourceNotAllowed, TemplateSources
 from switchboard.agent.templates import (
     ChecksumMismatch,
     DownloadFailed,
+    DownloadNotAllowed,
     InvalidTemplate,
     TemplateNotFound,
     TemplateStore,
@@ -51,9 +54,11 @@ class CountingRunner(SubprocessRunner):
         super().__init__()
         self.calls: list[list[str]] = []
 
-    def run(self, argv: Sequence[str], *, timeout: float | None = None) -> CommandResult:
+    def run(
+        self, argv: Sequence[str], *, timeout: float | None = None, env: Mapping[str, str] | None = None
+    ) -> CommandResult:
         self.calls.append(list(argv))
-        return super().run(argv, timeout=timeout)
+        return super().run(argv, timeout=timeout, env=env)
 
 
 @pytest.fixture
@@ -179,6 +184,12 @@ class _Server:
 
             def do_GET(self) -> None:
                 outer.gets += 1
+                if self.path.startswith("/redirect/"):  # /redirect/<url>: a 302 to <url>
+                    self.send_response(302)
+                    self.send_header("Location", self.path.removeprefix("/redirect/"))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 super().do_GET()
 
             def log_message(self, *args: object) -> None:
@@ -209,7 +220,7 @@ def test_download_is_verified_cached_and_reused(dirs: tuple[Path, Path, Path], s
     srv, www = server
     _make_ext4(www / "remote.img", 8, "remote")
     digest = _sha256(www / "remote.img")
-    store = TemplateStore(kernel_dir, image_dir, cache_dir)
+    store = TemplateStore(kernel_dir, image_dir, cache_dir, sources=TemplateSources([srv.url + "/"]))
     ref = TemplateRef(kernel="vmlinux", image="remote.img", url=f"{srv.url}/remote.img", checksum=f"sha256:{digest}")
     t = store.resolve(ref)
     assert t.image.parent == cache_dir / "downloads"
@@ -237,7 +248,7 @@ def test_bad_downloads_leave_nothing_behind(dirs: tuple[Path, Path, Path], serve
     kernel_dir, image_dir, cache_dir = dirs
     srv, www = server
     (www / "remote.img").write_bytes(b"x" * 100_000)
-    store = TemplateStore(kernel_dir, image_dir, cache_dir)
+    store = TemplateStore(kernel_dir, image_dir, cache_dir, sources=TemplateSources([srv.url]))
     wrong = TemplateRef(kernel="vmlinux", image="r.img", url=f"{srv.url}/remote.img", checksum="sha256:" + "1" * 64)
     with pytest.raises(ChecksumMismatch):
         store.resolve(wrong)
@@ -246,9 +257,61 @@ def test_bad_downloads_leave_nothing_behind(dirs: tuple[Path, Path, Path], serve
         store.resolve(missing)
     with pytest.raises(InvalidTemplate, match="no checksum"):
         store.resolve(TemplateRef(kernel="vmlinux", image="r.img", url=f"{srv.url}/remote.img"))
-    with pytest.raises(InvalidTemplate, match="scheme"):
+    with pytest.raises(InvalidTemplate, match=r"http:// or https://"):
         store.resolve(TemplateRef(kernel="vmlinux", image="r.img", url="file:///etc/passwd", checksum="1" * 64))
     assert list((cache_dir / "downloads").iterdir()) == []
+
+
+def test_nothing_is_downloaded_unless_its_source_is_allowed(
+    dirs: tuple[Path, Path, Path], server: tuple[_Server, Path]
+) -> None:
+    kernel_dir, image_dir, cache_dir = dirs
+    srv, www = server
+    _make_ext4(www / "remote.img", 8, "remote")
+    digest = _sha256(www / "remote.img")
+    ref = TemplateRef(kernel="vmlinux", image="remote.img", url=f"{srv.url}/pub/../remote.img",
+                      checksum=f"sha256:{digest}")
+    for sources in (TemplateSources(), TemplateSources([f"{srv.url}/pub/"]), TemplateSources(["http://127.0.0.2/"])):
+        store = TemplateStore(kernel_dir, image_dir, cache_dir, sources=sources)
+        for url in (f"{srv.url}/remote.img", f"{srv.url}/pub/../remote.img", f"{srv.url}/pubX/remote.img"):
+            with pytest.raises(DownloadNotAllowed):
+                store.resolve(replace(ref, url=url))
+    assert srv.gets == 0
+    assert list((cache_dir / "downloads").iterdir()) == []
+    # An allowed server that redirects elsewhere: the redirect is not followed.
+    store = TemplateStore(kernel_dir, image_dir, cache_dir, sources=TemplateSources([f"{srv.url}/redirect/"]))
+    elsewhere = srv.url.replace("127.0.0.1", "localhost") + "/remote.img"
+    with pytest.raises(DownloadNotAllowed, match=r"not under templates\.allowed_sources"):
+        store.resolve(replace(ref, url=f"{srv.url}/redirect/{elsewhere}"))
+    assert srv.gets == 1
+    # Redirects within the allowed sources are followed.
+    store = TemplateStore(kernel_dir, image_dir, cache_dir, sources=TemplateSources([srv.url]))
+    assert store.resolve(replace(ref, url=f"{srv.url}/redirect/{srv.url}/remote.img")).checksum == f"sha256:{digest}"
+    assert srv.gets == 3
+
+
+@pytest.mark.parametrize(
+    ("entry", "url", "allowed"),
+    [
+        ("https://img.example/", "https://img.example/a/b.qcow2", True),
+        ("https://img.example", "https://IMG.example:443/b.qcow2", True),
+        ("https://img.example/pub", "https://img.example/pub/b.qcow2", True),
+        ("https://img.example/pub", "https://img.example/public/b.qcow2", False),
+        ("https://img.example/", "http://img.example/b.qcow2", False),
+        ("https://img.example/", "https://img.example:8443/b.qcow2", False),
+        ("https://img.example/", "https://img.example.evil/b.qcow2", False),
+        ("https://img.example/", "https://img.example@evil/b.qcow2", False),
+        ("https://img.example/", "https://img.example/%2e%2e/b.qcow2", False),
+        ("https://img.example/", "ftp://img.example/b.qcow2", False),
+    ],
+)
+def test_allowed_sources_are_url_prefixes(entry: str, url: str, allowed: bool) -> None:
+    sources = TemplateSources([entry])
+    if allowed:
+        sources.check(url)
+    else:
+        with pytest.raises(SourceNotAllowed):
+            sources.check(url)
 
 
 def test_template_lock_serialises_holders(dirs: tuple[Path, Path, Path]) -> None:

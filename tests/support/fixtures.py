@@ -37,6 +37,18 @@ PG_URL = os.environ.get("SWITCHBOARD_TEST_DATABASE_URL")
 ADMIN_PASSWORD = "sbt-admin-password"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `postgresql` test what only PostgreSQL does (LISTEN/NOTIFY, say): without a PostgreSQL
+    server they are deselected, so that the SQLite pass neither runs nor skips them; the PostgreSQL pass
+    (scripts/test.sh) runs them."""
+    if PG_URL:
+        return
+    kept = [item for item in items if item.get_closest_marker("postgresql") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
+
+
 @contextmanager
 def fresh_database(directory: Path, *, template: str | None = None) -> Iterator[str]:
     """A fresh database URL: a SQLite file in `directory`, or a new PostgreSQL database (dropped after).

@@ -7,11 +7,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pytest
+
+from tests.support.eventually import eventually
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -62,17 +64,21 @@ class ServerProcess:
             switchboard_cmd("serve", "--port", str(self.port), *self.db_args(), *self.serve_args),
             stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO, start_new_session=True,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                httpx.get(self.url, params={"command": "listApis"}, timeout=1.0)
-                return self
-            except httpx.TransportError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"server did not answer within {timeout}s:\n{self.log()}")
+        process = self.process
+
+        def answering() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited with {process.returncode}:\n{self.log()}")
+            httpx.get(self.url, params={"command": "listApis"}, timeout=1.0)
+            return True
+
+        try:
+            eventually(answering, what=f"the server on port {self.port} to answer", timeout=timeout, interval=0.1,
+                       ignore=httpx.TransportError)
+        except pytest.fail.Exception:
+            self.stop()
+            raise RuntimeError(f"server did not answer within {timeout}s:\n{self.log()}") from None
+        return self
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""

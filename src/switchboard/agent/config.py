@@ -16,6 +16,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from switchboard.agent.backends import NETWORK_ALIASES, STORAGE_ALIASES
+from switchboard.agent.storage.params import InvalidRequest as StorageInvalidRequest
+from switchboard.agent.storage.params import parse_size
+from switchboard.agent.template_sources import SourceNotAllowed, TemplateSources
 
 __all__ = [
     "AgentConfig",
@@ -23,6 +26,8 @@ __all__ = [
     "ConfigError",
     "ConsoleDefaults",
     "HostDefaults",
+    "LimitsConfig",
+    "TemplatesConfig",
     "TlsConfig",
     "load_config",
 ]
@@ -127,6 +132,46 @@ class Defaults(_Section):
     console: ConsoleDefaults = ConsoleDefaults()
 
 
+def _bytes(value: object) -> object:
+    """A size as bytes: an integer, or a string such as "1T", "512G", "10GiB" (binary units)."""
+    if isinstance(value, str):
+        try:
+            return parse_size(value)
+        except StorageInvalidRequest as exc:
+            raise ValueError(str(exc)) from exc
+    return value
+
+
+class TemplatesConfig(_Section):
+    """`templates`: where template images may be downloaded from (`image_url`), and how."""
+
+    # URL prefixes (http:// or https://, host, optional path); empty: images are never downloaded.
+    allowed_sources: tuple[str, ...] = ()
+    download_timeout_seconds: float = Field(default=60.0, gt=0)
+    max_download_size: int = Field(default=64 << 30, gt=0)
+
+    _size = field_validator("max_download_size", mode="before")(_bytes)
+
+    @field_validator("allowed_sources")
+    @classmethod
+    def _prefixes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        try:
+            TemplateSources(value)
+        except SourceNotAllowed as exc:
+            raise ValueError(str(exc)) from exc
+        return value
+
+
+class LimitsConfig(_Section):
+    """`limits`: the largest disks a request may ask for (a request above them is refused, 400)."""
+
+    max_root_disk_size: int = Field(default=1 << 40, gt=0)
+    max_data_disk_size: int = Field(default=1 << 40, gt=0)
+    max_data_disks: int = Field(default=8, ge=0, le=8)
+
+    _sizes = field_validator("max_root_disk_size", "max_data_disk_size", mode="before")(_bytes)
+
+
 class TlsConfig(_Section):
     """`security.tls`: server certificate, client-certificate policy and the client allow-list."""
 
@@ -175,6 +220,8 @@ class AgentConfig(_Section):
     defaults: Defaults = Defaults()
     security: SecurityConfig = SecurityConfig()
     auth: AuthConfig = AuthConfig()
+    templates: TemplatesConfig = TemplatesConfig()
+    limits: LimitsConfig = LimitsConfig()
     logging: LoggingConfig = LoggingConfig()
 
     def effective_defaults(self) -> dict[str, Any]:

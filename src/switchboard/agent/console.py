@@ -40,6 +40,7 @@ from pathlib import Path
 
 from switchboard.agent.config import ConsoleDefaults
 from switchboard.agent.errors import Conflict, OperationFailed
+from switchboard.agent.hostcmd import CommandFailed, SubprocessRunner
 
 __all__ = ["ConsoleInfo", "ConsoleManager", "new_password"]
 
@@ -93,14 +94,22 @@ def _write_private(path: Path, data: bytes) -> None:
 class ConsoleManager:
     """Opens, reuses and closes VNC consoles for VMs whose VMM runs in a session on `tmux_socket`.
 
-    `run_dir_of(name)` is the VM's run directory. Methods are safe to call from worker threads; the caller
-    holds the VM's lock, and starts are serialised here (two consoles never pick one port). Raises
-    Conflict (no port free) and OperationFailed (a tool is missing or the console did not come up)."""
+    `run_dir_of(name)` is the VM's run directory; the launcher is started through `runner`. Methods are
+    safe to call from worker threads; the caller holds the VM's lock, and starts are serialised here (two
+    consoles never pick one port). Raises Conflict (no port free) and OperationFailed (a tool is missing or
+    the console did not come up)."""
 
     def __init__(
-        self, config: ConsoleDefaults, *, tmux_socket: Path, run_dir_of: Callable[[str], Path], tmux: str = "tmux"
+        self,
+        config: ConsoleDefaults,
+        *,
+        tmux_socket: Path,
+        run_dir_of: Callable[[str], Path],
+        tmux: str = "tmux",
+        runner: SubprocessRunner | None = None,
     ) -> None:
         self.config = config
+        self.runner = runner or SubprocessRunner()
         self.tmux_socket = tmux_socket
         self.tmux = tmux
         self._run_dir_of = run_dir_of
@@ -176,21 +185,13 @@ class ConsoleManager:
         script = directory / "console.sh"
         script.write_text(self._script(tools, directory, display, port, session))
         script.chmod(0o700)
-        log = open(directory / "console.log", "ab")  # noqa: SIM115 - handed to the child
-        try:
-            # start_new_session: the script leads its own process group, which teardown kills whole,
-            # and it survives an agent restart like the VMM sessions do.
-            proc = subprocess.Popen(
-                ["/bin/bash", str(script)],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
-                env=self._env(directory),
-                close_fds=True,
-            )
-        finally:
-            log.close()
+        # The script leads its own process group (spawn starts a new session), which teardown kills whole,
+        # and it survives an agent restart like the VMM sessions do.
+        with open(directory / "console.log", "ab") as log:
+            try:
+                proc = self.runner.spawn(["/bin/bash", str(script)], output=log, env=self._env(directory))
+            except CommandFailed as exc:
+                raise OperationFailed(f"the VNC console of {name} could not be started: {exc}") from exc
         created = datetime.now(UTC).isoformat(timespec="seconds")
         info = ConsoleInfo(name, self.config.bind_host, port, display, proc.pid, created)
         (directory / "console.json").write_text(json.dumps(asdict(info)))

@@ -6,11 +6,15 @@
     ├── Conflict           the request contradicts the VM's recorded spec or state
     ├── Unsupported        the host's VMM driver lacks the capability
     └── OperationFailed    a VMM, storage or network backend failed (its message is kept)
+
+    BackendError           raised below the service by a backend (StorageError, NetworkError, VmmError)
+                           or a host command (hostcmd.CommandFailed); `runtime.backend_errors` turns it
+                           into OperationFailed, keeping the message
 """
 
 from __future__ import annotations
 
-__all__ = ["AgentError", "Conflict", "InvalidRequest", "NotFound", "OperationFailed", "Unsupported"]
+__all__ = ["AgentError", "BackendError", "Conflict", "InvalidRequest", "NotFound", "OperationFailed", "Unsupported"]
 
 
 class AgentError(Exception):
@@ -35,3 +39,7 @@ class Unsupported(AgentError):
 
 class OperationFailed(AgentError):
     pass
+
+
+class BackendError(Exception):
+    """A VMM, storage or network backend, or a host command, failed. `str()` is fit for the API caller."""

@@ -101,3 +101,19 @@ class LaunchConfig:
     initrd: Path | None = None
     run_dir: Path = field(default_factory=Path)  # per-VM directory: sockets, pid, metrics (0700)
     console_log: Path = field(default_factory=Path)  # the guest serial console, appended across boots
+
+
+@dataclass(frozen=True)
+class GuestData:
+    """What a guest reads from its config drive at boot: SSH keys, user data and metadata.
+
+    May hold secrets (user data, a password): it is written only to the VM's config drive (0600), never to
+    the VM's record or a log. `metadata` are CloudStack's metadata files as (name, content) pairs."""
+
+    instance_id: str
+    hostname: str
+    ssh_keys: tuple[str, ...] = ()
+    user_data: bytes | None = None
+    metadata: tuple[tuple[str, str], ...] = ()
+    password: str | None = None
+    label: str = "config-2"

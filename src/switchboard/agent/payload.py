@@ -1,23 +1,26 @@
 """Translation of the CloudStack payload (as the extension script forwards it) into a `VmSpec`.
 
 This is the only module that knows CloudStack's field names (`cloudstack.vm.details`, `minRam`,
-`broadcastUri`, `externaldetails.virtualmachine`). It reads, never stores: secrets in the payload (host
-password, VNC password, tokens) are simply not copied into the spec.
+`broadcastUri`, `externaldetails.virtualmachine`, `vmData`, `SSH.PublicKey`). It reads, never stores:
+secrets in the payload (host password, VNC password, tokens) are simply not copied into the spec, and what
+the guest gets (SSH keys, user data; `guest_data_from_payload`) goes to its config drive only.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from switchboard.agent.errors import InvalidRequest
-from switchboard.agent.model import NicRequest, TemplateRef
+from switchboard.agent.model import GuestData, NicRequest, TemplateRef
 from switchboard.agent.names import validate_vm_name
 from switchboard.agent.spec import VmSpec
 
-__all__ = ["parse_size", "payload_vm_name", "spec_from_payload"]
+__all__ = ["guest_data_from_payload", "parse_size", "payload_vm_name", "spec_from_payload"]
 
 _MIB = 1024 * 1024
 _DEFAULT_MEMORY_MIB = 512
@@ -26,6 +29,15 @@ _BACKEND = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _MAC = re.compile(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}")
 _SIZE = re.compile(r"(\d+)\s*([KMGT]i?B?|B)?", re.IGNORECASE)
 _UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+_SSH_KEY = re.compile(
+    r"(?:ssh-(?:ed25519|rsa|dss)|ecdsa-sha2-nistp(?:256|384|521)|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com)"
+    r" [A-Za-z0-9+/]+={0,3}(?: [\x20-\x7e]{0,512})?"
+)
+_DATA_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_LABEL = re.compile(r"[A-Za-z0-9_-]{1,32}")
+_MAX_KEYS = 64
+_MAX_USER_DATA = 1 << 20  # CloudStack's limit for user data sent with POST
+_MAX_METADATA = 64 << 10
 
 
 def _mapping(value: object, where: str) -> Mapping[str, Any]:
@@ -221,4 +233,99 @@ def spec_from_payload(payload: Mapping[str, Any], *, name: str | None = None) ->
         cloudstack_vm_id=payload.get("virtualmachineid") or vm.get("uuid") or None,
         storage_backend=storage,
         network_backend=network,
+    )
+
+
+def _is_ssh_key(line: str) -> bool:
+    """`<type> <base64 blob> [comment]` whose blob is a key of that type (the blob names its own type)."""
+    if not _SSH_KEY.fullmatch(line):
+        return False
+    kind, blob = line.split(" ", 2)[:2]
+    try:
+        raw = base64.b64decode(blob, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return len(raw) > 4 + len(kind) and raw[4 : 4 + len(kind)] == kind.encode() and raw[:4] == len(kind).to_bytes(4)
+
+
+def _ssh_keys(*sources: object) -> tuple[str, ...]:
+    """OpenSSH public keys, one per line in each source (CloudStack joins several with newlines)."""
+    keys: list[str] = []
+    for source in sources:
+        if source in (None, ""):
+            continue
+        if not isinstance(source, str):
+            raise InvalidRequest("SSH public keys must be text, one key per line")
+        for line in source.replace("\r", "").split("\n"):
+            key = line.strip()
+            if not key:
+                continue
+            if not _is_ssh_key(key):
+                raise InvalidRequest(f"not an OpenSSH public key: {key[:40]!r}...")
+            if key not in keys:
+                keys.append(key)
+    if len(keys) > _MAX_KEYS:
+        raise InvalidRequest(f"at most {_MAX_KEYS} SSH public keys")
+    return tuple(keys)
+
+
+def _vm_data(vm: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """CloudStack's `vmData`: [folder, file, content] triples (what it writes to a config drive)."""
+    raw = vm.get("vmData") or []
+    if not isinstance(raw, list):
+        raise InvalidRequest("cloudstack.vm.details.vmData must be a list of [folder, file, content]")
+    entries = []
+    for position, item in enumerate(raw):
+        if not (isinstance(item, list) and len(item) == 3 and all(isinstance(x, str) or x is None for x in item)):
+            raise InvalidRequest(f"vmData[{position}] must be [folder, file, content] (strings)")
+        folder, name, content = item[0] or "", item[1] or "", item[2] or ""
+        if not _DATA_FILE.fullmatch(folder) or not _DATA_FILE.fullmatch(name):
+            raise InvalidRequest(f"vmData[{position}]: invalid folder or file name {folder[:40]!r}/{name[:40]!r}")
+        entries.append((folder, name, content))
+    return entries
+
+
+def _user_data(encoded: str) -> bytes:
+    """User data as CloudStack sends it: base64 (it keeps it base64-encoded all the way)."""
+    try:
+        data = base64.b64decode("".join(encoded.split()), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidRequest("user data must be base64-encoded") from exc
+    if len(data) > _MAX_USER_DATA:
+        raise InvalidRequest(f"user data is larger than {_MAX_USER_DATA} bytes")
+    return data
+
+
+def guest_data_from_payload(
+    payload: Mapping[str, Any], *, name: str | None = None, ssh_public_key: str | None = None
+) -> GuestData | None:
+    """What the guest should find on its config drive, or None when the payload gives it nothing.
+
+    Reads `cloudstack.vm.details.vmData` (CloudStack's config drive content: `userdata/user_data` in base64,
+    `metadata/<file>`, `password/vm_password`), the VM detail `SSH.PublicKey`, the request's
+    `ssh_public_key` (the original agent's field) and `configDriveLabel`. `name` is the VM's name when the
+    payload does not give it. Raises InvalidRequest."""
+    vm = _vm_to(payload)
+    vm_details = _mapping(vm.get("details"), "cloudstack.vm.details.details")
+    entries = _vm_data(vm)
+    metadata = {name: content for folder, name, content in entries if folder == "metadata"}
+    keys = _ssh_keys(metadata.pop("public-keys", None), vm_details.get("SSH.PublicKey"), ssh_public_key)
+    user_data = next((_user_data(c) for f, n, c in entries if f == "userdata" and n == "user_data" and c), None)
+    password = next((c for f, n, c in entries if f == "password" and c), None)
+    if sum(len(c) for c in metadata.values()) > _MAX_METADATA:
+        raise InvalidRequest(f"vmData metadata is larger than {_MAX_METADATA} bytes")
+    if not (keys or user_data or metadata or password):
+        return None
+    label = str(vm.get("configDriveLabel") or "config-2")
+    if not _LABEL.fullmatch(label):
+        raise InvalidRequest(f"configDriveLabel {label[:40]!r}: letters, digits, dash, underscore (at most 32)")
+    name = payload_vm_name(payload) or name or ""
+    return GuestData(
+        instance_id=str(metadata.get("vm-id") or payload.get("virtualmachineid") or vm.get("uuid") or name),
+        hostname=str(metadata.get("local-hostname") or vm.get("hostName") or name),
+        ssh_keys=keys,
+        user_data=user_data,
+        metadata=tuple(sorted(metadata.items())),
+        password=password,
+        label=label,
     )

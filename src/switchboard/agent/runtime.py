@@ -17,15 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from switchboard.agent.backends import BackendSet
+from switchboard.agent.config import LimitsConfig
+from switchboard.agent.configdrive import ConfigDrives
 from switchboard.agent.console import ConsoleManager
-from switchboard.agent.errors import InvalidRequest, OperationFailed
+from switchboard.agent.errors import BackendError, InvalidRequest, OperationFailed
+from switchboard.agent.hostcmd import CommandRunner, SubprocessRunner
 from switchboard.agent.locks import VmLocks
-from switchboard.agent.model import DiskAttachment, LaunchConfig, PowerState
+from switchboard.agent.model import DiskAttachment, GuestData, LaunchConfig, PowerState
 from switchboard.agent.names import validate_vm_name
-from switchboard.agent.network.base import NetworkBackend, NetworkError
+from switchboard.agent.network.base import NetworkBackend
 from switchboard.agent.spec import VmSpec
 from switchboard.agent.state import Phase, StateStore, VmRecord, atomic_write, private_dir
-from switchboard.agent.storage.base import StorageBackend, StorageError
+from switchboard.agent.storage.base import StorageBackend
 from switchboard.agent.storage.params import InvalidRequest as StorageInvalidRequest
 from switchboard.agent.templates import ChecksumMismatch, InvalidTemplate, TemplateNotFound
 from switchboard.agent.vmm.base import VmmDriver, VmmError
@@ -42,6 +45,13 @@ def current_boot_id(path: Path = Path("/proc/sys/kernel/random/boot_id")) -> str
         return path.read_text().strip()
     except OSError:
         return "unknown"
+
+
+def _size(size: int) -> str:
+    for unit, shift in (("TiB", 40), ("GiB", 30), ("MiB", 20)):
+        if size >= 1 << shift:
+            return f"{size / (1 << shift):g} {unit}"
+    return f"{size} bytes"
 
 
 @dataclass(frozen=True)
@@ -77,7 +87,7 @@ def backend_errors(kind: str) -> Iterator[None]:
     except (InvalidTemplate, TemplateNotFound, ChecksumMismatch, StorageInvalidRequest) as exc:
         # The caller named a template or size this host cannot use: their mistake, not the host's.
         raise InvalidRequest(f"{kind}: {exc}") from exc
-    except (VmmError, StorageError, NetworkError) as exc:
+    except BackendError as exc:  # VmmError, StorageError, NetworkError, CommandFailed
         raise OperationFailed(f"{kind}: {exc}") from exc
 
 
@@ -97,8 +107,14 @@ class Runtime:
         restart_on_crash: bool = False,
         observe_step: Callable[[str, float], None] | None = None,
         consoles: ConsoleManager | None = None,
+        commands: CommandRunner | None = None,
+        limits: LimitsConfig | None = None,
     ) -> None:
         self.store = store
+        # Host commands the steps run themselves (snapshot copies, config drives); backends have their own.
+        self.commands = commands or SubprocessRunner()
+        self.limits = limits or LimitsConfig()
+        self.config_drives = ConfigDrives(paths.state_dir / "configdrive", self.commands)
         self.locks = locks
         self.vmm = vmm
         self.backends = backends
@@ -139,6 +155,26 @@ class Runtime:
         """The template's initrd in the kernel directory; None when it names none (the VMM driver may
         then use its host-wide `initrd` option)."""
         return self.paths.kernel_dir / spec.template.initrd if spec.template.initrd else None
+
+    def check_limits(self, spec: VmSpec) -> None:
+        """Refuse disks larger (or more) than the host's `limits` allow, before anything is created."""
+        limits = self.limits
+        if spec.root_size_bytes is not None and spec.root_size_bytes > limits.max_root_disk_size:
+            raise InvalidRequest(
+                f"root disk size {_size(spec.root_size_bytes)} is above this host's maximum of "
+                f"{_size(limits.max_root_disk_size)} (limits.max_root_disk_size)"
+            )
+        if len(spec.data_disk_bytes) > limits.max_data_disks:
+            raise InvalidRequest(
+                f"{len(spec.data_disk_bytes)} data disks asked for; this host allows {limits.max_data_disks} "
+                "(limits.max_data_disks)"
+            )
+        for index, size in enumerate(spec.data_disk_bytes, start=1):
+            if size > limits.max_data_disk_size:
+                raise InvalidRequest(
+                    f"data disk {index} size {_size(size)} is above this host's maximum of "
+                    f"{_size(limits.max_data_disk_size)} (limits.max_data_disk_size)"
+                )
 
     def check_template(self, spec: VmSpec) -> None:
         """Refuse a spec whose kernel or initrd is not on this host (the storage backend checks the image)."""
@@ -187,6 +223,11 @@ class Runtime:
         self.close_console(name)
         shutil.rmtree(self.paths.vm_run_dir(name), ignore_errors=True)
 
+    def write_guest_data(self, name: str, data: GuestData) -> None:
+        """(Re)build the VM's config drive from `data`; it is attached from the next boot on."""
+        with self._step("config_drive"), backend_errors("config drive"):
+            self.config_drives.write(name, data)
+
     def launch_config(self, record: VmRecord) -> LaunchConfig:
         spec = record.spec
         root = [v for v in record.volumes if v.role == "root"]
@@ -198,6 +239,8 @@ class Runtime:
             for v in record.volumes
             if v.role != "root"
         ]
+        if self.config_drives.exists(spec.name):  # last, so that data disks keep their device names
+            disks.append(DiskAttachment(drive_id="config", path=self.config_drives.path(spec.name), read_only=True))
         console = self.paths.console_log(spec.name)
         private_dir(console.parent)
         return LaunchConfig(
@@ -266,7 +309,8 @@ class Runtime:
         return closed
 
     def teardown(self, name: str, record: VmRecord | None) -> None:
-        """Remove everything the VM has on this host: VMM, TAPs, volumes, snapshots, logs, run files.
+        """Remove everything the VM has on this host: VMM, TAPs, volumes, config drive, snapshots, logs,
+        run files.
 
         Safe to repeat; raises OperationFailed when a backend refuses (the caller keeps the record so the
         reconcile pass retries)."""
@@ -282,6 +326,7 @@ class Runtime:
         with backend_errors("storage"):
             for storage in storages:
                 storage.delete(name)
+        self.config_drives.remove(name)
         for directory in (
             self.paths.vm_run_dir(name),
             self.paths.snapshot_dir / name,

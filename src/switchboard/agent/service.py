@@ -8,7 +8,9 @@ Semantics the caller can rely on:
 * create of an existing VM with the same spec returns it (and makes sure it runs); with a different spec it
   raises Conflict without touching the VM or its disks;
 * start of an unknown VM with a spec creates it (CloudStack sends `start` for VMs it never deployed here);
-* stop of a stopped or unknown VM, and delete of an unknown VM, succeed.
+* stop of a stopped or unknown VM, and delete of an unknown VM, succeed;
+* guest data (SSH keys, user data) given with a create or start goes to the VM's config drive before the
+  VM boots; a VM that already runs keeps the drive it booted with.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import TypeVar
 
 from switchboard.agent.console import ConsoleInfo
 from switchboard.agent.errors import AgentError, Conflict, NotFound, Unsupported
-from switchboard.agent.model import PowerState
+from switchboard.agent.model import GuestData, PowerState
 from switchboard.agent.runtime import Runtime, backend_errors
 from switchboard.agent.spec import VmSpec
 from switchboard.agent.state import Phase, VmRecord
@@ -84,18 +86,19 @@ class VmService:
 
     # -- create / start ---------------------------------------------------------------------------------
 
-    def create(self, spec: VmSpec) -> tuple[VmRecord, bool]:
-        """Create and boot `spec`. Returns (record, created) where created is False when the VM existed
-        with the same spec. Raises Conflict, InvalidRequest, OperationFailed."""
-        return self._timed("create", lambda: self._create(spec))
+    def create(self, spec: VmSpec, guest: GuestData | None = None) -> tuple[VmRecord, bool]:
+        """Create and boot `spec` (with `guest` on its config drive). Returns (record, created) where created
+        is False when the VM existed with the same spec. Raises Conflict, InvalidRequest, OperationFailed."""
+        return self._timed("create", lambda: self._create(spec, guest))
 
-    def _create(self, spec: VmSpec) -> tuple[VmRecord, bool]:
+    def _create(self, spec: VmSpec, guest: GuestData | None) -> tuple[VmRecord, bool]:
         with self.rt.locks.hold(spec.name):
             record = self.rt.store.get(spec.name)
             if record is not None:
                 self._check_same(record, spec)
-                self._ensure_running(record)
+                self._ensure_running(record, guest)
                 return record, False
+            self.rt.check_limits(spec)
             self.rt.check_template(spec)
             # Resolve the backends first: an unknown name is refused before anything is recorded.
             storage = self.rt.backends.storage_key(spec.storage_backend)
@@ -112,7 +115,7 @@ class VmService:
             )
             self.rt.clear_deleted(spec.name)
             self.rt.store.save(record)
-            self._finish_create(record)
+            self._finish_create(record, guest)
             return record, True
 
     def _check_same(self, record: VmRecord, spec: VmSpec) -> None:
@@ -132,9 +135,12 @@ class VmService:
         if existing:
             self.rt.teardown(name, None)
 
-    def _finish_create(self, record: VmRecord) -> None:
-        """Provision, plumb and boot a CREATING record; on failure remove what the create made."""
+    def _finish_create(self, record: VmRecord, guest: GuestData | None = None) -> None:
+        """Write the config drive, provision, plumb and boot a CREATING record; on failure remove what the
+        create made."""
         try:
+            if guest is not None:
+                self.rt.write_guest_data(record.name, guest)
             self.rt.provision(record)
             self.rt.start(record, phase=Phase.READY)
         except AgentError as exc:
@@ -154,9 +160,9 @@ class VmService:
             return
         self.rt.store.remove(record.name)
 
-    def _ensure_running(self, record: VmRecord) -> None:
+    def _ensure_running(self, record: VmRecord, guest: GuestData | None = None) -> None:
         if record.phase is Phase.CREATING:
-            self._finish_create(record)
+            self._finish_create(record, guest)
             return
         state = self.rt.power_state(record.name)
         if state is PowerState.PAUSED:
@@ -169,6 +175,8 @@ class VmService:
             self.rt.store.save(record)
             return
         self.rt.store.save(record)
+        if guest is not None:
+            self.rt.write_guest_data(record.name, guest)
         self._boot(record)
 
     def _boot(self, record: VmRecord) -> None:
@@ -183,26 +191,28 @@ class VmService:
             self.rt.store.save(record)
             raise
 
-    def start(self, name: str, spec: VmSpec | None = None) -> VmRecord:
-        """Boot a stopped VM (re-plumbing its network first). With a spec: create the VM when unknown, and
-        adopt changed CPU/memory/NICs while it is stopped. Raises NotFound, Conflict, OperationFailed."""
-        return self._timed("start", lambda: self._start(name, spec))
+    def start(self, name: str, spec: VmSpec | None = None, guest: GuestData | None = None) -> VmRecord:
+        """Boot a stopped VM (re-plumbing its network first; `guest` replaces its config drive). With a
+        spec: create the VM when unknown, and adopt changed CPU/memory/NICs while it is stopped. Raises
+        NotFound, Conflict, OperationFailed."""
+        return self._timed("start", lambda: self._start(name, spec, guest))
 
-    def _start(self, name: str, spec: VmSpec | None) -> VmRecord:
+    def _start(self, name: str, spec: VmSpec | None, guest: GuestData | None) -> VmRecord:
         with self.rt.locks.hold(name):
             record = self.rt.store.get(name)
             if record is None:
                 if spec is None:
                     raise NotFound(f"VM {name} not found")
-                return self._create(spec)[0]
+                return self._create(spec, guest)[0]
             if record.phase is Phase.DELETING:
                 raise Conflict(f"VM {name} is being deleted")
             if spec is not None and spec.identity() != record.spec.identity():
                 self._adopt_spec(record, spec)
-            self._ensure_running(record)
+            self._ensure_running(record, guest)
             return record
 
     def _adopt_spec(self, record: VmRecord, spec: VmSpec) -> None:
+        self.rt.check_limits(spec)
         old = record.spec
         disk = (spec.template, spec.root_size_bytes, self.rt.backends.storage_key(spec.storage_backend))
         if disk != (old.template, old.root_size_bytes, record.storage_backend):

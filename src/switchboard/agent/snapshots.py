@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from switchboard.agent.errors import AgentError, Conflict, NotFound, OperationFailed
+from switchboard.agent.errors import AgentError, Conflict, NotFound
+from switchboard.agent.hostcmd import CommandRunner, check
 from switchboard.agent.model import PowerState
 from switchboard.agent.names import validate_snapshot_name, validate_vm_name
 from switchboard.agent.runtime import Runtime, backend_errors
@@ -38,16 +38,10 @@ class SnapshotInfo:
     size_bytes: int  # bytes allocated on disk by the snapshot's files
 
 
-def _copy_file(source: Path, target: Path) -> None:
-    """Copy keeping holes and sharing extents where possible (cp does both; Python's copy does neither)."""
-    result = subprocess.run(
-        ["cp", "--sparse=always", "--reflink=auto", "--", str(source), str(target)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise OperationFailed(f"copy of {source} failed: {result.stderr.strip()[:300]}")
+def _copy_file(runner: CommandRunner, source: Path, target: Path) -> None:
+    """Copy keeping holes and sharing extents where possible (cp does both; Python's copy does neither).
+    Raises CommandFailed."""
+    check(runner, ["cp", "--sparse=always", "--reflink=auto", "--", str(source), str(target)])
 
 
 def _allocated(directory: Path) -> int:
@@ -97,7 +91,7 @@ class SnapshotService:
                 with backend_errors("vmm"):
                     self._rt.vmm.pause(vm)
                     for volume in record.volumes:
-                        _copy_file(volume.path, target / f"disk-{volume.role}.img")
+                        _copy_file(self._rt.commands, volume.path, target / f"disk-{volume.role}.img")
                     self._rt.vmm.snapshot_create(vm, target)
                     if state is PowerState.PAUSED:
                         self._rt.vmm.pause(vm)
@@ -125,10 +119,11 @@ class SnapshotService:
             with backend_errors("vmm"):
                 self._rt.vmm.kill(vm)
             self._rt.fresh_run_dir(vm)
-            for volume in record.volumes:
-                copy = source / f"disk-{volume.role}.img"
-                if copy.is_file():
-                    _copy_file(copy, volume.path)
+            with backend_errors("storage"):
+                for volume in record.volumes:
+                    copy = source / f"disk-{volume.role}.img"
+                    if copy.is_file():
+                        _copy_file(self._rt.commands, copy, volume.path)
             self._rt.plumb(record)
             with backend_errors("vmm"):
                 self._rt.vmm.snapshot_restore(self._rt.launch_config(record), source)

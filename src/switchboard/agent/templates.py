@@ -11,7 +11,8 @@ digests are cached in `cache_dir/checksums.json`, keyed by the file's device, in
 ctime: any replacement (copy over, rename over, even with a preserved mtime) changes one of these and
 forces a re-hash.
 
-Optional download: when the reference carries a `url`, a `checksum` is required (`sha256:<hex>`,
+Optional download: only from a URL under `templates.allowed_sources` (see template_sources.py; by default
+nothing is downloaded). When the reference carries a `url`, a `checksum` is required (`sha256:<hex>`,
 `sha512:<hex>`, `sha1:<hex>`, `md5:<hex>`, CloudStack's `{SHA-256}<hex>`, or a bare hex digest whose
 length names the algorithm). A local image of that name with a matching digest is used as it is;
 otherwise the image is fetched once into `cache_dir/downloads/` (verified while streaming, renamed into
@@ -36,13 +37,15 @@ from typing import Any
 
 import httpx
 
+from switchboard.agent.hostcmd import CommandRunner, SubprocessRunner
 from switchboard.agent.model import TemplateRef
 from switchboard.agent.storage.base import StorageError
-from switchboard.agent.storage.runner import CommandRunner, SubprocessRunner
+from switchboard.agent.template_sources import SourceNotAllowed, TemplateSources
 
 __all__ = [
     "ChecksumMismatch",
     "DownloadFailed",
+    "DownloadNotAllowed",
     "InvalidTemplate",
     "ResolvedTemplate",
     "TemplateError",
@@ -66,6 +69,7 @@ _ALGO_ALIASES = {
 }
 _FORMATS = frozenset({"raw", "qcow2"})
 _CHUNK = 1 << 20  # bytes read per hashing step
+_MAX_REDIRECTS = 5
 
 
 class TemplateError(StorageError):
@@ -86,6 +90,10 @@ class ChecksumMismatch(TemplateError):
 
 class DownloadFailed(TemplateError):
     """Fetching the image from its URL failed (network, HTTP status, or size)."""
+
+
+class DownloadNotAllowed(InvalidTemplate):
+    """The image's URL (or a redirect) is outside `templates.allowed_sources`: nothing was fetched."""
 
 
 @dataclass(frozen=True)
@@ -137,7 +145,8 @@ class TemplateStore:
 
     `kernel_dir` and `image_dir` are where the admin places files; `cache_dir` (created 0700) holds the
     digest cache, downloads and per-template lock files. `download_timeout` is in seconds per network
-    operation; `max_download_bytes` caps a download (default 64 GiB).
+    operation; `max_download_bytes` caps a download (default 64 GiB); `sources` says which URLs may be
+    fetched (default: none).
     """
 
     def __init__(
@@ -150,7 +159,9 @@ class TemplateStore:
         http: httpx.Client | None = None,
         download_timeout: float = 60.0,
         max_download_bytes: int = 64 << 30,
+        sources: TemplateSources | None = None,
     ) -> None:
+        self.sources = sources or TemplateSources()
         self.kernel_dir = Path(kernel_dir)
         self.image_dir = Path(image_dir)
         self.cache_dir = Path(cache_dir)
@@ -312,17 +323,35 @@ class TemplateStore:
             self._download(url, cached, algo, digest)
             return cached, self._info(cached, algo)
 
+    def _allowed(self, url: str) -> None:
+        try:
+            self.sources.check(url)
+        except SourceNotAllowed as exc:
+            raise DownloadNotAllowed(str(exc)) from exc
+
+    def _get(self, client: httpx.Client, url: str) -> httpx.Response:
+        """GET `url` as a stream, following redirects by hand: every URL asked for must be allowed."""
+        request = client.build_request("GET", url)
+        for _ in range(_MAX_REDIRECTS + 1):
+            self._allowed(str(request.url))
+            resp = client.send(request, stream=True, follow_redirects=False)
+            if resp.next_request is None:
+                return resp
+            resp.close()
+            request = resp.next_request
+        raise DownloadFailed(f"download of {url} failed: more than {_MAX_REDIRECTS} redirects")
+
     def _download(self, url: str, target: Path, algo: str, digest: str) -> None:
-        if not url.startswith(("http://", "https://")):
-            raise InvalidTemplate(f"unsupported download URL scheme in {url!r} (http or https)")
+        self._allowed(url)  # before anything is created or connected
         hasher = hashlib.new(algo)
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".part-")
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as out:
-                client = self._http or httpx.Client(timeout=self._timeout, follow_redirects=True)
+                client = self._http or httpx.Client(timeout=self._timeout)
                 try:
-                    with client.stream("GET", url) as resp:
+                    resp = self._get(client, url)
+                    with contextlib.closing(resp):
                         if resp.status_code != 200:
                             raise DownloadFailed(f"download of {url} failed: HTTP {resp.status_code}")
                         total = 0

@@ -132,31 +132,49 @@ def _normalise_fingerprint(text: str) -> str:
     return "sha256:" + text.split(":", 1)[1].replace(":", "").lower()
 
 
+@dataclass(frozen=True)
+class _AllowRules:
+    fingerprints: frozenset[str]
+    subjects: tuple[x509.Name, ...]
+
+    @classmethod
+    def parse(cls, allowed: tuple[str, ...]) -> _AllowRules:
+        try:
+            subjects = tuple(x509.Name.from_rfc4514_string(e) for e in allowed if not e.lower().startswith("sha256:"))
+        except ValueError as exc:
+            raise TlsSetupError(f"security.tls.allowed_clients: bad subject: {exc}") from exc
+        fingerprints = frozenset(_normalise_fingerprint(e) for e in allowed if e.lower().startswith("sha256:"))
+        return cls(fingerprints, subjects)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.fingerprints or self.subjects)
+
+
 class ClientAllowList:
     """ASGI middleware: with a non-empty allow-list, only requests whose client certificate's subject or
-    fingerprint is listed reach the app; others get 403 `{"error": ...}`."""
+    fingerprint is listed reach the app; others get 403 `{"error": ...}`. `replace` swaps the list while
+    serving (SIGHUP): requests after it are checked against the new entries."""
 
     def __init__(self, app: Asgi, allowed: tuple[str, ...], *, on_refusal: Callable[[], None] | None = None):
         self._app = app
-        self._fingerprints = {_normalise_fingerprint(e) for e in allowed if e.lower().startswith("sha256:")}
-        try:
-            self._subjects = [
-                x509.Name.from_rfc4514_string(e) for e in allowed if not e.lower().startswith("sha256:")
-            ]
-        except ValueError as exc:
-            raise TlsSetupError(f"security.tls.allowed_clients: bad subject: {exc}") from exc
-        self._enabled = bool(allowed)
+        self._rules = _AllowRules.parse(allowed)
         self._on_refusal = on_refusal
 
+    def replace(self, allowed: tuple[str, ...]) -> None:
+        """Use `allowed` from now on. Raises TlsSetupError (and keeps the current list) for a bad entry."""
+        self._rules = _AllowRules.parse(allowed)  # one assignment: a request sees the old or the new list
+
     def allows(self, tls: dict[str, Any] | None) -> bool:
-        if not self._enabled:
+        rules = self._rules
+        if not rules.enabled:
             return True
         if not tls or not tls.get("client_cert_fingerprint"):
             return False
-        if tls["client_cert_fingerprint"] in self._fingerprints:
+        if tls["client_cert_fingerprint"] in rules.fingerprints:
             return True
         subject = x509.Name.from_rfc4514_string(tls["client_cert_name"])
-        return subject in self._subjects
+        return subject in rules.subjects
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self.allows(scope.get("extensions", {}).get("tls")):

@@ -17,10 +17,12 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from switchboard.api import limits
 from switchboard.api.call import RequestMeta
 from switchboard.api.dispatcher import Dispatcher, Reply
 
@@ -82,6 +84,7 @@ def _cookie_headers(reply: Reply, *, secure: bool) -> list[tuple[bytes, bytes]]:
 
 def _response_headers(reply: Reply, body: bytes, *, secure: bool) -> list[tuple[bytes, bytes]]:
     headers = [(b"content-length", str(len(body)).encode("latin-1")), _CONTENT_TYPE]
+    headers.extend((name.encode("latin-1"), value.encode("latin-1")) for name, value in reply.headers.items())
     if reply.set_cookies:
         headers.extend(_cookie_headers(reply, secure=secure))
     return headers
@@ -97,24 +100,70 @@ def api_routes(dispatcher: Dispatcher) -> list[BaseRoute]:
     """The Starlette routes for /client/api (used for POST and anything the lean endpoint passes on)."""
 
     async def client_api(request: Request) -> Response:
-        pairs: dict[str, str] = dict(request.query_params)
-        if request.method == "POST":
-            form = await request.form()
-            pairs.update({key: value for key, value in form.items() if isinstance(value, str)})
+        secure = request.url.scheme == "https"
+        try:
+            limits.check_query(request.scope["query_string"])
+            pairs: dict[str, str] = dict(request.query_params)
+            if request.method == "POST":
+                pairs.update(await _form(request))
+        except limits.RequestTooLarge as refused:
+            return _response(limits.error_reply(limits.response_name(request.scope["query_string"]), refused.status,
+                                                refused.text), secure=secure)
+        except _MalformedForm as malformed:
+            return _response(limits.error_reply(pairs.get("command") or "error", 431, malformed.text), secure=secure)
         meta = RequestMeta(
             client_ip=request.client.host if request.client else "",
             cookies=dict(request.cookies),
             headers={k.lower(): v for k, v in request.headers.items()},
             method=request.method,
         )
-        reply = await _run(dispatcher, pairs, meta)
-        body = _body(reply)
-        response = Response(body, status_code=reply.status)
-        response.raw_headers = _response_headers(reply, body, secure=request.url.scheme == "https")
-        return response
+        return _response(await _run(dispatcher, pairs, meta), secure=secure)
 
     return [Route("/client/api", client_api, methods=["GET", "POST"]),
             Route("/client/api/", client_api, methods=["GET", "POST"])]
+
+
+def _response(reply: Reply, *, secure: bool) -> Response:
+    body = _body(reply)
+    response = Response(body, status_code=reply.status)
+    response.raw_headers = _response_headers(reply, body, secure=secure)
+    return response
+
+
+class _MalformedForm(Exception):
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The POST body's fields (urlencoded or multipart; file parts are ignored), read within the limits of
+    `switchboard.api.limits`. Raises RequestTooLarge, or _MalformedForm for a body that does not parse."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limits.MAX_BODY_BYTES:
+        raise limits.RequestTooLarge(413, f"The request body is larger than {limits.MAX_BODY_BYTES} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limits.MAX_BODY_BYTES:
+            raise limits.RequestTooLarge(413, f"The request body is larger than {limits.MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+
+    async def replay() -> MutableMapping[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    # A request of its own, outside the app (no "app" in its scope): parse errors come as MultiPartException.
+    scope = {key: value for key, value in request.scope.items() if key not in ("app", "router", "endpoint")}
+    try:
+        form = await Request(scope, replay).form(max_fields=limits.MAX_FIELDS, max_part_size=limits.MAX_FIELD_BYTES)
+    except MultiPartException as exc:
+        text = exc.message
+        if text.startswith(("Too many", "Field exceeded", "Part exceeded")):
+            raise limits.RequestTooLarge(413, f"The request body is over a limit: {text}") from None
+        raise _MalformedForm(f"Unable to read the request body: {text}") from None
+    return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
 class ClientApi:
@@ -137,6 +186,12 @@ class ClientApi:
         if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] not in API_PATHS:
             await self.fallback(scope, receive, send)
             return
+        try:
+            limits.check_query(scope["query_string"])
+        except limits.RequestTooLarge as refused:
+            await _send(send, limits.error_reply(limits.response_name(scope["query_string"]), refused.status,
+                                                 refused.text), secure=scope.get("scheme", "http") == "https")
+            return
         pairs = query_pairs(scope["query_string"])
         headers: dict[str, str] = {}
         cookies: dict[str, str] = {}
@@ -147,11 +202,14 @@ class ClientApi:
                 cookies.update(cookie_parser(value))
         client = scope.get("client")
         meta = RequestMeta(client_ip=client[0] if client else "", cookies=cookies, headers=headers, method="GET")
-        reply = await _run(self.dispatcher, pairs, meta)
-        body = _body(reply)
-        await send({"type": "http.response.start", "status": reply.status,
-                    "headers": _response_headers(reply, body, secure=scope.get("scheme", "http") == "https")})
-        await send({"type": "http.response.body", "body": body})
+        await _send(send, await _run(self.dispatcher, pairs, meta), secure=scope.get("scheme", "http") == "https")
+
+
+async def _send(send: Send, reply: Reply, *, secure: bool) -> None:
+    body = _body(reply)
+    await send({"type": "http.response.start", "status": reply.status,
+                "headers": _response_headers(reply, body, secure=secure)})
+    await send({"type": "http.response.body", "body": body})
 
 
 def create_app(dispatcher: Dispatcher, extra_routes: list[BaseRoute] | None = None, **kwargs: Any) -> ClientApi:

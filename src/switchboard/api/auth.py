@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Protocol
 
 from switchboard.api.call import RequestMeta
-from switchboard.api.caller import Caller
 from switchboard.api.params import RawRequest
 from switchboard.api.request_db import RequestDb
+from switchboard.caller import Caller
 
 
 class Authenticator(Protocol):

@@ -8,11 +8,13 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from switchboard.api.caller import Caller
+from switchboard.api.params import MapValue
 from switchboard.api.registry import Command
 from switchboard.api.request_db import RequestDb
+from switchboard.api.services import Services
+from switchboard.caller import Caller
 from switchboard.errors import PermissionDenied
-from switchboard.services import Services
+from switchboard.infra.extension_link import ExtensionRef
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,19 @@ class Call:
         if self.caller is None:
             raise PermissionDenied("This command requires an authenticated caller")
         return self.caller
+
+    def map_param(self, name: str) -> dict[str, str] | None:
+        """A map parameter flattened (all indices merged), or None when not given."""
+        value = self.params.get(name)
+        return value.flat() if isinstance(value, MapValue) else None
+
+    def extension_param(self, *, purpose: str) -> ExtensionRef | None:
+        """The extension named by `extensionid`, checked to be usable for `purpose` ("cluster" or
+        "template"), or None when not given."""
+        uuid = self.params.get("extensionid")
+        if uuid is None:
+            return None
+        return self.services.linker.resolve(self.session, uuid, parameter="extensionid", purpose=purpose)
 
     @property
     def page(self) -> int | None:

@@ -5,22 +5,31 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError, StatementError
 
 from switchboard.api.auth import Authenticator
 from switchboard.api.call import Call, RequestMeta
-from switchboard.api.caller import Caller
 from switchboard.api.errors import WireError, internal_error, to_wire
-from switchboard.api.params import RawRequest, parse_params
+from switchboard.api.params import RawRequest, parse_params, unknown_params
 from switchboard.api.registry import Command, CommandRegistry
 from switchboard.api.request_db import KeptConnectionDb, RequestDb
 from switchboard.api.responses import AsyncJobRequest, envelope
+from switchboard.api.services import Services
+from switchboard.caller import Caller
+from switchboard.db.engine import Database
 from switchboard.db.outage import explain, unavailable
-from switchboard.errors import OperationFailed, PermissionDenied, SwitchboardError, UnsupportedCommand
-from switchboard.services import Services
+from switchboard.errors import (
+    ExtensionFailed,
+    InvalidParameter,
+    OperationFailed,
+    PermissionDenied,
+    SwitchboardError,
+    TooManyRequests,
+    UnsupportedCommand,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +42,7 @@ class Reply:
     status: int
     body: dict[str, Any]
     set_cookies: dict[str, str | None]
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. Retry-After of a 429
 
 
 class Dispatcher:
@@ -40,11 +50,13 @@ class Dispatcher:
         self,
         *,
         registry: CommandRegistry,
+        db: Database,
         services: Services,
         authenticator: Authenticator,
         submit_job: JobSubmitter | None = None,
     ) -> None:
         self._registry = registry
+        self._db = db
         self._services = services
         self._authenticator = authenticator
         self._submit_job = submit_job
@@ -74,9 +86,16 @@ class Dispatcher:
             return self._run(command, raw, meta)
         except SwitchboardError as error:
             wire = to_wire(error)
-            if wire.errorcode >= 500:
+            if isinstance(error, ExtensionFailed):  # its text carries the extension's output: never logged
+                log.warning("command %s failed: an extension failed (the reply says how)", response_name)
+            elif wire.errorcode >= 500:
                 log.warning("command %s failed: %s", response_name, error.message)
-            return self._error(response_name, wire)
+            reply = self._error(response_name, wire)
+            if isinstance(error, TooManyRequests):
+                reply.headers["retry-after"] = str(error.retry_after)
+            return reply
+        except (OverflowError, DataError) as error:
+            return self._out_of_range(response_name, error)
         except OperationalError as error:
             reason = unavailable(error)
             if reason is None:
@@ -85,13 +104,26 @@ class Dispatcher:
             # An operational condition, not a bug: one line in the log, and a caller who knows what to do.
             log.warning("command %s not carried out: %s (%s)", response_name, reason, error.orig)
             return self._error(response_name, to_wire(OperationFailed(explain(reason))))
+        except StatementError as error:
+            if isinstance(error.orig, OverflowError):  # SQLite: an integer beyond 64 bits
+                return self._out_of_range(response_name, error)
+            log.exception("command %s failed unexpectedly", response_name)
+            return self._error(response_name, internal_error())
         except Exception:
             log.exception("command %s failed unexpectedly", response_name)
             return self._error(response_name, internal_error())
 
+    def _out_of_range(self, response_name: str, error: Exception) -> Reply:
+        """A number or text beyond what Python's date arithmetic or a database column holds: the caller's
+        value is at fault, not the server (the database's own text is not shown: it may quote values)."""
+        log.info("command %s refused a value out of range (%s)", response_name, type(error).__name__)
+        return self._error(response_name, to_wire(InvalidParameter(
+            f"Unable to execute API command {response_name.lower()}: a value is out of the range the server can "
+            "store")))
+
     def _run(self, command: Command, raw: RawRequest, meta: RequestMeta) -> Reply:
         if not command.quick:
-            with self._services.db.session() as session:
+            with self._db.session() as session:
                 return self._call(command, raw, meta, RequestDb(session))
         try:
             return self._run_quick(command, raw, meta)
@@ -107,7 +139,7 @@ class Dispatcher:
     def _run_quick(self, command: Command, raw: RawRequest, meta: RequestMeta) -> Reply:
         """A quick command on the thread's kept connection; its Session only if something asks for one.
         Committed only if it wrote after all; otherwise its (read) transaction is rolled back."""
-        with self._services.db.kept_connection() as connection:
+        with self._db.kept_connection() as connection:
             db = KeptConnectionDb(connection, self._spare.__dict__.pop("session", None))
             ok = False
             try:
@@ -129,6 +161,11 @@ class Dispatcher:
                     f"The given command:{command.name} does not exist or it is not available for user"
                 )
         params = parse_params(command.name, command.params, raw)
+        unknown = unknown_params(command.param_keys, raw)
+        if unknown:
+            # As CloudStack: ignored, and named in the log (names only: values may be secrets).
+            log.warning("Received unknown parameters for command %s. Unknown parameters : %s", command.name,
+                        " ".join(unknown))
         call = Call(command=command, params=params, caller=caller, db=db, services=self._services, meta=meta)
         result = command.handler(call)
         if isinstance(result, AsyncJobRequest):

@@ -8,11 +8,15 @@ from switchboard.errors import (
     AuthenticationFailed,
     Conflict,
     ExtensionFailed,
+    InsufficientCapacity,
     InvalidParameter,
+    LimitExceeded,
+    MethodNotAllowed,
     NotFound,
     OperationFailed,
     PermissionDenied,
     SwitchboardError,
+    TooManyRequests,
     UnsupportedCommand,
 )
 
@@ -33,14 +37,19 @@ class WireError:
         }
 
 
-# (errorcode, cserrorcode) per error kind; cserrorcodes follow CloudStack's CSExceptionErrorCode table.
+# (errorcode, cserrorcode) per error kind, the first that matches; cserrorcodes follow CloudStack's
+# CSExceptionErrorCode table.
 _CODES: list[tuple[type[SwitchboardError], int, int]] = [
+    (InsufficientCapacity, 533, 4325),
     (AuthenticationFailed, 401, 9999),
     (InvalidParameter, 431, 4350),
     (NotFound, 431, 4350),
     (Conflict, 431, 4350),
     (UnsupportedCommand, 432, 9999),
     (PermissionDenied, 531, 4365),
+    (TooManyRequests, 429, 4545),  # API_LIMIT_EXCEED, RequestLimitException
+    (MethodNotAllowed, 405, 9999),
+    (LimitExceeded, 535, 4370),  # RESOURCE_ALLOCATION_ERROR, ResourceAllocationException
     (ExtensionFailed, 530, 4250),
     (OperationFailed, 530, 4250),
 ]

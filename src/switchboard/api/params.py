@@ -41,6 +41,9 @@ class Param:
     item_type: ParamType | None = None  # element type of a LIST
     length: int = 255
     since: str | None = None
+    # The object a uuid parameter names (its shape's name, e.g. "zone"), when its name does not tell
+    # (`listApis` relates the parameter to the commands answering that object).
+    entity: str | None = None
     # The lower-cased name requests are matched by (computed once: parsing looks it up on every request).
     key: str = field(init=False, repr=False, compare=False)
 
@@ -85,6 +88,23 @@ class RawRequest:
 
     def has(self, name: str) -> bool:
         return name in self.scalars or name in self.maps
+
+
+# What any request may carry besides a command's own parameters, which CloudStack does not report as unknown
+# (ParamGenericValidationWorker's defaults, and `projectid`, which it accepts for every command).
+ALWAYS_ACCEPTED = frozenset({
+    "accountid", "ctxstarteventid", "command", "cmdeventtype", "username", "userid", "password", "domain",
+    "domainid", "sessionkey", "response", "page", "userapikey", "apikey", "pagesize", "httpmethod", "signature",
+    "ctxaccountid", "ctxuserid", "ctxdetails", "uuid", "id", "signatureversion", "expires", "scheduleid", "_",
+    "projectid",
+})
+
+
+def unknown_params(accepted: frozenset[str], raw: RawRequest) -> list[str]:
+    """The (lower-cased) names in `raw` that neither the command (`accepted`, lower-cased) nor every request
+    accepts. CloudStack ignores them and logs their names; so does the dispatcher."""
+    return [name for names in (raw.scalars, raw.maps) for name in names
+            if name not in accepted and name not in ALWAYS_ACCEPTED]
 
 
 def parse_params(command: str, declared: tuple[Param, ...], raw: RawRequest) -> dict[str, Any]:
@@ -165,7 +185,9 @@ def _date(text: str, _param: Param) -> dt.datetime:
 
 
 def parse_date(text: str) -> dt.datetime:
-    """Accept CloudStack's date forms: yyyy-MM-dd, yyyy-MM-dd'T'HH:mm:ssZ (+0000), ISO-8601 with offset/Z."""
+    """Accept CloudStack's date forms: yyyy-MM-dd, yyyy-MM-dd'T'HH:mm:ssZ (+0000), ISO-8601 with offset/Z.
+    ValueError for anything else, including a time that is out of range once converted to UTC
+    (0001-01-01T00:00:00+14:00)."""
     candidate = text.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", candidate):
         return dt.datetime.fromisoformat(candidate).replace(tzinfo=dt.UTC)
@@ -173,7 +195,10 @@ def parse_date(text: str) -> dt.datetime:
     parsed = dt.datetime.fromisoformat(candidate)
     if parsed.tzinfo is None:
         raise ValueError("a time zone offset is required")
-    return parsed.astimezone(dt.UTC)
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("the date is out of range") from None
 
 
 def format_date(value: dt.datetime | None) -> str | None:

@@ -9,9 +9,15 @@ the run, outside any transaction; one transaction that records the outcome, by a
 instance being as the first transaction left it (so it needs no fresh read; when something else changed it
 meanwhile, e.g. a takeover's repair, it is read again and judged as it is). A failure always ends in a
 stable state: a failed first start → Error, a failed later start → Stopped, a failed stop → Running (or
-Stopped when forced), a failed delete → Destroyed. If the server dies in between, `repair` (the jobs'
-interruption hook) does the same. The closing transaction waits out a database that cannot take it (a full
-disk: `db.outage.until_available`): the extension has acted, so its outcome is recorded, late rather than never.
+Stopped when forced), a failed delete → Destroyed. The closing transaction waits out a database that cannot
+take it (a full disk: `db.outage.until_available`): the extension has acted, so its outcome is recorded, late
+rather than never.
+
+Every run is recorded in the run journal (`switchboard.compute.runs`) in the transaction that moves the
+instance (for reboot, the one that checks it), runs durably (it outlives this server), and is marked settled
+in the transaction that records its outcome. If the server dies in between, the run watcher of a live server
+(`switchboard.compute.run_watch`) waits for the run and settles the instance by its real outcome; `repair`
+(the jobs' interruption hook) only handles what no run was under way for.
 
 Starting lives in `switchboard.compute.starting`, the settle and failure texts in `.settling`, VNC passwords
 in `.vnc`; this class is the one entry point job handlers use.
@@ -27,22 +33,23 @@ from sqlalchemy.orm import Session
 from switchboard.compute import states
 from switchboard.compute.actions import Actions
 from switchboard.compute.audit import caller_info, event
-from switchboard.compute.records import HostTarget, host_target, instance_infos
+from switchboard.compute.instance_rows import get_instance, mark_removed
 from switchboard.compute.repair import repair_instance
-from switchboard.compute.rows import get_instance, mark_removed
+from switchboard.compute.runs import RunJournal, RunTicket, outcome_of
 from switchboard.compute.settling import settle
 from switchboard.compute.starting import Starter
 from switchboard.compute.vnc import VncSecrets
 from switchboard.db.base import utcnow
 from switchboard.db.engine import Database
-from switchboard.db.models.compute import Instance
+from switchboard.db.models.compute import Instance, RunOutcome
 from switchboard.db.models.compute import InstanceState as S
 from switchboard.db.models.compute import PowerStateValue as P
 from switchboard.db.outage import until_available
 from switchboard.errors import ExtensionFailed, SwitchboardError
+from switchboard.extensions.payload_inputs import HostTarget, host_target, instance_infos
 from switchboard.extensions.payload_model import CallerInfo, InstanceInfo
 from switchboard.identity.serverkey import ServerKey
-from switchboard.infra import nics
+from switchboard.infra import nics, tags, volumes
 from switchboard.jobs import JobOwner
 
 __all__ = ["Lifecycle", "get_instance"]
@@ -57,6 +64,7 @@ class _Stopping:
     target: HostTarget | None
     info: InstanceInfo
     caller: CallerInfo | None
+    ticket: RunTicket | None  # the `stop` run (None: no host to run it on)
 
 
 class Lifecycle:
@@ -64,11 +72,12 @@ class Lifecycle:
     raise SwitchboardError subclasses for failures the caller should see (ExtensionFailed carries the
     extension's output), and return nothing: the caller renders the instance afterwards."""
 
-    def __init__(self, *, db: Database, actions: Actions, server_key: ServerKey) -> None:
+    def __init__(self, *, db: Database, actions: Actions, server_key: ServerKey, journal: RunJournal) -> None:
         self.db = db
         self.actions = actions
+        self.journal = journal
         self.vnc = VncSecrets(server_key)
-        self._starter = Starter(db=db, actions=actions, vnc=self.vnc)
+        self._starter = Starter(db=db, actions=actions, vnc=self.vnc, journal=journal)
 
     # -- secrets ------------------------------------------------------------------------------------------
 
@@ -110,35 +119,45 @@ class Lifecycle:
                 raise
         info = instance_infos(session, [instance], unseal=self.unseal_vnc, state=S.STOPPING.value)[instance.id]
         caller = caller_info(session, owner)
-        states.move(session, instance, S.STOPPING)  # the write last (see start)
-        return _Stopping(instance, host_id, target, info, caller)
+        states.move(session, instance, S.STOPPING)  # the writes last (see start)
+        ticket = self.journal.open(session, instance, "stop", extension_name=target.extension_name,
+                                   host_id=host_id, context={"forced": forced}) if target is not None else None
+        return _Stopping(instance, host_id, target, info, caller, ticket)
 
     def _run_stop(self, stopping: _Stopping, owner: JobOwner, *, forced: bool) -> Instance | None:
         """Run `stop` and record the outcome; the instance as it is afterwards (None when someone else
         settled it meanwhile). Raises ExtensionFailed for a failed stop that was not forced."""
         info = stopping.info
         what = f"the stop of instance {stopping.instance.uuid}"
+        ticket = stopping.ticket
         try:
             details = None
-            if stopping.target is not None:
-                outcome = self.actions.run(stopping.target, "stop", info, caller=stopping.caller)
+            ended = RunOutcome.FAILED
+            if stopping.target is not None and ticket is not None:
+                outcome = self.actions.run(stopping.target, "stop", info, caller=stopping.caller,
+                                           files=ticket.files, started=self.journal.recorder(ticket))
                 details = None if outcome.result.success else outcome.result.details
+                ended = outcome_of(outcome.result)
             else:
                 details = "no host to run the stop on"
         except Exception:  # never leave it Stopping
             until_available(lambda: self._settle_stop(stopping, owner, stopped=forced,
                                                     reason="the stop did not complete"), what=what)
+            self.journal.forget(ticket)
             raise
         settled = until_available(lambda: self._settle_stop(stopping, owner, stopped=details is None or forced,
-                                                          reason=details), what=what)
+                                                          reason=details, ended=ended), what=what)
+        self.journal.forget(ticket)
         if details is not None and not forced:
             raise ExtensionFailed(f"Failed to stop instance {info.internal_name}: {details}",
                                   uuids=[stopping.instance.uuid])
         return settled
 
     def _settle_stop(self, stopping: _Stopping, owner: JobOwner, *, stopped: bool,
-                     reason: str | None) -> Instance | None:
+                     reason: str | None, ended: RunOutcome = RunOutcome.FAILED) -> Instance | None:
         with self.db.session() as session:
+            if stopping.ticket is not None:
+                self.journal.close(session, stopping.ticket, RunOutcome.SUCCEEDED if reason is None else ended)
             now = utcnow()
             # A stop that failed but is forced keeps the power state power sync last saw.
             power: dict[str, Any] = {"power_state": P.POWER_OFF.value} if reason is None else {}
@@ -165,21 +184,33 @@ class Lifecycle:
             if instance.state != S.RUNNING.value:
                 raise states.InvalidState(f"Unable to reboot instance {instance.name} in state {instance.state}",
                                           uuids=[uuid])
-            target = host_target(session, instance.host_id or instance.last_host_id)  # type: ignore[arg-type]
+            host_id = instance.host_id or instance.last_host_id
+            target = host_target(session, host_id)  # type: ignore[arg-type]
             info = instance_infos(session, [instance], unseal=self.unseal_vnc)[instance.id]
             caller = caller_info(session, owner)
-        outcome = self.actions.run(target, "reboot", info, caller=caller)
+            # Recorded like every run: no other action starts on the instance until the reboot has ended.
+            ticket = self.journal.open(session, instance, "reboot", extension_name=target.extension_name,
+                                       host_id=host_id)
+        try:
+            outcome = self.actions.run(target, "reboot", info, caller=caller, files=ticket.files,
+                                       started=self.journal.recorder(ticket))
+        except Exception:
+            until_available(lambda: self._close(ticket, RunOutcome.FAILED), what=f"the reboot of instance {uuid}")
+            raise
 
         def record() -> None:
             with self.db.session() as session:
+                self.journal.close(session, ticket, outcome_of(outcome.result))
                 instance = get_instance(session, uuid)
                 if not outcome.result.success:
                     event(session, instance, owner, "VM.REBOOT", f"Failed to reboot instance {instance.name}",
                           error=True)
                 else:
+                    instance.power_off_reports = 0  # reports from before the reboot ended do not count
                     event(session, instance, owner, "VM.REBOOT", f"Rebooted instance {instance.name}")
 
         until_available(record, what=f"the reboot of instance {uuid}")
+        self.journal.forget(ticket)
         if not outcome.result.success:
             raise ExtensionFailed(f"Failed to reboot instance {info.internal_name}: {outcome.result.details}",
                                   uuids=[uuid])
@@ -227,31 +258,51 @@ class Lifecycle:
             target = host_target(session, host_id) if host_id is not None else None
             info = instance_infos(session, [instance], unseal=self.unseal_vnc, state=S.EXPUNGING.value)[instance.id]
             caller = caller_info(session, owner)
-            states.move(session, instance, S.EXPUNGING)  # the write last (see start)
+            states.move(session, instance, S.EXPUNGING)  # the writes last (see start)
+            ticket = self.journal.open(session, instance, "delete", extension_name=target.extension_name,
+                                       host_id=host_id) if target is not None else None
         details: str | None = None
+        ended = RunOutcome.SUCCEEDED
         what = f"the expunge of instance {uuid}"
         try:
-            if target is not None:
-                outcome = self.actions.run(target, "delete", info, caller=caller)
+            if target is not None and ticket is not None:
+                outcome = self.actions.run(target, "delete", info, caller=caller, files=ticket.files,
+                                           started=self.journal.recorder(ticket))
                 details = None if outcome.result.success else outcome.result.details
+                ended = outcome_of(outcome.result)
         except Exception:  # never leave it Expunging
-            until_available(lambda: self._expunge_failed(uuid, owner, "the delete did not complete"), what=what)
+            until_available(lambda: self._expunge_failed(uuid, owner, "the delete did not complete", ticket,
+                                                         RunOutcome.FAILED), what=what)
+            self.journal.forget(ticket)
             raise
         if details is not None:
             failure = details
-            until_available(lambda: self._expunge_failed(uuid, owner, failure), what=what)
+            until_available(lambda: self._expunge_failed(uuid, owner, failure, ticket, ended), what=what)
+            self.journal.forget(ticket)
             raise ExtensionFailed(f"Failed to delete instance {info.internal_name}: {details}", uuids=[uuid])
 
         def removed() -> None:
             with self.db.session() as session:
+                if ticket is not None:
+                    self.journal.close(session, ticket, RunOutcome.SUCCEEDED, 0)
                 nics.release_instance_nics(session, instance.id)
+                volumes.release_volumes(session, instance.id)
+                tags.delete_resource_tags(session, "UserVm", instance.id)
                 mark_removed(session, uuid, instance.id)
                 event(session, instance, owner, "VM.EXPUNGE", f"Expunged instance {instance.name}")
 
         until_available(removed, what=what)
+        self.journal.forget(ticket)
 
-    def _expunge_failed(self, uuid: str, owner: JobOwner, reason: str) -> None:
+    def _close(self, ticket: RunTicket, outcome: RunOutcome) -> None:
         with self.db.session() as session:
+            self.journal.close(session, ticket, outcome)
+
+    def _expunge_failed(self, uuid: str, owner: JobOwner, reason: str, ticket: RunTicket | None,
+                        ended: RunOutcome) -> None:
+        with self.db.session() as session:
+            if ticket is not None:
+                self.journal.close(session, ticket, ended)
             instance = get_instance(session, uuid)
             if instance.state == S.EXPUNGING.value:
                 states.move(session, instance, S.DESTROYED)
@@ -274,8 +325,9 @@ class Lifecycle:
 
     # -- interrupted jobs ----------------------------------------------------------------------------------
 
-    def repair(self, uuid: str) -> str | None:
-        """Put an instance left in a transitional state by a dead server into a stable one (see
-        `switchboard.compute.repair`); the new state, or None when nothing needed repair."""
+    def repair(self, uuid: str, *, deploying: bool = False) -> str | None:
+        """Put an instance a dead server left half-done into a stable one (see `switchboard.compute.repair`;
+        `deploying`: the interrupted job was a deploy that was to start it); the new state, or None when
+        nothing needed repair (or its run is still to be settled by the run watcher)."""
         with self.db.session() as session:
-            return repair_instance(session, uuid)
+            return repair_instance(session, uuid, deploying=deploying)

@@ -25,15 +25,15 @@ from switchboard.db.models.infrastructure import (
     ServiceOffering,
     Template,
 )
-from switchboard.errors import InvalidParameter, OperationFailed
+from switchboard.errors import InsufficientCapacity, InvalidParameter
 from switchboard.extensions.registry import require_usable
 from switchboard.infra.clusters import EXTERNAL
 
 __all__ = ["NoCapacity", "plan", "template_extension_or_refuse"]
 
 
-class NoCapacity(OperationFailed):
-    """No host can take the instance (CloudStack's InsufficientServerCapacityException)."""
+class NoCapacity(InsufficientCapacity):
+    """No host can take the instance (CloudStack's InsufficientServerCapacityException: 533)."""
 
 
 def template_extension_or_refuse(session: Session, template: Template) -> Extension:

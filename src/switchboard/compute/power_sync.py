@@ -3,16 +3,22 @@
 One round (`run_once`), on the one server holding the `power-sync` lease:
 
 1. read the Up hosts of External clusters whose extension is usable, and their Running / Stopped
-   instances (placed there, or last there when stopped);
+   instances (placed there, or last there when stopped), leaving out those with a pending job or an
+   extension run not yet settled: as CloudStack, reports for an instance with work under way are postponed
+   (a MAAS reboot powers the machine off for a while; that is not a stop);
 2. per host, concurrently, the bulk `statuses` action (host-level payload; answer
-   `{"status": "success", "power_state": {"<internal name>": "poweron"|"poweroff"|"unknown"}}`); an
-   instance missing from the answer counts as PowerUnknown;
-3. for hosts whose extension does not implement it (non-zero exit, e.g. `{"error":"Invalid action"}`, or
-   no `power_state` map), `status` per instance, at most `power_sync_concurrency` at a time; such an
-   extension is asked per instance only, for `statuses_retry` seconds, before `statuses` is tried again;
-4. reconcile in one transaction, skipping instances an operation moved meanwhile (`updated` changed):
-   a Running instance reported PowerOff twice in a row becomes Stopped, with an event; PowerOn resets the
-   count; PowerUnknown changes nothing. The reported power state is recorded for the others.
+   `{"status": "success", "power_state": {"<internal name>": "poweron"|"poweroff"|"unknown"}}`);
+3. `status` per instance, at most `power_sync_concurrency` at a time, for the instances of hosts whose
+   extension does not implement `statuses` (non-zero exit, e.g. `{"error":"Invalid action"}`, or no
+   `power_state` map) - such an extension is asked per instance only, for `statuses_retry` seconds, before
+   `statuses` is tried again - and for the instances a `statuses` answer did not name (an extension that
+   keys its answer by other names);
+4. reconcile in one transaction, skipping instances an operation moved meanwhile (`updated` changed) or
+   that got work under way: a Running instance reported PowerOff twice in a row becomes Stopped, a Stopped
+   one reported PowerOn becomes Running (CloudStack follows the agent's PowerOn report), each with an event
+   that says what happened - "outside Switchboard", unless Switchboard's own last run on the instance was
+   lost and this is its effect; PowerOn resets the PowerOff count; PowerUnknown changes nothing. The
+   reported power state is recorded for the others.
 
 Values are read as §1.3/§2.7 say (case-insensitive `PowerOn`/`PowerOff`, anything else PowerUnknown).
 """
@@ -26,28 +32,31 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from switchboard.compute import lease, states
 from switchboard.compute.lifecycle import Lifecycle
-from switchboard.compute.records import HostTarget, host_target, instance_infos
+from switchboard.compute.runs import unsettled_instances
 from switchboard.compute.settings import ComputeSettings
 from switchboard.db.base import utcnow
 from switchboard.db.engine import Database
-from switchboard.db.models.compute import Instance
+from switchboard.db.models.compute import ExtensionRun, Instance, RunOutcome
 from switchboard.db.models.compute import InstanceState as S
 from switchboard.db.models.infrastructure import Cluster, Host, HostStatus
+from switchboard.db.models.jobs import AsyncJob
 from switchboard.db.outage import report_failure
 from switchboard.errors import SwitchboardError
 from switchboard.extensions.paths import ExtensionRoots
 from switchboard.extensions.payload import lifecycle_payload, statuses_payload
+from switchboard.extensions.payload_inputs import HostTarget, host_target, instance_infos
 from switchboard.extensions.payload_model import InstanceInfo, PowerState
 from switchboard.extensions.power import parse_power_state, parse_power_states
 from switchboard.extensions.runner import ExtensionRunner
 from switchboard.infra.clusters import EXTERNAL
 from switchboard.infra.events import ActorIds, record_event
+from switchboard.jobs import JobStatus
 
 __all__ = ["LEASE", "PowerSync", "SyncReport"]
 
@@ -66,7 +75,9 @@ class SyncReport:
     instances: int = 0
     bulk_hosts: int = 0
     fallback_instances: int = 0
+    postponed: int = 0  # instances with work under way, not asked or not changed
     stopped: list[str] = field(default_factory=list)  # uuids of instances turned Stopped
+    started: list[str] = field(default_factory=list)  # uuids of instances turned Running
 
 
 @dataclass(frozen=True)
@@ -131,8 +142,9 @@ class PowerSync:
                     if not lease.acquire(session, LEASE, self._holder, self._settings.lease_ttl):
                         return None
             with self._db.session() as session:
-                targets, seen = _read(session)
-            report = SyncReport(hosts=len(targets), instances=sum(len(v) for v in seen.values()))
+                targets, seen, postponed = _read(session)
+            report = SyncReport(hosts=len(targets), instances=sum(len(v) for v in seen.values()),
+                                postponed=postponed)
             if not targets:
                 return report
             reports = asyncio.run(self._ask(targets, seen, report))
@@ -148,15 +160,19 @@ class PowerSync:
         answers = await asyncio.gather(*(self._bulk(targets[h], seen[h]) for h in hosts))
         found: dict[int, PowerState] = {}
         fallback: list[int] = []
+        missed: list[_Seen] = []  # instances a `statuses` answer did not name
         for host_id, answer in zip(hosts, answers, strict=True):
             if answer is None:
                 fallback.append(host_id)
                 continue
             report.bulk_hosts += 1
             for item in seen[host_id]:
-                found[item.id] = answer.get(item.name, PowerState.POWER_UNKNOWN)
-        if fallback:
-            items = [item for host_id in fallback for item in seen[host_id]]
+                if item.name in answer:
+                    found[item.id] = answer[item.name]
+                else:
+                    missed.append(item)
+        if fallback or missed:
+            items = [item for host_id in fallback for item in seen[host_id]] + missed
             with self._db.session() as session:
                 infos = self._infos(session, [item.id for item in items])
             gate = asyncio.Semaphore(self._settings.power_sync_concurrency)
@@ -173,7 +189,7 @@ class PowerSync:
         payload = statuses_payload(extension=target.extension, resource_map=target.resource_map, host=target.host)
         result = await self._runner.run(
             extension_name=target.extension_name, entry=self._roots.entry_point(target.relative_path),
-            action="statuses", payload=payload, timeout=self._settings.wait,
+            action="statuses", payload=payload, timeout=self._lifecycle.actions.timeout(),
         )
         answer = parse_power_states(result.success, result.output)
         if answer is None and not result.timed_out:
@@ -188,7 +204,7 @@ class PowerSync:
         async with gate:
             result = await self._runner.run(
                 extension_name=target.extension_name, entry=self._roots.entry_point(target.relative_path),
-                action="status", payload=payload, timeout=self._settings.wait,
+                action="status", payload=payload, timeout=self._lifecycle.actions.timeout(),
             )
         return parse_power_state(result.success, result.output)
 
@@ -205,32 +221,75 @@ class PowerSync:
                report: SyncReport) -> None:
         snapshot = {item.id: item for items in seen.values() for item in items}
         now = utcnow()
+        busy = _busy(session)  # work may have begun while we asked: its outcome wins, the report waits
         for chunk in _chunks([i for i, state in reports.items() if state is not PowerState.POWER_UNKNOWN]):
             for instance in session.execute(select(Instance).where(Instance.id.in_(chunk))).scalars():
                 before = snapshot[instance.id]
                 if instance.updated != before.updated or instance.state != before.state or instance.removed:
                     continue  # an operation moved it since we asked: its own outcome wins
+                if instance.id in busy:
+                    report.postponed += 1
+                    continue
                 power = reports[instance.id]
                 if instance.state == S.RUNNING.value and power is PowerState.POWER_OFF:
                     if instance.power_off_reports + 1 >= 2:
                         states.move(session, instance, S.STOPPED, host_id=None, last_host_id=before.host_id,
                                     power_state=power.value, power_state_updated=now)
-                        record_event(session, type="VM.STOP", resource_type="VirtualMachine",
-                                     resource_uuid=instance.uuid,
-                                     description=f"Instance {instance.name} was stopped outside Switchboard: the "
-                                                 "extension reported PowerOff twice in a row",
-                                     actor=ActorIds(account_id=instance.account_id, domain_id=instance.domain_id))
+                        _event(session, instance, "VM.STOP", _stopped_text(session, instance))
                         report.stopped.append(instance.uuid)
                     else:
                         instance.power_off_reports += 1
                         instance.power_state, instance.power_state_updated = power.value, now
+                elif instance.state == S.STOPPED.value and power is PowerState.POWER_ON:
+                    states.move(session, instance, S.RUNNING, host_id=before.host_id, last_host_id=before.host_id,
+                                power_state=power.value, power_state_updated=now)
+                    _event(session, instance, "VM.START", _started_text(session, instance))
+                    report.started.append(instance.uuid)
                 elif instance.power_state != power.value or instance.power_off_reports:
                     instance.power_state, instance.power_state_updated = power.value, now
                     instance.power_off_reports = 0
 
 
-def _read(session: Session) -> tuple[dict[int, HostTarget], dict[int, list[_Seen]]]:
-    """The usable Up hosts and, by host, the instances to ask about (two queries plus a few per host)."""
+def _event(session: Session, instance: Instance, type_: str, description: str) -> None:
+    record_event(session, type=type_, resource_type="VirtualMachine", resource_uuid=instance.uuid,
+                 description=description, actor=ActorIds(account_id=instance.account_id, domain_id=instance.domain_id))
+
+
+def _last_run(session: Session, instance_id: int) -> Row[str, str | None, str] | None:
+    return session.execute(
+        select(ExtensionRun.action, ExtensionRun.outcome, ExtensionRun.started_by)
+        .where(ExtensionRun.instance_id == instance_id).order_by(ExtensionRun.id.desc()).limit(1)
+    ).first()
+
+
+def _stopped_text(session: Session, instance: Instance) -> str:
+    last = _last_run(session, instance.id)
+    if last is not None and last.action == "stop" and last.outcome == RunOutcome.LOST.value:
+        return (f"Instance {instance.name} is stopped: the extension reported PowerOff twice in a row after the "
+                f"stop management server {last.started_by} ran, whose outcome was lost when that server stopped")
+    return f"Instance {instance.name} was stopped outside Switchboard: the extension reported PowerOff twice in a row"
+
+
+def _started_text(session: Session, instance: Instance) -> str:
+    last = _last_run(session, instance.id)
+    if last is not None and last.action in ("start", "create") and last.outcome == RunOutcome.LOST.value:
+        return (f"Instance {instance.name} is running: the extension reported PowerOn after the {last.action} "
+                f"management server {last.started_by} ran, whose outcome was lost when that server stopped")
+    return f"Instance {instance.name} was started outside Switchboard: the extension reported PowerOn"
+
+
+def _busy(session: Session) -> set[int]:
+    """Instances with work under way: a pending or running job, or an extension run not yet settled."""
+    pending = select(AsyncJob.instance_id).where(
+        AsyncJob.status.in_((JobStatus.PENDING.value, JobStatus.IN_PROGRESS.value)),
+        AsyncJob.instance_type == "VirtualMachine")
+    with_jobs = set(session.execute(select(Instance.id).where(Instance.uuid.in_(pending))).scalars())
+    return with_jobs | unsettled_instances(session)
+
+
+def _read(session: Session) -> tuple[dict[int, HostTarget], dict[int, list[_Seen]], int]:
+    """The usable Up hosts, by host the instances to ask about, and how many were left out for work under
+    way (a few queries plus a few per host)."""
     host_ids = session.execute(
         select(Host.id).join(Cluster, Cluster.id == Host.cluster_id)
         .where(Host.removed.is_(None), Host.status == HostStatus.UP.value, Host.hypervisor_type == EXTERNAL,
@@ -244,6 +303,8 @@ def _read(session: Session) -> tuple[dict[int, HostTarget], dict[int, list[_Seen
         except SwitchboardError as exc:  # disabled or not ready: nothing may run there now
             log.debug("power sync: skipping host %s: %s", host_id, exc)
     seen: dict[int, list[_Seen]] = {host_id: [] for host_id in targets}
+    busy = _busy(session)
+    postponed = 0
     placed = func.coalesce(Instance.host_id, Instance.last_host_id)
     for chunk in _chunks(list(targets)):
         rows = session.execute(
@@ -252,9 +313,12 @@ def _read(session: Session) -> tuple[dict[int, HostTarget], dict[int, list[_Seen
             .order_by(Instance.id)
         ).all()
         for row in rows:
+            if row[0] in busy:
+                postponed += 1
+                continue
             seen[row[5]].append(_Seen(id=row[0], uuid=row[1], name=row[2] or "", state=row[3], updated=row[4],
                                       host_id=row[5]))
-    return targets, seen
+    return targets, seen, postponed
 
 
 def _chunks(ids: Iterable[int]) -> list[list[int]]:

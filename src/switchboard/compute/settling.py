@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from switchboard.compute import states
-from switchboard.compute.rows import get_instance
+from switchboard.compute.instance_rows import get_instance
 from switchboard.db.models.compute import Instance
 from switchboard.db.models.compute import InstanceState as S
 from switchboard.db.outage import explain, unavailable

@@ -3,7 +3,8 @@
 Every move is a conditional UPDATE on (id, state, updated): it succeeds for exactly one caller, on one
 server or many, and bumps `updated`. A caller that loses the race gets InstanceBusy and changes nothing.
 
-    Stopped   → Starting (start) · Destroyed (destroy) · Error (deploy could not be planned)
+    Stopped   → Starting (start) · Destroyed (destroy) · Error (deploy could not be planned or was cut
+                short) · Running (power sync: the extension reports PowerOn)
     Starting  → Running (started) · Stopped (start failed) · Error (first start failed)
     Running   → Stopping (stop) · Stopped (power sync: PowerOff twice)
     Stopping  → Stopped (stopped, or forced) · Running (stop failed)
@@ -30,7 +31,7 @@ from switchboard.errors import Conflict, InvalidParameter
 __all__ = ["TRANSITIONS", "InstanceBusy", "InvalidState", "can_move", "move"]
 
 TRANSITIONS: Mapping[S, frozenset[S]] = {
-    S.STOPPED: frozenset({S.STARTING, S.DESTROYED, S.ERROR}),
+    S.STOPPED: frozenset({S.STARTING, S.DESTROYED, S.ERROR, S.RUNNING}),
     S.STARTING: frozenset({S.RUNNING, S.STOPPED, S.ERROR}),
     S.RUNNING: frozenset({S.STOPPING, S.STOPPED}),
     S.STOPPING: frozenset({S.STOPPED, S.RUNNING}),

@@ -47,6 +47,15 @@ def effective_value(session: Session, name: str, *, account_id: int | None = Non
     return values.get((Scope.GLOBAL.value, 0), setting(name).default)
 
 
+def global_values(session: Session, names: list[str]) -> dict[str, str]:
+    """The global values of several settings in one query (each its default when not set)."""
+    found = dict(session.execute(
+        select(ConfigurationValue.name, ConfigurationValue.value).where(
+            ConfigurationValue.name.in_(names), ConfigurationValue.scope == Scope.GLOBAL.value)
+    ).tuples().all())
+    return {name: found.get(name, setting(name).default) for name in names}
+
+
 def is_enabled(session: Session, name: str, *, account_id: int | None = None, domain_path: str | None = None) -> bool:
     return effective_value(session, name, account_id=account_id, domain_path=domain_path) == "true"
 

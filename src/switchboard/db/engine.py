@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import weakref
@@ -14,11 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from switchboard.db.sqlite_writes import connection_factory
 
+log = logging.getLogger(__name__)
+
 # Seconds a SQLite writer waits for the write lock (in this process, then in SQLite's busy handler).
 _SQLITE_LOCK_TIMEOUT = 30.0
 
 
-# PostgreSQL pool: connections for short-lived sessions, on top of the ones threads keep (kept_connection).
+# The pool: connections for short-lived sessions, on top of the ones threads keep (kept_connection).
 _POOL_FOR_SESSIONS = 10
 _POOL_OVERFLOW = 20
 
@@ -27,8 +30,9 @@ def make_engine(url: str, *, kept_connections: int = 0, **kwargs: Any) -> Engine
     """Create the engine for `url`. SQLite files get WAL and enforced foreign keys on every connection, and
     their writers inside this process queue in arrival order (see `switchboard.db.sqlite_writes`).
 
-    `kept_connections`: how many threads will hold a kept connection (job workers, the event loop). On
-    PostgreSQL the pool grows by that many, so that kept connections never starve sessions of the pool.
+    `kept_connections`: how many threads will hold a kept connection (job workers, the event loop). The
+    pool grows by that many, so that kept connections never starve sessions of the pool (on SQLite too:
+    with ten job workers, SQLAlchemy's default of 5 + 10 left API requests waiting for a connection).
 
     Statement parameters are kept out of error messages (`hide_parameters`): an error's text reaches the
     log, and the values it would quote may be secrets (extension details, sealed keys)."""
@@ -36,8 +40,11 @@ def make_engine(url: str, *, kept_connections: int = 0, **kwargs: Any) -> Engine
     if url.startswith("sqlite"):
         connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": _SQLITE_LOCK_TIMEOUT}
         database = make_url(url).database
-        if database and database != ":memory:" and not database.startswith("file:"):
+        if database and database != ":memory:" and not database.startswith("file:"):  # a file: QueuePool
+            make_private(database)
             connect_args["factory"] = connection_factory(os.path.realpath(database), _SQLITE_LOCK_TIMEOUT)
+            kwargs.setdefault("pool_size", _POOL_FOR_SESSIONS + kept_connections)
+            kwargs.setdefault("max_overflow", _POOL_OVERFLOW)
         engine = create_engine(url, connect_args=connect_args, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -53,6 +60,30 @@ def make_engine(url: str, *, kept_connections: int = 0, **kwargs: Any) -> Engine
     kwargs.setdefault("pool_size", _POOL_FOR_SESSIONS + kept_connections)
     kwargs.setdefault("max_overflow", _POOL_OVERFLOW)
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+# The files SQLite keeps beside a database (write-ahead log, shared memory index, rollback journal).
+_SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def make_private(database: str) -> None:
+    """Make a SQLite database file and its companions readable by their owner only (0600), whatever the
+    directory or umask: the database holds password hashes, sealed secrets and extension details.
+
+    The file is created 0600 when missing; SQLite then creates its WAL and shared-memory files with the
+    database file's mode. Existing files (a database made by an older version, or copied in) are narrowed."""
+    try:
+        os.close(os.open(database, os.O_RDONLY | os.O_CREAT, 0o600))
+    except OSError:
+        return  # no such directory, or not ours to create: SQLite reports it when it connects
+    for path in (database, *(f"{database}{suffix}" for suffix in _SQLITE_COMPANIONS)):
+        try:
+            if os.stat(path).st_mode & 0o077:
+                os.chmod(path, 0o600)
+        except FileNotFoundError:
+            continue
+        except PermissionError as exc:  # another user's file: say so, the database still opens
+            log.warning("cannot make %s private (0600): %s", path, exc.strerror)
 
 
 def end_transaction(connection: Connection) -> None:

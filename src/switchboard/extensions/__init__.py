@@ -10,4 +10,12 @@ Pure machinery (no database):
 * `power` — reading `status` / `statuses` answers (§1.3).
 * `readiness` — this server's checksums and the across-servers decision.
 * `kit` — `switchboard ext scaffold|check`, the extension author's kit.
+
+On the database:
+
+* `registry`, `store`, `cleanup` — extensions and their details, registration with clusters (§1).
+* `path_state` — the periodic readiness check; `linker` — infrastructure's extension seam.
+* `payload_inputs` — what a run needs, read in a fixed number of queries (host groups, InstanceInfo), for
+  the instance lifecycle and custom actions alike.
+* `custom_actions` — custom actions (§4); `builtins` — the extensions shipped with Switchboard.
 """

@@ -34,7 +34,14 @@ from switchboard.db.models.jobs import ManagementServer
 from switchboard.db.outage import report_failure
 from switchboard.extensions import cleanup, prepare_across
 from switchboard.extensions.paths import ExtensionRoots
-from switchboard.extensions.readiness import ExtensionFile, is_path_ready, local_checksums, not_ready_alert
+from switchboard.extensions.readiness import (
+    ExtensionFile,
+    Signature,
+    is_path_ready,
+    local_checksums,
+    local_signatures,
+    not_ready_alert,
+)
 from switchboard.infra.events import record_alert
 
 __all__ = [
@@ -109,33 +116,67 @@ class PathStateChecker:
     """The periodic check of one server: prepare entry points other servers asked for, publish own
     checksums, decide `pathready`, alert, and remove this server's files of extensions deleted with cleanup.
 
-    `interval`: seconds between checks (setting `extension.path.state.check.interval`). `start()` runs one
-    check at once, then one every interval on a daemon thread; `stop()` ends the thread.
+    `interval`: seconds between checks (setting `extension.path.state.check.interval`). Between checks, a
+    watch every `watch_interval` seconds looks at the entry files' `stat` and at the extensions this server
+    has not published a checksum of (new ones, created on another server), and checks at once when one of
+    them changed: a file an operator copies in place counts within seconds, not at the next interval.
+    `start()` runs one check at once, then both loops on daemon threads; `stop()` ends them.
     """
 
-    def __init__(self, *, db: Database, roots: ExtensionRoots, view: ServerView, interval: float) -> None:
+    def __init__(self, *, db: Database, roots: ExtensionRoots, view: ServerView, interval: float,
+                 watch_interval: float = 2.0) -> None:
         if interval <= 0:
             raise ValueError("extension.path.state.check.interval must be positive")
         self._db = db
         self._roots = roots
         self._view = view
         self.interval = interval
+        self.watch_interval = watch_interval
         self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._checking = threading.Lock()
+        self._seen: dict[str, Signature] = {}
 
     def start(self) -> None:
         self.check_quietly()
-        self._thread = threading.Thread(target=self._loop, name="extension-path-state", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._loop, name="extension-path-state", daemon=True),
+                         threading.Thread(target=self._watch, name="extension-path-watch", daemon=True)]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        for thread in self._threads:
+            thread.join(timeout=10)
 
     def _loop(self) -> None:
         while not self._stopping.wait(self.interval):
             self.check_quietly()
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(self.watch_interval):
+            try:
+                self.watch_once()
+            except SQLAlchemyError as exc:
+                report_failure(log, exc, "extension path watch failed; retrying in %s s", self.watch_interval)
+
+    def watch_once(self) -> bool:
+        """Check now if an entry file changed since the last check, or an extension has no checksum of this
+        server yet; True when it checked. Raises SQLAlchemyError."""
+        server_id = self._view.server_id()
+        with self._db.session() as session:
+            rows = session.execute(
+                select(Extension.name, Extension.relative_path, ExtensionServerChecksum.server_id)
+                .outerjoin(ExtensionServerChecksum, (ExtensionServerChecksum.extension_id == Extension.id)
+                           & (ExtensionServerChecksum.server_id == server_id))
+                .where(Extension.removed.is_(None))
+            ).all()
+        files = [ExtensionFile(name=row.name, relative_path=row.relative_path) for row in rows]
+        unpublished = server_id is not None and any(row.server_id is None for row in rows)
+        if not unpublished and local_signatures(self._roots, files) == self._seen:
+            return False
+        self.check_once()
+        return True
 
     def check_quietly(self) -> None:
         """`check_once`, logging (not raising) database errors: the next check tries again."""
@@ -146,6 +187,10 @@ class PathStateChecker:
 
     def check_once(self) -> dict[str, bool]:
         """One check; returns extension name → ready for every live extension. Raises SQLAlchemyError."""
+        with self._checking:
+            return self._check()
+
+    def _check(self) -> dict[str, bool]:
         with self._db.session() as session:
             rows = session.execute(
                 select(Extension.id, Extension.name, Extension.relative_path).where(Extension.removed.is_(None))
@@ -158,6 +203,7 @@ class PathStateChecker:
             with self._db.session() as session:
                 prepare_across.acknowledge(session, server_id, requests)
         # Files are read outside any transaction: a slow disk must not hold database locks.
+        self._seen = local_signatures(self._roots, files.values())
         by_name = local_checksums(self._roots, files.values())
         checksums = {extension_id: by_name[file.name] for extension_id, file in files.items()}
         with self._db.session() as session:

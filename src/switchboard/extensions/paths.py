@@ -9,9 +9,11 @@ CloudStack's rules (protocol notes §1.5), followed exactly:
   more than two sub-directories below `<dir>` is refused.
 * Payload files go to `<payload root>/<extension name>/` — the raw name, not the directory name.
 
-Switchboard adds a security rule CloudStack does not have: an entry point can never leave its extension's
-directory. `..` components are refused when a path is normalised, and at run time the real path (all
-symlinks resolved) must still be inside the real extension directory.
+Switchboard adds a rule CloudStack does not have: a path given through the API can never leave its
+extension's directory (`..` components and absolute paths are refused). What an operator placed on disk is
+trusted: symlinks on the way to the entry file (the documented install of a third-party extension is a
+`ln -s` to an installed script) are followed wherever they lead. Switchboard itself never writes through
+one (see `prepare_across.stays_inside`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -99,25 +100,14 @@ class ExtensionRoots:
         cls,
         *,
         data_dir: Path,
-        layout: str | None = None,
-        extensions: str | os.PathLike[str] | None = None,
-        payloads: str | os.PathLike[str] | None = None,
-        environ: Mapping[str, str] | None = None,
+        layout: Literal["switchboard", "cloudstack"] = "switchboard",
+        extensions: Path | None = None,
+        payloads: Path | None = None,
     ) -> ExtensionRoots:
-        """Explicit values win over `SWITCHBOARD_EXTENSIONS_ROOT` / `SWITCHBOARD_EXTENSIONS_DATA`, which win
-        over the layout (`layout` or `SWITCHBOARD_EXTENSIONS_LAYOUT`: "switchboard", the default, or
-        "cloudstack"). Raises InvalidParameter for an unknown layout."""
-        env = os.environ if environ is None else environ
-        chosen = layout or env.get("SWITCHBOARD_EXTENSIONS_LAYOUT") or "switchboard"
-        if chosen not in ("switchboard", "cloudstack"):
-            raise InvalidParameter(f"Unknown extensions layout: {chosen}", parameter="layout")
-        base = cls.for_layout(chosen, data_dir=data_dir)  # type: ignore[arg-type]
-        ext = extensions or env.get("SWITCHBOARD_EXTENSIONS_ROOT")
-        data = payloads or env.get("SWITCHBOARD_EXTENSIONS_DATA")
-        return cls(
-            extensions=Path(ext) if ext else base.extensions,
-            payloads=Path(data) if data else base.payloads,
-        )
+        """The roots of `layout`, each replaced by `extensions` / `payloads` when given (the server passes
+        SWITCHBOARD_EXTENSIONS_LAYOUT, SWITCHBOARD_EXTENSIONS_ROOT and SWITCHBOARD_EXTENSIONS_DATA)."""
+        base = cls.for_layout(layout, data_dir=data_dir)
+        return cls(extensions=extensions or base.extensions, payloads=payloads or base.payloads)
 
     def ensure(self) -> list[str]:
         """Create missing roots (code 0755, payloads 0700) and report what is unusable: one message per
@@ -193,9 +183,9 @@ def payload_directory_name(extension_name: str) -> str:
 
 @dataclass(frozen=True)
 class EntryPoint:
-    """An entry point and the directory it must stay inside.
+    """An entry point and its extension's directory (the process's working directory and HOME).
 
-    `directory` is the extension's directory; `path` the entry file (not yet resolved). Use `validate()`
+    `directory` is the extension's directory; `path` the entry file below it (not yet resolved). Use `validate()`
     right before running it: files change under a running server.
     """
 
@@ -220,17 +210,15 @@ class EntryPoint:
     def validate(self) -> Path:
         """The real path of a runnable entry point.
 
-        Raises EntryPointError("Extension not configured") when the file is missing, not a regular file, not
-        readable, or resolves (through `..` or symlinks) outside the real extension directory; and
-        EntryPointError("File is not executable") when it is a readable regular file without execute permission.
+        Symlinks are followed (they were made on disk by the operator; the stored relative path itself never
+        leaves the extension directory). Raises EntryPointError("Extension not configured") when the file is
+        missing (a dangling link included), not a regular file or not readable; and EntryPointError("File is
+        not executable") when it is a readable regular file without execute permission.
         """
         try:
-            real_dir = self.directory.resolve(strict=True)
             real = self.path.resolve(strict=True)
         except (OSError, RuntimeError) as exc:  # missing, or a symlink loop
             raise EntryPointError(NOT_CONFIGURED, reason=f"entry point {self.path} does not exist") from exc
-        if not real.is_relative_to(real_dir) or real == real_dir:
-            raise EntryPointError(NOT_CONFIGURED, reason=f"entry point {self.path} leaves directory {self.directory}")
         try:
             mode = real.stat().st_mode
         except OSError as exc:

@@ -10,7 +10,8 @@ Every builder returns the exact JSON object (a dict) that the runner writes to t
 | `caller` | an API caller is known (CloudStack 4.22+) |
 
 `externaldetails.virtualmachine` follows deploy-time > template > offering precedence and, for `create` and
-`start`, carries `cloudstack.vlan` (the default NIC's VLAN/segment). The `status` payload always has a
+`start`, carries `cloudstack.vlan` (the default NIC's VLAN/segment). The VM TO of `create` and `start` carries
+the guest's `vmData` and `configDriveLabel` when the instance's `guest` data is given. The `status` payload always has a
 `virtualmachine` group, even `{}`. The host-level `statuses` payload has no instance at all.
 """
 
@@ -23,6 +24,7 @@ from switchboard.extensions.payload_model import (
     CallerInfo,
     CustomActionInfo,
     ExtensionInfo,
+    GuestData,
     HostInfo,
     InstanceInfo,
     NicInfo,
@@ -38,6 +40,7 @@ __all__ = [
     "nic_object",
     "statuses_payload",
     "vlan_of",
+    "vm_data",
     "vm_external_details",
     "vm_transfer_object",
 ]
@@ -151,6 +154,31 @@ def nic_object(nic: NicInfo) -> JsonObject:
     )
 
 
+def vm_data(guest: GuestData) -> list[list[str]]:
+    """CloudStack's `vmData` (NetworkModel.generateVmData): [folder, file, content] triples in its order —
+    `userdata/user_data` (base64), `metadata/<file>` (service-offering, availability-zone, local-hostname,
+    local-ipv4, the user data's variables, public-ipv4, public-hostname, instance-id, vm-id, public-keys)
+    and `password/vm_password`. Entries CloudStack would send with a null content are left out."""
+    entries: list[tuple[str, str, str | None]] = [("userdata", "user_data", guest.user_data)]
+    entries += [
+        ("metadata", "service-offering", guest.service_offering),
+        ("metadata", "availability-zone", guest.availability_zone),
+        ("metadata", "local-hostname", guest.local_hostname),
+        ("metadata", "local-ipv4", guest.local_ipv4),
+    ]
+    entries += [("metadata", key, value) for key, value in guest.user_data_details]
+    entries += [
+        # No public address of its own (no source NAT): the guest's is its public one, as CloudStack says.
+        ("metadata", "public-ipv4", guest.local_ipv4),
+        ("metadata", "public-hostname", guest.public_hostname),
+        ("metadata", "instance-id", guest.instance_id),
+        ("metadata", "vm-id", guest.instance_id),
+        ("metadata", "public-keys", guest.public_keys),
+        ("password", "vm_password", guest.password),
+    ]
+    return [[folder, name, content] for folder, name, content in entries if content]
+
+
 def vm_transfer_object(instance: InstanceInfo, *, start_path: bool) -> JsonObject:
     """`cloudstack.vm.details`: CloudStack's VirtualMachineTO for an External instance, in declared field
     order with nulls omitted. RAM in bytes; CPU speed as minSpeed/maxSpeed (MHz). `start_path` adds the SMBIOS
@@ -182,6 +210,8 @@ def vm_transfer_object(instance: InstanceInfo, *, start_path: bool) -> JsonObjec
             ("enterHardwareSetup", False),
             ("disks", []),
             ("nics", [nic_object(nic) for nic in sorted(instance.nics, key=lambda n: n.device_id)]),
+            ("vmData", vm_data(instance.guest) if instance.guest else None),
+            ("configDriveLabel", instance.guest.config_drive_label if instance.guest else None),
             ("configDriveLocation", "SECONDARY"),
             ("guestOsDetails", {}),
             ("extraConfig", {}),

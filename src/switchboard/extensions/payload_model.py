@@ -19,6 +19,7 @@ __all__ = [
     "CallerInfo",
     "CustomActionInfo",
     "ExtensionInfo",
+    "GuestData",
     "HostInfo",
     "InstanceInfo",
     "NicInfo",
@@ -146,6 +147,25 @@ class NicInfo:
 
 
 @dataclass(frozen=True, kw_only=True)
+class GuestData:
+    """What the guest is given at boot (CloudStack's `vmData`, see `payload.vm_data`): its user data
+    (base64) and the values of its variables, the metadata CloudStack serves, its SSH public keys (one per
+    line) and the config drive's label. None fields are left out."""
+
+    user_data: str | None = None
+    user_data_details: tuple[tuple[str, str], ...] = ()
+    service_offering: str | None = None
+    availability_zone: str | None = None
+    local_hostname: str | None = None
+    local_ipv4: str | None = None
+    public_hostname: str | None = None
+    instance_id: str | None = None
+    public_keys: str | None = None
+    password: str | None = None
+    config_drive_label: str = "config-2"
+
+
+@dataclass(frozen=True, kw_only=True)
 class InstanceInfo:
     """An instance as the extension sees it.
 
@@ -170,6 +190,7 @@ class InstanceInfo:
     enable_ha: bool = False
     limit_cpu_use: bool = False
     dynamically_scalable: bool = False
+    guest: GuestData | None = None  # given for `create` and `start` (CloudStack's StartCommand)
 
     @property
     def internal_name(self) -> str:

@@ -87,7 +87,7 @@ def scaffold_entry(roots: ExtensionRoots, relative_path: str) -> None:
         raise OSError(str(exc)) from exc
     if not stays_inside(entry, roots.extensions):
         raise OSError(f"{entry.path} would be created outside {entry.directory}")
-    prepare_entry_point(entry.path)
+    prepare_entry_point(entry.path, root=roots.extensions)
 
 
 def request(session: Session, extension: Extension, server_id: int | None) -> None:

@@ -2,12 +2,14 @@
 
 Each server computes the checksums of its own copies (`local_checksums`) and publishes them; the periodic
 check (interval setting `extension.path.state.check.interval`, default 300 s) then decides `pathready` with
-`is_path_ready` from what every running server published. The database layer stores and schedules; this
-module only computes.
+`is_path_ready` from what every running server published. Between checks, each server looks at its entry
+files' `stat` every few seconds (`local_signatures`) and checks at once when one changed. The database layer
+stores and schedules; this module only computes.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -21,6 +23,7 @@ __all__ = [
     "initial_delay",
     "is_path_ready",
     "local_checksums",
+    "local_signatures",
     "not_ready_alert",
 ]
 
@@ -50,6 +53,26 @@ def local_checksums(roots: ExtensionRoots, extensions: Iterable[ExtensionFile]) 
             result[extension.name] = None
             continue
         result[extension.name] = entry.checksum()
+    return result
+
+
+Signature = tuple[int, ...] | None
+
+
+def local_signatures(roots: ExtensionRoots, extensions: Iterable[ExtensionFile]) -> dict[str, Signature]:
+    """Extension name → what `stat` says of this server's entry file (the link and what it points to), or
+    None when it is missing: cheap enough to look every few seconds, and different whenever the file is
+    created, replaced, rewritten, re-linked or has its mode changed."""
+    result: dict[str, Signature] = {}
+    for extension in extensions:
+        try:
+            path = roots.entry_point(extension.relative_path).path
+            link, real = os.lstat(path), os.stat(path)
+        except (InvalidParameter, OSError):
+            result[extension.name] = None
+            continue
+        result[extension.name] = (link.st_ino, link.st_mtime_ns, real.st_ino, real.st_size, real.st_mtime_ns,
+                                  real.st_mode)
     return result
 
 

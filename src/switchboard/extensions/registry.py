@@ -1,8 +1,8 @@
 """The extension registry: create, update, delete, register with clusters, and the checks other areas call.
 
-`ExtensionRegistry` is built once per server (switchboard.wiring.extensions) and found in the services
-registry under `REGISTRY_SERVICE` (`registry_of(services)`). Every method takes the caller's session; the
-caller's transaction commits or rolls back everything a method did (files are removed only after commit).
+`ExtensionRegistry` is built once per server (switchboard.server) and reaches API handlers as
+`call.services.extensions`. Every method takes the caller's session; the caller's transaction commits or
+rolls back everything a method did (files are removed only after commit).
 
 For the instance lifecycle and custom actions:
 
@@ -15,7 +15,7 @@ For the instance lifecycle and custom actions:
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,23 +38,19 @@ from switchboard.extensions.paths import EntryPoint, EntryPointError, ExtensionR
 from switchboard.infra import clusters
 from switchboard.infra.common import require_name
 from switchboard.infra.extension_link import ExtensionRef
-from switchboard.services import Services
 
 __all__ = [
     "DISABLED",
     "NOT_CONNECTED",
     "NOT_READY",
-    "REGISTRY_SERVICE",
     "ExtensionRegistry",
     "ExtensionUnusable",
     "NewExtension",
-    "registry_of",
     "require_usable",
 ]
 
 log = logging.getLogger(__name__)
 
-REGISTRY_SERVICE = "extensions"
 
 NOT_CONNECTED = "Extension not connected"
 DISABLED = "Extension is disabled"
@@ -65,16 +61,18 @@ class ExtensionUnusable(OperationFailed):
     """The extension cannot carry out operations now (not registered, disabled, or its path not ready)."""
 
 
-def require_usable(extension: Extension | None) -> Extension:
+def require_usable(extension: Extension | None, *,
+                   recheck: Callable[[Extension], bool] | None = None) -> Extension:
     """The extension, if instances may be placed on it and operated through it (§1.6, §1.7).
 
     Raises ExtensionUnusable with CloudStack's texts: "Extension not connected" (None or removed),
-    "Extension is disabled", "Extension is not ready" (pathready false)."""
+    "Extension is disabled", "Extension is not ready" (pathready false, and still false after `recheck`,
+    e.g. `ExtensionRegistry.recheck`, looked at the entry file again)."""
     if extension is None or extension.removed is not None:
         raise ExtensionUnusable(NOT_CONNECTED)
     if extension.state != ExtensionState.ENABLED.value:
         raise ExtensionUnusable(DISABLED)
-    if not extension.path_ready:
+    if not extension.path_ready and not (recheck is not None and recheck(extension)):
         raise ExtensionUnusable(NOT_READY)
     return extension
 
@@ -150,6 +148,19 @@ class ExtensionRegistry:
                 prepared = False
         self.refresh(session, extension, checksum)
         return prepared
+
+    def recheck(self, session: Session, extension: Extension) -> bool:
+        """Look at this server's entry file again, now (an operation found the extension not ready, e.g.
+        its file was copied in place after it was created): publish its checksum, decide `pathready` anew
+        in the caller's transaction, and return it."""
+        try:
+            checksum = self.entry_point(extension).checksum()
+        except InvalidParameter:
+            checksum = None
+        self.refresh(session, extension, checksum)
+        if extension.path_ready:
+            log.info("extension %s: its entry point is ready now", extension.name)
+        return extension.path_ready
 
     def refresh(self, session: Session, extension: Extension, checksum: str | None) -> None:
         """Publish this server's checksum of `extension` and decide its `pathready` again."""
@@ -295,11 +306,3 @@ def _require_cluster_type(resource_type: str) -> None:
 
 def _ref(extension: Extension) -> ExtensionRef:
     return ExtensionRef(id=extension.id, uuid=extension.uuid, name=extension.name)
-
-
-def registry_of(services: Services) -> ExtensionRegistry:
-    """The ExtensionRegistry wired into this process (LookupError when the extensions area is not wired)."""
-    registry = services.get(REGISTRY_SERVICE)
-    if not isinstance(registry, ExtensionRegistry):
-        raise LookupError(f"the {REGISTRY_SERVICE!r} service is not an ExtensionRegistry")
-    return registry

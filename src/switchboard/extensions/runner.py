@@ -34,12 +34,17 @@ Concurrency: at most `limit` processes per extension at a time (settable per ext
 in line — they never fail for being over the limit. Queueing time does not count against the timeout.
 All processes are started and watched from the runner's own event-loop thread, for async and thread callers
 alike; `close()` cancels what still runs (killing those process groups) and stops the thread.
+
+Lifecycle actions, which change the backend, run durably instead (`switchboard.extensions.durable`): the
+same steps, but through a wrapper that records the exit status in a file, with the output in a file, and
+never killed because the server stops, so that a successor can settle them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import concurrent.futures
 import contextlib
 import json
 import logging
@@ -49,20 +54,23 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from switchboard.errors import OperationFailed
 from switchboard.extensions.paths import EntryPoint, EntryPointError, ExtensionRoots
 
 __all__ = [
     "CHILD_PATH",
     "DEFAULT_OUTPUT_LIMIT",
     "TRUNCATION_MARKER",
+    "CappedOutput",
     "ExtensionRunner",
     "RunResult",
     "collect_old_payloads",
+    "run_result",
 ]
 
 log = logging.getLogger(__name__)
@@ -125,6 +133,10 @@ class _Gate:
     async def __aexit__(self, *_exc: object) -> None:
         self._release()
 
+    def leave(self) -> None:
+        """Give a slot back (from the loop's thread)."""
+        self._release()
+
     def _release(self) -> None:
         self.active -= 1
         self.wake()
@@ -152,10 +164,14 @@ class ExtensionRunner:
         default_limit: int = 16,
         output_limit: int = DEFAULT_OUTPUT_LIMIT,
         extra_env: Mapping[str, str] | None = None,
+        interpreter: str | None = None,
     ) -> None:
+        """`interpreter`: run every entry point as `interpreter entry action …` instead of by its #! line
+        (the author's kit checks a Python extension with a chosen Python this way)."""
         if default_limit < 1 or output_limit < 1:
             raise ValueError("limits must be positive")
         self.roots = roots
+        self.interpreter = interpreter
         self.default_limit = default_limit
         self.output_limit = output_limit
         self.extra_env = dict(extra_env or {})
@@ -166,6 +182,7 @@ class ExtensionRunner:
         self._loop_lock = threading.Lock()
         self._background: set[asyncio.Future[Any]] = set()
         self._stopping: set[asyncio.Future[None]] = set()  # exits of killed groups not yet reaped
+        self._spawns: set[asyncio.Future[Any]] = set()  # process starts under way (never cancelled)
         self._last_gc: dict[Path, float] = {}
 
     # -- limits -------------------------------------------------------------------------------------------
@@ -245,10 +262,14 @@ class ExtensionRunner:
 
     async def _shutdown(self, grace: float) -> None:
         current = asyncio.current_task()
-        tasks = [task for task in asyncio.all_tasks() if task is not current]
+        # A start under way is not cancelled (asyncio would kill only the leader and wait for a pipe a child
+        # still holds): the cancelled run takes the group down once its start completes (_kill_spawned).
+        tasks = [task for task in asyncio.all_tasks() if task is not current and task not in self._spawns]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._spawns:
+            await asyncio.wait(list(self._spawns), timeout=grace)
         if self._stopping:  # let the killed leaders be reaped so their transports close cleanly
             await asyncio.wait(list(self._stopping), timeout=grace)
 
@@ -276,6 +297,33 @@ class ExtensionRunner:
                 self._thread.start()
             return self._loop
 
+    @contextlib.contextmanager
+    def admitted(self, extension_name: str) -> Iterator[None]:
+        """Hold one of the extension's process slots while the block runs (blocking: for worker threads
+        that start a process themselves, see `switchboard.extensions.durable`). Waits in line like `run`;
+        raises OperationFailed when the runner closes meanwhile (nothing was started)."""
+        loop = self._home_loop()
+        try:
+            gate = asyncio.run_coroutine_threadsafe(self._enter(extension_name), loop).result()
+        except concurrent.futures.CancelledError:
+            raise OperationFailed("the management server stopped before the extension could be run") from None
+        try:
+            yield
+        finally:
+            with contextlib.suppress(RuntimeError):  # the runner closed meanwhile: nobody waits any more
+                loop.call_soon_threadsafe(gate.leave)
+
+    async def _enter(self, extension_name: str) -> _Gate:
+        gate = self._gate(extension_name)
+        await gate.__aenter__()
+        return gate
+
+    def _gate(self, extension_name: str) -> _Gate:
+        gate = self._gates.get(extension_name)
+        if gate is None:
+            gate = self._gates[extension_name] = _Gate(self.limit(extension_name))
+        return gate
+
     async def _run(
         self,
         extension_name: str,
@@ -285,22 +333,11 @@ class ExtensionRunner:
         timeout: int,
         kill_after: float | None,
     ) -> RunResult:
-        gate = self._gates.get(extension_name)
-        if gate is None:
-            gate = self._gates[extension_name] = _Gate(self.limit(extension_name))
-        async with gate:
-            try:
-                executable = entry.validate()
-            except EntryPointError as exc:
-                log.warning("extension %s: %s", extension_name, exc.reason)
-                return RunResult(success=False, exit_code=None, details=str(exc), output="")
-            try:
-                payload_file = self._write_payload(extension_name, payload)
-            except OSError as exc:  # e.g. a full disk: the run cannot happen, and says why
-                reason = exc.strerror or str(exc)
-                log.warning("extension %s: cannot write the payload file for %s: %s", extension_name, action, reason)
-                return RunResult(success=False, exit_code=None, details=f"Unable to write the payload file: {reason}",
-                                 output="")
+        async with self._gate(extension_name):
+            prepared = self.prepare(extension_name, entry, action, payload)
+            if isinstance(prepared, RunResult):
+                return prepared
+            executable, payload_file = prepared
             try:
                 return await self._execute(executable, entry.directory, action, payload_file, timeout, kill_after)
             finally:
@@ -318,6 +355,8 @@ class ExtensionRunner:
         kill_after: float | None,
     ) -> RunResult:
         argv = [str(executable), action, str(payload_file), str(int(timeout))]
+        if self.interpreter:
+            argv.insert(0, self.interpreter)
         loop = asyncio.get_running_loop()
         started = time.monotonic()
         spawn = asyncio.ensure_future(
@@ -333,6 +372,8 @@ class ExtensionRunner:
                 close_fds=True,
             )
         )
+        self._spawns.add(spawn)
+        spawn.add_done_callback(self._spawns.discard)
         try:
             # Shielded: cancelled mid-spawn, asyncio would kill only the leader and then wait for the pipe,
             # which a child still holds. Let the spawn finish and take the whole group down instead.
@@ -362,22 +403,11 @@ class ExtensionRunner:
             else:  # cancelled while running: take the whole group down with us
                 self._stop(transport, proto)
         duration = time.monotonic() - started
-        sink = proto.sink
         # Never the payload or the output here: both may hold secrets.
         log.debug("extension run %s %s: exit=%s timed_out=%s %.3f s", executable, action, code, timed_out, duration)
-        output = sink.text()
-        if timed_out:
-            return RunResult(
-                success=False, exit_code=None, details="Timeout", output=output, timed_out=True,
-                truncated=sink.truncated, duration=duration, payload_file=payload_file,
-            )  # fmt: skip
         # Like Java's Process.exitValue(): a process killed by signal N reports 128 + N.
-        code = -1 if code is None else (128 - code if code < 0 else code)
-        details = output if code == 0 else f"Exit code: {code}, Output: {output}"
-        return RunResult(
-            success=code == 0, exit_code=code, details=details, output=output,
-            truncated=sink.truncated, duration=duration, payload_file=payload_file,
-        )  # fmt: skip
+        code = None if timed_out else (-1 if code is None else (128 - code if code < 0 else code))
+        return run_result(code, proto.sink, duration=duration, payload_file=payload_file)
 
     def child_env(self, extension_dir: Path) -> dict[str, str]:
         """The complete environment of an extension process (see the module docstring)."""
@@ -390,6 +420,24 @@ class ExtensionRunner:
         }
         env.update(self.extra_env)
         return env
+
+    def prepare(self, extension_name: str, entry: EntryPoint, action: str,
+                payload: Mapping[str, Any]) -> tuple[Path, Path] | RunResult:
+        """Validate the entry point and write the payload file: (the executable's real path, the payload
+        file), or the failed result of a run that cannot start (CloudStack's entry-point texts, or
+        "Unable to write the payload file: …")."""
+        try:
+            executable = entry.validate()
+        except EntryPointError as exc:
+            log.warning("extension %s: %s", extension_name, exc.reason)
+            return RunResult(success=False, exit_code=None, details=str(exc), output="")
+        try:
+            return executable, self._write_payload(extension_name, payload)
+        except OSError as exc:  # e.g. a full disk: the run cannot happen, and says why
+            reason = exc.strerror or str(exc)
+            log.warning("extension %s: cannot write the payload file for %s: %s", extension_name, action, reason)
+            return RunResult(success=False, exit_code=None, details=f"Unable to write the payload file: {reason}",
+                             output="")
 
     # -- payload files ------------------------------------------------------------------------------------
 
@@ -425,11 +473,26 @@ class ExtensionRunner:
         if now - self._last_gc.get(directory, -_GC_INTERVAL) < _GC_INTERVAL:
             return
         self._last_gc[directory] = now
-        task = asyncio.get_running_loop().run_in_executor(
-            None, collect_old_payloads, directory, _PAYLOAD_MAX_AGE, _GC_BUDGET
-        )
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        loop = self._home_loop()  # payloads are also written from worker threads (durable runs)
+
+        def sweep() -> None:
+            task = loop.run_in_executor(None, collect_old_payloads, directory, _PAYLOAD_MAX_AGE, _GC_BUDGET)
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+        loop.call_soon_threadsafe(sweep)
+
+
+def run_result(exit_code: int | None, sink: CappedOutput, *, duration: float = 0.0,
+               payload_file: Path | None = None) -> RunResult:
+    """The result of a run that ended with `exit_code` (None: killed at its timeout) and wrote `sink`."""
+    output = sink.text()
+    if exit_code is None:
+        return RunResult(success=False, exit_code=None, details="Timeout", output=output, timed_out=True,
+                         truncated=sink.truncated, duration=duration, payload_file=payload_file)
+    details = output if exit_code == 0 else f"Exit code: {exit_code}, Output: {output}"
+    return RunResult(success=exit_code == 0, exit_code=exit_code, details=details, output=output,
+                     truncated=sink.truncated, duration=duration, payload_file=payload_file)
 
 
 def collect_old_payloads(directory: Path, max_age: float, budget: float) -> int:
@@ -458,13 +521,21 @@ def collect_old_payloads(directory: Path, max_age: float, budget: float) -> int:
     return deleted
 
 
-class _CappedOutput:
+class CappedOutput:
     """Keeps the first `limit` bytes of a stream, counts the rest."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.kept = bytearray()
         self.dropped = 0
+
+    @classmethod
+    def of(cls, kept: bytes, dropped: int) -> CappedOutput:
+        """Output already cut: the bytes kept and how many more were written."""
+        sink = cls(max(len(kept), 1))
+        sink.kept += kept
+        sink.dropped = dropped
+        return sink
 
     @property
     def truncated(self) -> bool:
@@ -492,7 +563,7 @@ class _Collector(asyncio.SubprocessProtocol):
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, limit: int) -> None:
-        self.sink = _CappedOutput(limit)
+        self.sink = CappedOutput(limit)
         self.exited: asyncio.Future[None] = loop.create_future()
         self.closed: asyncio.Future[None] = loop.create_future()
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from switchboard.api.caller import Caller
+from switchboard.caller import Caller
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from switchboard.db.direct import read_first_row
 from switchboard.db.models.identity import CredentialsGeneration
+from switchboard.identity.cache import KeyCache
 
 _READ = "SELECT generation FROM credentials_generation WHERE id = 1"
 # Built once: this runs on every signed request.
@@ -33,3 +34,16 @@ def bump(session: Session) -> None:
     result = session.execute(_BUMP)
     if getattr(result, "rowcount", 1) == 0:  # the row is made by migration 0007; a database without it
         session.execute(insert(CredentialsGeneration).values(id=1, generation=1))
+
+
+class CredentialChanges:
+    """Records a change API-key verification depends on: in the database, so that every server stops using
+    what it cached, and at once in this process's key cache."""
+
+    def __init__(self, cache: KeyCache) -> None:
+        self._cache = cache
+
+    def record(self, session: Session) -> None:
+        """Bump the generation in the session's transaction and forget this process's cached keys."""
+        bump(session)
+        self._cache.clear()

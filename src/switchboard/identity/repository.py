@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, Select, bindparam, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.sql.elements import True_
 
-from switchboard.api.caller import Caller
+from switchboard.caller import Caller
 from switchboard.db.models.identity import Account, Domain, LoginSession, Role, User
+from switchboard.errors import Conflict
 from switchboard.identity import paths
 from switchboard.identity.records import AccountRecord, DomainRecord, UserRecord, role_type_of
 from switchboard.roles import RoleType
@@ -208,3 +210,19 @@ def is_active(record: UserRecord) -> bool:
 def add(session: Session, *objects: Any) -> None:
     session.add_all(objects)
     session.flush()
+
+
+def add_unique(session: Session, row: Domain | Account | User) -> None:
+    """Add (or flush changes to) a row whose name must be unique; Conflict when it is not.
+
+    A concurrent create of the same name trips the unique constraint; the request's transaction is then
+    rolled back as a whole (no SAVEPOINT: nothing of the request may survive a clash)."""
+    try:
+        add(session, row)
+    except IntegrityError as exc:
+        raise Conflict("An object with that name already exists") from exc
+
+
+def keyword_match(column: ColumnElement[str] | InstrumentedAttribute[str], keyword: str) -> ColumnElement[bool]:
+    """CloudStack's `keyword`: a case-insensitive substring match; `%` and `_` are taken literally."""
+    return func.lower(column).contains(keyword.lower(), autoescape=True)

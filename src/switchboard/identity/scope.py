@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import InstrumentedAttribute
 
-from switchboard.api.caller import Caller
+from switchboard.caller import Caller
 from switchboard.db.models.identity import Account, Domain
 from switchboard.errors import PermissionDenied
 from switchboard.identity import paths

@@ -1,4 +1,4 @@
-"""The server's own secret, kept in `settings.key_file` (mode 0600), and what is derived from it.
+"""The server's own secret, kept in `Settings.server_key_file` (mode 0600), and what is derived from it.
 
 Two independent sub-keys are derived with HKDF-SHA256 so that one purpose can never stand in for another:
 * a 256-bit AES-GCM key that seals API secret keys in the database;

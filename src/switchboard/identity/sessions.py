@@ -63,5 +63,9 @@ class SessionStore:
         result = session.execute(delete(LoginSession).where(LoginSession.last_used < self._clock() - self.timeout))
         return int(getattr(result, "rowcount", 0) or 0)
 
-    def close_all_for_user(self, session: Session, user_id: int) -> None:
-        session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
+    def close_all_for_user(self, session: Session, user_id: int, *, keep: str | None = None) -> None:
+        """End every session of the user, except the one whose key is `keep` (the caller's own)."""
+        stmt = delete(LoginSession).where(LoginSession.user_id == user_id)
+        if keep is not None:
+            stmt = stmt.where(LoginSession.key_digest != self._key.digest(keep))
+        session.execute(stmt)

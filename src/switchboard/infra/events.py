@@ -16,7 +16,7 @@ from sqlalchemy import delete as sa_delete
 from sqlalchemy import update as sa_update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from switchboard.api.caller import Caller
+from switchboard.caller import Caller
 from switchboard.db.base import new_uuid, utcnow
 from switchboard.db.models.events import Alert, Event, EventLevel, EventState
 from switchboard.db.models.identity import Account, Domain, User

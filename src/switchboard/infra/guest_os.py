@@ -10,11 +10,21 @@ from sqlalchemy.orm import Session
 from switchboard.db.models.infrastructure import GuestOs, GuestOsCategory
 from switchboard.infra.common import Page, fetch_page, live_by_uuid, matches
 
-__all__ = ["get_os_type", "list_categories", "list_os_types"]
+__all__ = ["DEFAULT_OS_TYPE", "default_os_type", "get_os_type", "list_categories", "list_os_types"]
+
+# What a template registered without `ostypeid` runs: CloudStack's catch-all OS type. Clients read a
+# template's `ostypeid`/`ostypename` unconditionally (CloudStack's templates always have one).
+DEFAULT_OS_TYPE = "Other (64-bit)"
 
 
 def get_os_type(session: Session, uuid: str, *, parameter: str = "ostypeid") -> GuestOs:
     return live_by_uuid(session, GuestOs, uuid, parameter=parameter, label="OS type")
+
+
+def default_os_type(session: Session) -> GuestOs | None:
+    """The OS type templates get when none is given (None if an operator removed it)."""
+    return session.execute(select(GuestOs).where(GuestOs.display_name == DEFAULT_OS_TYPE,
+                                                 GuestOs.removed.is_(None))).scalars().first()
 
 
 def list_os_types(

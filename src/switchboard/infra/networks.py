@@ -2,8 +2,8 @@
 
 CloudStack takes dynamic VLANs from a physical network's range; Switchboard has no physical networks, so
 a network created without a VLAN gets the lowest free tag of one configured range (`DYNAMIC_VLANS` by
-default, see switchboard.infra.settings) in its zone. A partial unique
-index keeps one live network per VLAN and zone, also under concurrent creation.
+default; the server passes SWITCHBOARD_GUEST_VLAN_RANGE) in its zone. A partial unique index keeps one live
+network per VLAN and zone, also under concurrent creation.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import ipaddress
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import Connection, bindparam, exists, select
+from sqlalchemy import ColumnElement, Connection, bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from switchboard.api.caller import Caller
+from switchboard.caller import Caller
 from switchboard.db.base import utcnow
 from switchboard.db.direct import PrebuiltQuery
 from switchboard.db.models.identity import Account, Domain
@@ -29,6 +29,7 @@ from switchboard.db.models.infrastructure import (
     Zone,
 )
 from switchboard.errors import Conflict, InvalidParameter, OperationFailed
+from switchboard.identity import projects
 from switchboard.identity.scope import account_clause, check_account
 from switchboard.infra import validate
 from switchboard.infra.common import Page, fetch_page, live_by_uuid, live_ref, matches, require_name, savepoint
@@ -139,12 +140,30 @@ def network_ref(connection: Connection, uuid: str, *, parameter: str = "networki
     return ref
 
 
-def check_ref_access(caller: Caller, network: NetworkRef) -> None:
+def account_networks(session: Session, *, account_id: int, zone_id: int, guest_type: str) -> list[NetworkRef]:
+    """The account's own live networks of `guest_type` in the zone, oldest first (CloudStack's
+    listNetworksForAccount)."""
+    rows = session.execute(
+        select(Network.id, Network.uuid, Network.name, Network.zone_id, Network.guest_type, Network.state,
+               Network.vlan, Network.gateway, Network.start_ip, Network.end_ip, Network.account_id,
+               Network.domain_id, Domain.path)
+        .join(Domain, Domain.id == Network.domain_id)
+        .where(Network.account_id == account_id, Network.zone_id == zone_id, Network.guest_type == guest_type,
+               Network.removed.is_(None))
+        .order_by(Network.id)
+    ).all()
+    return [NetworkRef._make(row) for row in rows]
+
+
+def check_ref_access(caller: Caller, network: NetworkRef, session: Session | None = None) -> None:
     """`check_access` for a NetworkRef (its domain path is already read): PermissionDenied unless `caller`
-    may put instances on it."""
+    may put instances on it. With `session`, a project's network is open to the project's members too."""
     if network.guest_type == GuestType.SHARED.value:
         return
-    check_account(caller, account_id=network.account_id, domain_path_stored=network.domain_path)
+    if session is not None:
+        projects.check_owner(session, caller, account_id=network.account_id, domain_path_stored=network.domain_path)
+    else:
+        check_account(caller, account_id=network.account_id, domain_path_stored=network.domain_path)
 
 
 def check_access(session: Session, caller: Caller, network: Network) -> None:
@@ -156,9 +175,10 @@ def check_access(session: Session, caller: Caller, network: Network) -> None:
 
 
 def check_owner(session: Session, caller: Caller, network: Network) -> None:
-    """PermissionDenied unless `caller` may change or delete `network` (the owner's account scope)."""
+    """PermissionDenied unless `caller` may change or delete `network` (the owner's account scope, or a
+    member of the project that owns it)."""
     domain_path = session.execute(select(Domain.path).where(Domain.id == network.domain_id)).scalar_one()
-    check_account(caller, account_id=network.account_id, domain_path_stored=domain_path)
+    projects.check_owner(session, caller, account_id=network.account_id, domain_path_stored=domain_path)
 
 
 def _addressing(offering: NetworkOffering, zone: Zone, spec: NetworkSpec) -> dict[str, str | None]:
@@ -307,6 +327,8 @@ def list_networks(
     traffic_type: str | None = None,
     offering_id: int | None = None,
     vlan: int | None = None,
+    tagged: ColumnElement[bool] | None = None,
+    account_id: int | None = None,
 ) -> tuple[list[NetworkRecord], int]:
     """Networks the caller may see, ordered by id: its own account's, plus (with `list_all`, or when
     asking by id) everything its role may see. Shared networks are visible to everyone."""
@@ -321,7 +343,10 @@ def list_networks(
     )
     broad = list_all or uuid is not None or bool(ids)
     owner = account_clause(caller, Network.account_id) if broad else Network.account_id == caller.account_id
-    stmt = stmt.where(owner | (Network.guest_type == GuestType.SHARED.value))
+    if account_id is not None:  # an account (or project) the caller was checked to act for
+        stmt = stmt.where(Network.account_id == account_id)
+    else:
+        stmt = stmt.where(owner | (Network.guest_type == GuestType.SHARED.value))
     filters = [
         (Network.uuid, uuid), (Network.zone_id, zone_id), (Network.guest_type, guest_type),
         (Network.traffic_type, traffic_type), (Network.network_offering_id, offering_id), (Network.vlan, vlan),
@@ -331,6 +356,8 @@ def list_networks(
             stmt = stmt.where(column == value)
     if ids:
         stmt = stmt.where(Network.uuid.in_(ids))
+    if tagged is not None:  # resource tags (the API's tags[] filter)
+        stmt = stmt.where(tagged)
     if page.keyword:
         stmt = stmt.where(matches(Network.name, page.keyword))
     rows, total = fetch_page(session, stmt, page)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from switchboard.db.models.infrastructure import Network, NetworkState, Nic
-from switchboard.errors import Conflict, InvalidParameter, NotFound, OperationFailed
+from switchboard.errors import Conflict, InsufficientCapacity, InvalidParameter, NotFound, OperationFailed
 from switchboard.infra import validate
 from switchboard.infra.common import savepoint
 from switchboard.infra.networks import broadcast_uri
@@ -122,8 +122,8 @@ def _free_ip(session: Session, network: NicNetwork) -> str | None:
     for number in range(start, end + 1):
         if number not in used:
             return str(ipaddress.IPv4Address(number))
-    raise Conflict(f"Insufficient address capacity: no free IP address left in network {network.name}",
-                   uuids=[network.uuid])
+    raise InsufficientCapacity(f"Insufficient address capacity: no free IP address left in network "
+                               f"{network.name}", uuids=[network.uuid])
 
 
 def _check_requested_ip(network: NicNetwork, ip: str) -> str:

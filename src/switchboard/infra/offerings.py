@@ -69,13 +69,14 @@ class OfferingRef(NamedTuple):
     offer_ha: bool
     limit_cpu_use: bool
     dynamic_scaling_enabled: bool
+    root_disk_size: int | None  # GiB
 
 
 # Built once: every deploy reads its offering.
 _REF = PrebuiltQuery(
     select(ServiceOffering.id, ServiceOffering.name, ServiceOffering.cpu, ServiceOffering.speed,
            ServiceOffering.ram_size, ServiceOffering.offer_ha, ServiceOffering.limit_cpu_use,
-           ServiceOffering.dynamic_scaling_enabled)
+           ServiceOffering.dynamic_scaling_enabled, ServiceOffering.root_disk_size)
     .where(ServiceOffering.uuid == bindparam("uuid"), ServiceOffering.removed.is_(None)),
     row_type=OfferingRef._make,
 )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from switchboard.api.caller import Caller
+from switchboard.caller import Caller
 from switchboard.db.models.identity import Account, Domain
 from switchboard.errors import InvalidParameter, NotFound
 from switchboard.identity.scope import check_account

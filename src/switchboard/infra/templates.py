@@ -15,7 +15,7 @@ from typing import NamedTuple, Protocol
 from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, or_, select, true
 from sqlalchemy.orm import Session
 
-from switchboard.api.caller import Caller
+from switchboard.caller import Caller
 from switchboard.db.base import utcnow
 from switchboard.db.direct import PrebuiltQuery
 from switchboard.db.models.identity import Account, Domain
@@ -32,6 +32,7 @@ from switchboard.infra import details as detail_store
 from switchboard.infra.clusters import EXTERNAL, hypervisor_name
 from switchboard.infra.common import Page, fetch_page, live_by_uuid, live_ref, matches, one_of, require_name
 from switchboard.infra.extension_link import ExtensionRef
+from switchboard.infra.guest_os import default_os_type
 from switchboard.infra.owners import Owner
 
 __all__ = [
@@ -114,12 +115,14 @@ class TemplateRef(NamedTuple):
     is_public: bool
     account_id: int
     domain_id: int
+    size: int | None  # bytes
 
 
 # Built once: every deploy reads its template.
 _REF = PrebuiltQuery(
     select(Template.id, Template.uuid, Template.name, Template.hypervisor_type, Template.state, Template.extension_id,
-           Template.arch, Template.dynamically_scalable, Template.is_public, Template.account_id, Template.domain_id)
+           Template.arch, Template.dynamically_scalable, Template.is_public, Template.account_id, Template.domain_id,
+           Template.size)
     .where(Template.uuid == bindparam("uuid"), Template.removed.is_(None)),
     row_type=TemplateRef._make,
 )
@@ -172,9 +175,10 @@ def register_template(
     if spec.is_featured and not caller.is_admin:
         raise InvalidParameter("Only administrators may register featured templates", parameter="isfeatured")
     ready = template_format == "EXTERNAL"
+    os_type = spec.guest_os or default_os_type(session)
     template = Template(
         name=name, display_text=spec.display_text or name, format=template_format, hypervisor_type=hypervisor,
-        url=spec.url, checksum=spec.checksum, guest_os_id=spec.guest_os.id if spec.guest_os else None,
+        url=spec.url, checksum=spec.checksum, guest_os_id=os_type.id if os_type else None,
         account_id=owner.account_id if owner else caller.account_id,
         domain_id=owner.domain_id if owner else caller.domain_id, is_public=spec.is_public or spec.is_featured,
         is_featured=spec.is_featured, is_extractable=spec.is_extractable, password_enabled=spec.password_enabled,
@@ -304,6 +308,7 @@ def list_templates(
     hypervisor: str | None = None,
     extension_id: int | None = None,
     arch: str | None = None,
+    tagged: ColumnElement[bool] | None = None,
 ) -> tuple[list[TemplateRecord], int]:
     """One record per (template, zone) the caller may see under `template_filter`, ordered by id."""
     stmt = (
@@ -326,6 +331,8 @@ def list_templates(
             stmt = stmt.where(column == value)
     if uuids:
         stmt = stmt.where(Template.uuid.in_(uuids))
+    if tagged is not None:  # resource tags (the API's tags[] filter)
+        stmt = stmt.where(tagged)
     if page.keyword:
         stmt = stmt.where(matches(Template.name, page.keyword))
     rows, total = fetch_page(session, stmt, page)

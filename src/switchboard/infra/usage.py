@@ -12,9 +12,7 @@ from sqlalchemy.orm import Session
 
 from switchboard.errors import Conflict
 
-__all__ = ["NO_CHECKS", "USAGE_SERVICE", "UsageCheck", "UsageChecks"]
-
-USAGE_SERVICE = "infra_usage_checks"
+__all__ = ["NO_CHECKS", "UsageCheck", "UsageChecks"]
 
 UsageCheck = Callable[[Session, int], str | None]
 

@@ -2,7 +2,7 @@
 
 It stores, claims, runs and finishes jobs and knows nothing of what they do: services register handlers
 by name (`JobService.handlers.register`). It imports nothing from the API, compute or extensions; the
-composition root (switchboard.wiring.jobs) passes in what it needs from above, such as the mapping of
+composition root (switchboard.server) passes in what it needs from above, such as the mapping of
 errors to job results.
 """
 
@@ -13,7 +13,7 @@ from switchboard.jobs.notify import Waker
 from switchboard.jobs.queries import JobFilter, JobScope, JobView, ServerView, in_domain
 from switchboard.jobs.repository import ServerRun
 from switchboard.jobs.runtime import JobRuntime
-from switchboard.jobs.service import JobService, job_service
+from switchboard.jobs.service import JobService
 from switchboard.jobs.settings import JobSettings
 from switchboard.jobs.states import JobStatus, ServerStatus
 
@@ -41,5 +41,4 @@ __all__ = [
     "UnknownHandler",
     "Waker",
     "in_domain",
-    "job_service",
 ]

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from switchboard.db.base import utcnow
 from switchboard.db.engine import Database
 from switchboard.db.outage import explain, report_failure, unavailable, until_available
-from switchboard.errors import OperationFailed, SwitchboardError
+from switchboard.errors import ExtensionFailed, OperationFailed, SwitchboardError
 from switchboard.jobs import repository
 from switchboard.jobs.context import JobContext
 from switchboard.jobs.handlers import JobHandlers, UnknownHandler
@@ -61,6 +61,9 @@ class Executor:
         try:
             result = self._handlers.get(job.handler).run(ctx)
             outcome = Outcome(JobStatus.SUCCEEDED, 0, _json_object(result, job.handler))
+        except ExtensionFailed as exc:  # its text carries the extension's output, which never goes to the log
+            log.info("job %s (%s) failed: an extension failed (the job result says how)", job.uuid, job.command)
+            outcome = self._failure(exc)
         except SwitchboardError as exc:
             log.info("job %s (%s) failed: %s", job.uuid, job.command, exc.message)
             outcome = self._failure(exc)

@@ -1,4 +1,4 @@
-"""The registry of job handlers, filled by the services (compute, extensions, ...) at wiring time.
+"""The registry of job handlers, filled at start by each area's `register_*_jobs`.
 
     handlers.register("deployVirtualMachine", run, on_interrupted=repair)
 

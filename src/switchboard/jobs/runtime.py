@@ -20,6 +20,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -52,8 +53,11 @@ class JobRuntime:
         settings: JobSettings,
         server_uuid: str,
         server_name: str,
+        expire_after: Callable[[], float] | None = None,
     ) -> None:
         self._db = db
+        # `job.expire.minutes` is dynamic: read at every purge (in seconds); else the settings' value.
+        self._expire_after = expire_after or (lambda: settings.expire_after)
         self._handlers = handlers
         self._executor = executor
         self._waker = waker
@@ -177,7 +181,7 @@ class JobRuntime:
     def purge_once(self) -> int:
         """Delete jobs finished more than `expire_after` seconds ago; returns how many."""
         with self._db.session() as session:
-            before = repository.database_now(session) - dt.timedelta(seconds=self._settings.expire_after)
+            before = repository.database_now(session) - dt.timedelta(seconds=self._expire_after())
             purged = repository.purge_finished(session, before=before)
         if purged:
             log.info("deleted %d expired jobs", purged)

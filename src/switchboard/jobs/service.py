@@ -16,7 +16,6 @@ from switchboard.jobs.handlers import JobHandlers
 from switchboard.jobs.notify import Waker
 from switchboard.jobs.queries import JobFilter, JobScope, JobView, ServerView
 from switchboard.jobs.states import ServerStatus
-from switchboard.services import Services
 
 
 class JobService:
@@ -72,11 +71,3 @@ class JobService:
 
     def _after_commit(self, _session: Any) -> None:
         self._waker.notify()
-
-
-def job_service(services: Services) -> JobService:
-    """The JobService wired into this process (LookupError if the jobs area is not wired)."""
-    service = services.get("jobs")
-    if not isinstance(service, JobService):
-        raise LookupError("the 'jobs' service is not a JobService")
-    return service

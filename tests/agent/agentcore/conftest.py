@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from guest import guest_artifacts
 
 from agentcore import pamusers
 from agentcore.fakes import FakeNetwork, FakeStorage, FakeVmm
@@ -31,6 +34,20 @@ def pam_users() -> Iterator[None]:
     """Local admin, read-only and group-less users (see pamusers.py) and the PAM service file."""
     with pamusers.pam_users():
         yield
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """kernel/ and images/ holding the built test guest (`vmlinux`, `guest.ext4`), for real VMMs."""
+    if shutil.which("qemu-system-x86_64") is None or shutil.which("tmux") is None:
+        pytest.fail("qemu-system-x86 and tmux are needed (scripts/ci-deps.sh installs them)")
+    guest = guest_artifacts()
+    root = tmp_path_factory.mktemp("templates")
+    (root / "kernel").mkdir()
+    (root / "images").mkdir()
+    shutil.copyfile(guest.kernel, root / "kernel" / "vmlinux")
+    subprocess.run(["cp", "--sparse=always", str(guest.rootfs), str(root / "images" / "guest.ext4")], check=True)
+    return root
 
 
 @pytest.fixture(scope="session")

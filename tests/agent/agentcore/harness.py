@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from tests.support.eventually import eventually
 
 from switchboard.agent.api import AgentContext
 from switchboard.agent.config import AgentConfig, parse_config
@@ -23,24 +23,27 @@ from switchboard.agent.server import uvicorn_config
 
 @dataclass(frozen=True)
 class Pki:
-    directory: Path
-    rogue: Path  # a second CA with its own "mgmt" client certificate
+    directory: Path  # the agent's: ca.crt, server.crt, server.key
+    ca_dir: Path  # the CA's: ca.key and the client certificates
+    rogue: Path  # the CA directory of a second CA with its own "mgmt" client certificate
 
     @property
     def ca(self) -> Path:
         return self.directory / "ca.crt"
 
     def client(self, name: str) -> tuple[str, str]:
-        return str(self.directory / f"client-{name}.crt"), str(self.directory / f"client-{name}.key")
+        return str(self.ca_dir / f"client-{name}.crt"), str(self.ca_dir / f"client-{name}.key")
 
     def rogue_client(self) -> tuple[str, str]:
         return str(self.rogue / "client-mgmt.crt"), str(self.rogue / "client-mgmt.key")
 
 
 def make_pki(root: Path) -> Pki:
-    init_tls(root / "pki", hostnames=["localhost"], addresses=["127.0.0.1"], clients=["mgmt", "other", "ro"])
-    init_tls(root / "rogue", hostnames=["localhost"], addresses=["127.0.0.1"], clients=["mgmt"], organisation="Rogue")
-    return Pki(root / "pki", root / "rogue")
+    init_tls(root / "pki", ca_dir=root / "ca", hostnames=["localhost"], addresses=["127.0.0.1"],
+             clients=["mgmt", "other", "ro"])
+    init_tls(root / "rogue-agent", ca_dir=root / "rogue", hostnames=["localhost"], addresses=["127.0.0.1"],
+             clients=["mgmt"], organisation="Rogue")
+    return Pki(root / "pki", root / "ca", root / "rogue")
 
 
 def free_port() -> int:
@@ -100,11 +103,13 @@ def serve(agent: AgentContext, *, run_reconciler: bool = False) -> Iterator[str]
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="agent-under-test", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("agent under test did not start")
-        time.sleep(0.02)
+
+    def started() -> bool:
+        if not thread.is_alive():
+            raise RuntimeError("agent under test exited at start")
+        return server.started
+
+    eventually(started, what="the agent under test to start", interval=0.02)
     try:
         yield f"https://localhost:{port}"
     finally:

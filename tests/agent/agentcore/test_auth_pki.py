@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import json
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -14,8 +16,10 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from switchboard.agent import cli
 from switchboard.agent.auth import AccessDenied, Authenticator, AuthFailed, Role, Throttled
-from switchboard.agent.config import AuthConfig
+from switchboard.agent.config import AuthConfig, load_config
 from switchboard.agent.pki import PkiError, init_tls
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 class Clock:
@@ -120,9 +124,9 @@ def test_users_outside_both_groups_are_denied() -> None:
 
 
 def test_init_tls_issues_a_ca_a_server_cert_with_sans_and_client_certs(tmp_path: Path) -> None:
-    issued = init_tls(tmp_path / "tls", hostnames=["fc01.example", "fc01"], addresses=["10.0.0.5"],
-                      clients=["mgmt"])
-    server = x509.load_pem_x509_certificate((tmp_path / "tls" / "server.crt").read_bytes())
+    tls, ca = tmp_path / "tls", tmp_path / "ca"
+    issued = init_tls(tls, ca_dir=ca, hostnames=["fc01.example", "fc01"], addresses=["10.0.0.5"], clients=["mgmt"])
+    server = x509.load_pem_x509_certificate((tls / "server.crt").read_bytes())
     sans = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert sans.get_values_for_type(x509.DNSName) == ["fc01.example", "fc01"]
     assert [str(ip) for ip in sans.get_values_for_type(x509.IPAddress)] == ["10.0.0.5"]
@@ -132,23 +136,63 @@ def test_init_tls_issues_a_ca_a_server_cert_with_sans_and_client_certs(tmp_path:
     assert list(client.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [
         ExtendedKeyUsageOID.CLIENT_AUTH
     ]
-    for key in ("ca.key", "server.key", "client-mgmt.key"):
-        assert (tmp_path / "tls" / key).stat().st_mode & 0o077 == 0
+    # The agent's directory holds what the agent needs and nothing that could issue or impersonate.
+    assert sorted(p.name for p in tls.iterdir()) == ["ca.crt", "server.crt", "server.key"]
+    assert sorted(p.name for p in ca.iterdir()) == ["ca.crt", "ca.key", "client-mgmt.crt", "client-mgmt.key"]
+    assert ca.stat().st_mode & 0o077 == 0
+    for key in (ca / "ca.key", tls / "server.key", ca / "client-mgmt.key"):
+        assert key.stat().st_mode & 0o077 == 0
     verify = subprocess.run(
-        ["openssl", "verify", "-CAfile", str(issued.ca_cert), str(tmp_path / "tls" / "server.crt"),
+        ["openssl", "verify", "-CAfile", str(issued.ca_cert), str(tls / "server.crt"),
          str(issued.clients["mgmt"][0])], capture_output=True, text=True,
     )
     assert verify.returncode == 0, verify.stderr
     # A second run reuses the CA, so earlier client certificates stay valid.
     ca_before = issued.ca_cert.read_bytes()
-    init_tls(tmp_path / "tls", clients=["second"])
+    init_tls(tls, ca_dir=ca, clients=["second"])
     assert issued.ca_cert.read_bytes() == ca_before
     with pytest.raises(PkiError):
-        init_tls(tmp_path / "tls", clients=["../evil"])
+        init_tls(tls, ca_dir=ca, clients=["../evil"])
+    with pytest.raises(PkiError, match="must not be the agent's"):
+        init_tls(tls, ca_dir=tls)
 
 
-def test_the_cli_init_tls_prints_allow_list_entries(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["init-tls", "--dir", str(tmp_path / "t"), "--hostname", "localhost", "--client", "mgmt"]) == 0
-    assert "allowed_clients entry: sha256:" in capsys.readouterr().out
+def test_init_tls_moves_a_ca_key_left_in_the_agents_directory_out(tmp_path: Path) -> None:
+    tls = tmp_path / "tls"
+    # The earlier layout: everything in one directory.
+    old = init_tls(tmp_path / "old-ca", ca_dir=tmp_path / "old-ca-keys", clients=["mgmt"])
+    tls.mkdir()
+    for path in [*(tmp_path / "old-ca-keys").iterdir(), old.server_cert, old.server_key]:
+        assert path is not None
+        (tls / path.name).write_bytes(path.read_bytes())
+    ca_key = (tls / "ca.key").read_bytes()
+    issued = init_tls(tls, ca_dir=tmp_path / "ca", clients=["mgmt"])
+    assert not (tls / "ca.key").exists() and not (tls / "client-mgmt.key").exists()
+    assert (tmp_path / "ca" / "ca.key").read_bytes() == ca_key
+    assert issued.fingerprints() == old.fingerprints()  # the same client certificate, moved
+
+
+def test_the_cli_init_tls_prints_allow_list_entries_and_fills_the_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sample = json.loads((REPO / "deploy" / "firecracker-agent.json").read_text())
+    assert sample["security"]["tls"]["allowed_clients"] == []  # filled on the host, by init-tls
+    config = tmp_path / "agent.json"
+    config.write_text(json.dumps(sample))
+    config.chmod(0o640)
+    tls, ca = tmp_path / "t", tmp_path / "ca"
+    argv = ["init-tls", "--dir", str(tls), "--ca-dir", str(ca), "--hostname", "localhost", "--config", str(config)]
+    assert cli.main([*argv, "--client", "mgmt"]) == 0
+    out = capsys.readouterr().out
+    entry = re.search(r"allowed_clients entry: (sha256:[0-9a-f]{64})", out)
+    assert entry is not None and str(ca / "ca.key") in out
+    assert cli.main([*argv, "--client", "mgmt", "--client", "backup"]) == 0  # again, with a second client
+    second = re.findall(r"allowed_clients entry: (sha256:[0-9a-f]{64})", capsys.readouterr().out)
+    written = load_config(config)
+    assert written.security.tls.allowed_clients == (entry.group(1), second[1])
+    assert written.security.tls.client_auth == "required" and written.security.tls.enabled
+    assert written.security.tls.cert_file == tls / "server.crt" and written.security.tls.ca_file == tls / "ca.crt"
+    assert written.defaults.net.driver == "linux-bridge"  # the rest of the sample is untouched
+    assert config.stat().st_mode & 0o777 == 0o640
     assert cli.main(["serve", "--config", str(tmp_path / "missing.json")]) == 2
     assert "cannot read config" in capsys.readouterr().err

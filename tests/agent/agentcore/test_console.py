@@ -7,11 +7,11 @@ import logging
 import shutil
 import socket
 import stat
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.support.eventually import eventually
 
 from agentcore.conftest import Host, fake_groups, fake_password_check
 from agentcore.fakes import FakeNetwork, FakeStorage, FakeVmm
@@ -201,10 +201,8 @@ def test_once_console_goes_away_with_its_first_viewer(agent, console_host: Host)
     first = http.post(f"/v1/vms/{VM}/console").json()
     console_dir = console_host.config.defaults.host.run_dir / VM / "console"
     assert vnc_login(first["port"], first["password"])
-    deadline = time.monotonic() + 30
-    while console_processes(console_dir, first["port"], VM) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert console_processes(console_dir, first["port"], VM) == [], "console still running after its viewer left"
+    eventually(lambda: console_processes(console_dir, first["port"], VM) == [], timeout=30, interval=0.1,
+               what="the console to go away after its viewer left")
     second = http.post(f"/v1/vms/{VM}/console").json()
     assert second["password"] != first["password"]
     assert vnc_login(second["port"], second["password"])

@@ -4,13 +4,9 @@ and the `none` network, booting the real test guest with TCG."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
 import signal
-import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,33 +14,27 @@ from typing import Any
 
 import httpx
 import pytest
-from fcstandin import FIRECRACKER
-from guest import guest_artifacts
+from tests.support.eventually import eventually
 
 from agentcore.agentproc import AgentProcess
-from agentcore.harness import Pki, client, payload
+from agentcore.harness import Pki, client
 from agentcore.pamusers import ADMIN, ADMIN_GROUP, PAM_SERVICE, PASSWORD, READER, READONLY_GROUP
+from agentcore.realguests import (
+    MARKER,
+    SHUTDOWN,
+    agent_config,
+    cleanup_vmms,
+    type_into,
+    vm_payload,
+    wait_console,
+    wait_desired,
+    wait_state,
+)
 from agentcore.vnc import console_processes, vnc_login
 
 pytestmark = [pytest.mark.slow, pytest.mark.root]
 
-BOOT_TIMEOUT = 120.0
-MARKER = "SWITCHBOARD-GUEST-BOOTED"
-SHUTDOWN = "SWITCHBOARD-GUEST-SHUTDOWN"
-
-
-@pytest.fixture(scope="module")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """kernel/ and images/ holding the built test guest."""
-    if shutil.which("qemu-system-x86_64") is None or shutil.which("tmux") is None:
-        pytest.fail("qemu-system-x86 and tmux are needed (scripts/ci-deps.sh installs them)")
-    guest = guest_artifacts()
-    root = tmp_path_factory.mktemp("templates")
-    (root / "kernel").mkdir()
-    (root / "images").mkdir()
-    shutil.copyfile(guest.kernel, root / "kernel" / "vmlinux")
-    subprocess.run(["cp", "--sparse=always", str(guest.rootfs), str(root / "images" / "guest.ext4")], check=True)
-    return root
+PAM = {"enabled": True, "service": PAM_SERVICE, "admin_group": ADMIN_GROUP, "readonly_group": READONLY_GROUP}
 
 
 def _fingerprint(pki: Pki, name: str) -> str:
@@ -55,43 +45,9 @@ def _fingerprint(pki: Pki, name: str) -> str:
     return "sha256:" + cert.fingerprint(hashes.SHA256()).hex()
 
 
-def _config(root: Path, templates: Path, pki: Pki, vmm: str = "qemu") -> dict[str, Any]:
-    guest = guest_artifacts()
-    return {
-        "defaults": {
-            "host": {
-                "vmm": vmm, "qemu_accel": "tcg", "initrd": str(guest.initrd), "firecracker_bin": str(FIRECRACKER),
-                "kernel_dir": str(templates / "kernel"), "image_dir": str(templates / "images"),
-                "state_dir": str(root / "state"), "run_dir": str(root / "run"), "log_dir": str(root / "log"),
-                "stop_grace_seconds": 60, "reconcile_interval_seconds": 1,
-                "boot_id_file": str(root / "boot_id"),
-            },
-            "storage": {"driver": "file", "volume_dir": str(root / "volumes")},
-            "net": {"driver": "none"},
-            "console": {"port_min": 25950, "port_max": 25999},
-        },
-        "security": {"tls": {
-            "enabled": True, "cert_file": str(pki.directory / "server.crt"),
-            "key_file": str(pki.directory / "server.key"), "ca_file": str(pki.ca), "client_auth": "required",
-            "allowed_clients": [_fingerprint(pki, "mgmt")],
-        }},
-        "auth": {"enabled": True, "service": PAM_SERVICE, "admin_group": ADMIN_GROUP, "readonly_group": READONLY_GROUP},
-        "logging": {"level": "INFO"},
-    }
-
-
-def _vm_payload(name: str) -> dict[str, Any]:
-    return payload(name, vlan=None, kernel="vmlinux", image="guest.ext4", boot_args=guest_artifacts().boot_args)
-
-
-def _cleanup_vmms(state: Path) -> None:
-    """Stop whatever VMMs a test left: the private tmux server, then any pid still recorded."""
-    sock = state / "vmm" / "tmux" / "server.sock"
-    if sock.exists():
-        subprocess.run(["tmux", "-S", str(sock), "kill-server"], capture_output=True)
-    for pid_file in (state / "vmm").glob("vms/*/vmm.pid"):
-        with contextlib.suppress(ValueError, ProcessLookupError):
-            os.kill(int(pid_file.read_text().strip()), signal.SIGKILL)
+_vm_payload = vm_payload
+_wait_console = wait_console
+_wait_state = wait_state
 
 
 @pytest.fixture
@@ -106,39 +62,18 @@ def fc_agent(pam_users: None, tmp_path: Path, templates: Path, pki: Pki) -> Iter
 
 def _agent(tmp_path: Path, templates: Path, pki: Pki, vmm: str) -> Iterator[AgentProcess]:
     (tmp_path / "boot_id").write_text("boot-1\n")
-    process = AgentProcess(tmp_path, pki, _config(tmp_path, templates, pki, vmm))
+    config = agent_config(tmp_path, templates, pki, vmm, auth=PAM, allowed_clients=[_fingerprint(pki, "mgmt")])
+    process = AgentProcess(tmp_path, pki, config)
     process.start()
     try:
         yield process
     finally:
         process.stop()
-        _cleanup_vmms(tmp_path / "state")
+        cleanup_vmms(tmp_path / "state")
 
 
 def _http(agent: AgentProcess, **kwargs: Any) -> httpx.Client:
     return client(agent.url, agent.pki, auth=(ADMIN, PASSWORD), timeout=180, **kwargs)
-
-
-def _wait_console(http: httpx.Client, name: str, text: str, count: int = 1) -> str:
-    deadline = time.monotonic() + BOOT_TIMEOUT
-    log = ""
-    while time.monotonic() < deadline:
-        log = http.get(f"/v1/vms/{name}/console/log", params={"tail_bytes": 1 << 20}).text
-        if log.count(text) >= count:
-            return log
-        time.sleep(0.25)
-    raise AssertionError(f"{text!r} x{count} not in the console of {name}:\n{log[-3000:]}")
-
-
-def _wait_state(http: httpx.Client, name: str, state: str, timeout: float = BOOT_TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = http.get(f"/v1/vms/{name}/status").json()
-        if last["state"] == state:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{name} never reached {state}: {last}")
 
 
 def _create_code(agent: AgentProcess, name: str) -> int:
@@ -233,9 +168,7 @@ def test_an_agent_killed_mid_create_finishes_the_vm_after_restart(agent: AgentPr
 
     thread = threading.Thread(target=create)
     thread.start()
-    deadline = time.monotonic() + 60
-    while not record.exists() and time.monotonic() < deadline:
-        time.sleep(0.005)
+    eventually(record.exists, what="the create to record its intent", timeout=60, interval=0.005)
     agent.kill()
     thread.join(60)
     assert record.exists()
@@ -250,7 +183,7 @@ def test_an_agent_killed_mid_create_finishes_the_vm_after_restart(agent: AgentPr
         # The agent restarted again: the running guest is adopted, not rebooted.
         agent.stop()
         agent.start()
-        time.sleep(2)  # let at least one reconcile pass run
+        eventually(lambda: _reconcile_passes(http) >= 2, what="two reconcile passes of the new agent")
         log = _wait_console(http, "e2e-2", MARKER)
         assert log.count(MARKER) == 1
         assert http.get("/v1/vms/e2e-2/status").json()["state"] == "running"
@@ -266,7 +199,7 @@ def test_after_a_host_reboot_vms_meant_to_run_boot_again_and_stopped_ones_stay_s
         assert http.post("/v1/vms/hr-2/stop", json={"force": True}).status_code == 200
     # The host "reboots": the agent dies, every VMM with it, and the kernel has a new boot id.
     agent.kill()
-    _cleanup_vmms(agent.root / "state")
+    cleanup_vmms(agent.root / "state")
     (agent.root / "boot_id").write_text("boot-2\n")
     agent.start()
     with _http(agent) as http:
@@ -284,26 +217,13 @@ def test_a_vmm_killed_from_outside_is_noticed_and_can_be_started_again(agent: Ag
         pid = int((agent.root / "state" / "vmm" / "vms" / "e2e-3" / "vmm.pid").read_text())
         os.kill(pid, signal.SIGKILL)
         _wait_state(http, "e2e-3", "stopped", timeout=30)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            details = http.get("/v1/vms/e2e-3/details").json()
-            if details["desired_state"] == "stopped":
-                break
-            time.sleep(0.2)
-        assert details["desired_state"] == "stopped"
+        details = wait_desired(http, "e2e-3", "stopped")
         assert "unexpectedly" in (details["last_error"] or "")
         started = http.post("/v1/vms/e2e-3/start")
         assert started.status_code == 200, started.text
         _wait_state(http, "e2e-3", "running")
         assert http.get("/v1/vms/e2e-3/details").json()["last_error"] is None
         assert http.delete("/v1/vms/e2e-3").status_code == 200
-
-
-def _type(agent: AgentProcess, vm: str, line: str) -> None:
-    """Type a command into the guest's serial console through the agent's private tmux server."""
-    sock = str(agent.root / "state" / "vmm" / "tmux" / "server.sock")
-    subprocess.run(["tmux", "-S", sock, "send-keys", "-t", f"={vm}:", "-l", line], check=True)
-    subprocess.run(["tmux", "-S", sock, "send-keys", "-t", f"={vm}:", "Enter"], check=True)
 
 
 def test_firecracker_guest_reboot_is_completed_and_guest_poweroff_followed(fc_agent: AgentProcess) -> None:
@@ -313,17 +233,24 @@ def test_firecracker_guest_reboot_is_completed_and_guest_poweroff_followed(fc_ag
         assert http.get("/v1/vms/fc-1/details").json()["vmm"] == "firecracker"
         _wait_console(http, "fc-1", MARKER)
         # The guest reboots itself: Firecracker exits on the reset, the agent boots the VM again.
-        _type(fc_agent, "fc-1", "reboot")
+        type_into(fc_agent.root, "fc-1", "reboot")
         _wait_console(http, "fc-1", MARKER, count=2)
         _wait_state(http, "fc-1", "running")
         assert http.get("/v1/vms/fc-1/details").json()["desired_state"] == "running"
         # The guest powers itself off: the VM is recorded stopped and stays stopped.
-        _type(fc_agent, "fc-1", "poweroff")
+        type_into(fc_agent.root, "fc-1", "poweroff")
         _wait_state(http, "fc-1", "stopped", timeout=60)
-        deadline = time.monotonic() + 30
-        while http.get("/v1/vms/fc-1/details").json()["desired_state"] != "stopped":
-            assert time.monotonic() < deadline, "desired state never followed the guest's power-off"
-            time.sleep(0.2)
-        time.sleep(3)  # several reconcile passes: nothing boots it again
+        wait_desired(http, "fc-1", "stopped")
+        passes = _reconcile_passes(http)
+        # Three more reconcile passes: nothing boots it again.
+        eventually(lambda: _reconcile_passes(http) >= passes + 3, what="three more reconcile passes")
         assert http.post("/v1/status", json={"vm_name": "fc-1"}).json()["power_state"] == "poweroff"
         assert http.post("/v1/delete", json={"vm_name": "fc-1"}).status_code == 200
+
+
+def _reconcile_passes(http: httpx.Client) -> float:
+    """The agent's reconcile pass counter, from its metrics."""
+    for line in http.get("/metrics").text.splitlines():
+        if line.startswith("switchboard_agent_reconcile_passes "):
+            return float(line.split()[1])
+    raise AssertionError("no reconcile pass counter in /metrics")

@@ -3,6 +3,8 @@ certificates and handshakes, real local users and groups created for the test, t
 
 from __future__ import annotations
 
+import hashlib
+import socket
 import ssl
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -11,11 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography import x509
+from tests.support.eventually import eventually
 
+from agentcore.agentproc import AgentProcess
 from agentcore.conftest import Host
 from agentcore.fakes import FakeNetwork, FakeStorage, FakeVmm
-from agentcore.harness import agent_config, client, payload, serve
+from agentcore.harness import Pki, agent_config, client, payload, serve
 from agentcore.pamusers import ADMIN, ADMIN_GROUP, NOBODY, PAM_SERVICE, PASSWORD, READER, READONLY_GROUP
+from switchboard.agent.pki import init_tls
 from switchboard.agent.server import build_agent
 
 REFUSED = (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError)
@@ -138,12 +143,9 @@ def test_state_changing_calls_are_audited_with_the_user_and_client_certificate(
     assert lines == ["POST /v1/vms by user=admin client=CN=mgmt,O=Switchboard from 127.0.0.1"]
 
 
-def _server_fingerprint(port: int, pki_dir: Path) -> str:
-    import hashlib
-    import socket
-
+def _server_fingerprint(port: int, pki_dir: Path, ca_dir: Path) -> str:
     context = ssl.create_default_context(cafile=str(pki_dir / "ca.crt"))
-    context.load_cert_chain(str(pki_dir / "client-mgmt.crt"), str(pki_dir / "client-mgmt.key"))
+    context.load_cert_chain(str(ca_dir / "client-mgmt.crt"), str(ca_dir / "client-mgmt.key"))
     with socket.create_connection(("127.0.0.1", port)) as raw, context.wrap_socket(
         raw, server_hostname="localhost"
     ) as tls:
@@ -153,16 +155,8 @@ def _server_fingerprint(port: int, pki_dir: Path) -> str:
 
 
 def test_sighup_reloads_rotated_certificates_without_a_restart(tmp_path: Path) -> None:
-    import os
-    import signal
-    import time
-
-    from agentcore.agentproc import AgentProcess
-    from agentcore.harness import Pki
-    from switchboard.agent.pki import init_tls
-
-    tls_dir = tmp_path / "tls"
-    init_tls(tls_dir, hostnames=["localhost"], addresses=["127.0.0.1"], clients=["mgmt"])
+    tls_dir, ca_dir = tmp_path / "tls", tmp_path / "ca"
+    init_tls(tls_dir, ca_dir=ca_dir, hostnames=["localhost"], addresses=["127.0.0.1"], clients=["mgmt"])
     config = {
         "defaults": {"host": {"vmm": "qemu", "state_dir": str(tmp_path / "state"), "run_dir": str(tmp_path / "run"),
                               "log_dir": str(tmp_path / "log")},
@@ -171,25 +165,23 @@ def test_sighup_reloads_rotated_certificates_without_a_restart(tmp_path: Path) -
                              "key_file": str(tls_dir / "server.key"), "ca_file": str(tls_dir / "ca.crt"),
                              "client_auth": "required"}},
     }
-    agent = AgentProcess(tmp_path, Pki(tls_dir, tls_dir), config)
+    agent = AgentProcess(tmp_path, Pki(tls_dir, ca_dir, ca_dir), config)
     agent.start()
     try:
-        before = _server_fingerprint(agent.port, tls_dir)
-        init_tls(tls_dir, hostnames=["localhost"], addresses=["127.0.0.1"], clients=["mgmt"], force=True)
-        assert _server_fingerprint(agent.port, tls_dir) == before  # nothing changes until told
-        assert agent.proc is not None
-        os.kill(agent.proc.pid, signal.SIGHUP)
-        deadline = time.monotonic() + 10
-        while _server_fingerprint(agent.port, tls_dir) == before:
-            assert time.monotonic() < deadline, "the rotated certificate was never served"
-            time.sleep(0.1)
-        rotated = _server_fingerprint(agent.port, tls_dir)
+        before = _server_fingerprint(agent.port, tls_dir, ca_dir)
+        init_tls(tls_dir, ca_dir=ca_dir, hostnames=["localhost"], addresses=["127.0.0.1"], clients=["mgmt"],
+                 force=True)
+        assert _server_fingerprint(agent.port, tls_dir, ca_dir) == before  # nothing changes until told
+        agent.sighup()
+        rotated = eventually(
+            lambda: (fp := _server_fingerprint(agent.port, tls_dir, ca_dir)) != before and fp,
+            what="the rotated certificate to be served", timeout=10, interval=0.1,
+        )
         # Broken files on a later SIGHUP: the agent keeps serving what it has.
         (tls_dir / "server.key").write_text("not a key")
-        os.kill(agent.proc.pid, signal.SIGHUP)
-        time.sleep(0.5)
-        assert _server_fingerprint(agent.port, tls_dir) == rotated
-        assert agent.proc.poll() is None
-        assert "still using the previous certificates" in agent.log()
+        agent.sighup()
+        eventually(lambda: "still using the previous TLS settings" in agent.log(), what="the reload to be refused")
+        assert _server_fingerprint(agent.port, tls_dir, ca_dir) == rotated
+        assert agent.proc is not None and agent.proc.poll() is None
     finally:
         agent.stop()

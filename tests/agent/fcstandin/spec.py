@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,13 +29,8 @@ class BadRequest(Exception):
 
 
 def spec_path() -> Path:
-    """The Firecracker spec: $SWITCHBOARD_SHARED_DIR/firecracker/, else `<repo>/../shared/firecracker/`."""
-    shared = os.environ.get("SWITCHBOARD_SHARED_DIR")
-    base = Path(shared) if shared else Path(__file__).resolve().parents[3].parent / "shared"
-    path = base / "firecracker" / SPEC_NAME
-    if not path.exists():
-        raise FileNotFoundError(f"{path} not found; set SWITCHBOARD_SHARED_DIR to the shared directory")
-    return path
+    """The vendored Firecracker spec file (`vendor/`, with its licence)."""
+    return Path(__file__).resolve().parent / "vendor" / SPEC_NAME
 
 
 @dataclass(frozen=True)

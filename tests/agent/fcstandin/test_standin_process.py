@@ -9,13 +9,13 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from tests.agent.guest import fresh_rootfs, guest_artifacts
+from tests.support.eventually import eventually
 
 from switchboard.agent.vmm.fcapi import FirecrackerApi, FirecrackerApiError
 
@@ -34,11 +34,12 @@ class StandIn:
             [str(FIRECRACKER), "--api-sock", str(self.socket), "--id", "sbt-s1", *extra],
             stdin=subprocess.DEVNULL, stdout=self.console, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while not self.socket.exists():
+
+        def opened() -> bool:
             assert self.proc.poll() is None, (base / "console.log").read_text()
-            assert time.monotonic() < deadline, "the stand-in did not open its socket"
-            time.sleep(0.02)
+            return self.socket.exists()
+
+        eventually(opened, what="the stand-in to open its socket", timeout=30, interval=0.02)
 
     def api(self) -> FirecrackerApi:
         return FirecrackerApi(self.socket)

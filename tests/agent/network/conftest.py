@@ -8,11 +8,11 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.support.eventually import eventually
 
 _counter = itertools.count()
 
@@ -94,14 +94,11 @@ def ovs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ovs]:
         )  # fmt: skip
         yield o
     finally:
-        for pid in o.pids():
+        # Read the pid files once: the daemons remove them as they exit.
+        daemons = o.pids()
+        for pid in daemons:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
-        for pid in o.pids():
-            for _ in range(100):
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    break
-                time.sleep(0.05)
+        for pid in daemons:
+            eventually(lambda pid=pid: not Path(f"/proc/{pid}").exists(), what=f"OVS daemon {pid} to exit", timeout=5)
         subprocess.run(["ip", "netns", "del", netns], check=False)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from tests.agent.guest import guest_artifacts
+from tests.support.eventually import eventually
 
 from switchboard.agent.model import NicRequest, TemplateRef
 from switchboard.agent.network.netlink import Netlink
@@ -69,16 +69,14 @@ class Guest:
             self._cond.notify_all()
 
     def wait_for(self, pattern: str, timeout: float = 180) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                m = re.search(pattern, self.output)
-                if m:
-                    return m
-                left = deadline - time.monotonic()
-                if left <= 0 or self.proc.poll() is not None:
-                    pytest.fail(f"no {pattern!r} from the guest; console so far:\n{self.output[-3000:]}")
-                self._cond.wait(min(left, 1.0))
+        def found() -> re.Match[str] | None:
+            with self._cond:
+                match = re.search(pattern, self.output)
+                if match is None and self.proc.poll() is not None:
+                    pytest.fail(f"the guest exited without {pattern!r}; console:\n{self.output[-3000:]}")
+                return match
+
+        return eventually(found, what=f"{pattern!r} from the guest", timeout=timeout, interval=0.1)
 
     def run(self, command: str, tag: str) -> int:
         """Run `command` in the guest shell; its exit code."""

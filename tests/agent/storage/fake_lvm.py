@@ -12,11 +12,11 @@ thin pool, `Vwi-a-tz--` thin volume). Tools that would touch the LV's data (`qem
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from switchboard.agent.storage.runner import CommandResult
+from switchboard.agent.hostcmd import CommandResult
 
 RECORDED = json.loads(Path(__file__).with_name("lvm_recorded.json").read_text())
 VG = "sbtrec"  # the VG name in the recordings
@@ -55,7 +55,9 @@ class FakeLvm:
     def add_pool(self, name: str = "pool", size: int = 512 << 20) -> None:
         self.lvs[name] = FakeLv(name, size, [], "twi-aotz--")
 
-    def run(self, argv: Sequence[str], *, timeout: float | None = None) -> CommandResult:
+    def run(
+        self, argv: Sequence[str], *, timeout: float | None = None, env: Mapping[str, str] | None = None
+    ) -> CommandResult:
         argv = list(argv)
         self.calls.append(argv)
         tool = argv[0]

@@ -6,15 +6,15 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
 
+from switchboard.agent.hostcmd import CommandResult, SubprocessRunner
 from switchboard.agent.model import TemplateRef, Volume
 from switchboard.agent.storage.base import StorageError
 from switchboard.agent.storage.file import FileStorage
-from switchboard.agent.storage.runner import CommandResult, SubprocessRunner
 from switchboard.agent.templates import TemplateStore
 
 from .conftest import ext4_size, need, read_marker
@@ -100,11 +100,13 @@ class CountingRunner(SubprocessRunner):
         self.converts = 0
         self._lock = threading.Lock()
 
-    def run(self, argv: Sequence[str], *, timeout: float | None = None) -> CommandResult:
+    def run(
+        self, argv: Sequence[str], *, timeout: float | None = None, env: Mapping[str, str] | None = None
+    ) -> CommandResult:
         if list(argv[:2]) == ["qemu-img", "convert"]:
             with self._lock:
                 self.converts += 1
-        return super().run(argv, timeout=timeout)
+        return super().run(argv, timeout=timeout, env=env)
 
 
 def test_concurrent_creates_from_a_new_qcow2_template_convert_it_once(

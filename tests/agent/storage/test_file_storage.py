@@ -5,17 +5,17 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
 
+from switchboard.agent.hostcmd import CommandFailed, CommandResult, SubprocessRunner
 from switchboard.agent.model import TemplateRef
 from switchboard.agent.storage import create_storage
 from switchboard.agent.storage.base import StorageBackend, StorageError
 from switchboard.agent.storage.file import FileStorage
 from switchboard.agent.storage.params import InvalidRequest
-from switchboard.agent.storage.runner import CommandResult, SubprocessRunner
 from switchboard.agent.templates import TemplateNotFound, TemplateStore
 
 from .conftest import TEMPLATE_MIB, ext4_size, make_ext4, need, read_marker
@@ -144,16 +144,18 @@ class FailingRunner(SubprocessRunner):
         super().__init__()
         self.tool = tool
 
-    def run(self, argv: Sequence[str], *, timeout: float | None = None) -> CommandResult:
+    def run(
+        self, argv: Sequence[str], *, timeout: float | None = None, env: Mapping[str, str] | None = None
+    ) -> CommandResult:
         if argv[0] == self.tool:
             return CommandResult(8, "", f"{self.tool}: simulated failure")
-        return super().run(argv, timeout=timeout)
+        return super().run(argv, timeout=timeout, env=env)
 
 
 def test_failed_create_removes_only_what_it_created(tmp_path: Path, templates: TemplateStore) -> None:
     vols = tmp_path / "volumes"
     failing = FileStorage(vols, templates=templates, runner=FailingRunner("resize2fs"))
-    with pytest.raises(StorageError, match="resize2fs"):
+    with pytest.raises(CommandFailed, match="resize2fs"):
         failing.provision_root("vm", REF, size_bytes=64 * MIB)
     assert list(vols.iterdir()) == [], "no directory or temporary file may be left"
     with pytest.raises(TemplateNotFound):
@@ -163,7 +165,7 @@ def test_failed_create_removes_only_what_it_created(tmp_path: Path, templates: T
     # A VM that already has a data disk keeps it (and its directory) when its root create fails.
     ok = FileStorage(vols, templates=templates)
     data = ok.provision_data("vm", 1, size_bytes=MIB)
-    with pytest.raises(StorageError):
+    with pytest.raises(CommandFailed):
         failing.provision_root("vm", REF, size_bytes=64 * MIB)
     assert sorted(p.name for p in (vols / "vm").iterdir()) == ["data1.img"]
     assert ok.volumes("vm") == [data]
@@ -176,7 +178,7 @@ def test_create_cycles_leave_no_files(tmp_path: Path, templates: TemplateStore) 
     for i in range(3):
         storage.provision_root(f"vm{i}", REF, size_bytes=40 * MIB)
         storage.provision_data(f"vm{i}", 1, size_bytes=MIB)
-        with pytest.raises(StorageError):
+        with pytest.raises(CommandFailed, match="e2fsck"):
             failing.provision_root(f"bad{i}", REF, size_bytes=40 * MIB)
     for i in range(3):
         storage.delete(f"vm{i}")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from switchboard.agent.hostcmd import CommandFailed, CommandResult, SubprocessRunner
 from switchboard.agent.model import TemplateRef
 from switchboard.agent.storage import create_storage
 from switchboard.agent.storage.base import StorageBackend
@@ -28,7 +29,6 @@ from switchboard.agent.storage.lvm import LvmStorage
 from switchboard.agent.storage.lvmcli import OWNER_TAG, Lvm, LvmError
 from switchboard.agent.storage.lvmthin import LvmThinStorage
 from switchboard.agent.storage.params import InvalidRequest
-from switchboard.agent.storage.runner import CommandFailed, CommandResult, SubprocessRunner
 from switchboard.agent.templates import TemplateStore
 
 from .conftest import TEMPLATE_MIB, make_ext4, need

@@ -7,11 +7,11 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from tests.agent.guest import fresh_rootfs, guest_artifacts
+from tests.support.eventually import eventually
 
 from switchboard.agent.model import DiskAttachment, LaunchConfig, NicAttachment, PowerState
 from switchboard.agent.vmm.supervised import SupervisedDriver
@@ -66,22 +66,16 @@ def console_since(config: LaunchConfig, offset: int) -> str:
 
 def wait_console(config: LaunchConfig, text: str, *, after: int = 0, timeout: float = BOOT_TIMEOUT) -> str:
     """Wait until `text` appears in the console log after byte `after`; return the output since then."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def output() -> str:
         out = console_since(config, after) if config.console_log.exists() else ""
-        if text in out:
-            return out
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{text!r} not in the console of {config.name} after {timeout} s:\n{out[-3000:]}")
-        time.sleep(0.1)
+        return out if text in out else ""
+
+    return eventually(output, what=f"{text!r} in the console of {config.name}", timeout=timeout, interval=0.1)
 
 
 def wait_state(driver: SupervisedDriver, name: str, state: PowerState, timeout: float = BOOT_TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while (current := driver.power_state(name)) is not state:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{name} is {current}, not {state}, after {timeout} s")
-        time.sleep(0.1)
+    eventually(lambda: driver.power_state(name) is state, what=f"{name} to be {state}", timeout=timeout, interval=0.1)
 
 
 def type_line(driver: SupervisedDriver, name: str, line: str) -> None:

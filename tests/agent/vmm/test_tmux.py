@@ -8,11 +8,11 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.support.eventually import eventually
 
 from switchboard.agent.vmm.base import VmmError
 from switchboard.agent.vmm.tmux import SessionFiles, TmuxSupervisor, pid_alive, read_pid
@@ -29,13 +29,6 @@ def base() -> Iterator[Path]:
     subprocess.run(["rm", "-rf", str(path)], check=False)
 
 
-def wait_for(predicate: object, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not (callable(predicate) and predicate()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
-
-
 def test_a_session_records_pid_output_and_exit_status(base: Path) -> None:
     tmux = TmuxSupervisor(base / "tmux" / "server.sock")
     files = SessionFiles(base / "vm1")
@@ -44,19 +37,19 @@ def test_a_session_records_pid_output_and_exit_status(base: Path) -> None:
     log.write_bytes(b"earlier boot\n")
     tmux.start("vm1", ["sh", "-c", "echo out-$((40+2)); echo err >&2; read line; echo got-$line; exit 3"],
                files=files, console_log=log, env={"SBT_X": "1"})  # fmt: skip
-    wait_for(lambda: read_pid(files.pid) is not None)
+    eventually(lambda: read_pid(files.pid) is not None, what="the wrapper to write the pid file", interval=0.02)
     pid = read_pid(files.pid)
     assert pid is not None and pid_alive(pid, "out-")
     assert tmux.sessions() == {"vm1"}
     tmux.send_keys("vm1", "-l", "typed")
     tmux.send_keys("vm1", "Enter")  # the pane is the VMM's stdin: the serial console takes input
-    wait_for(files.status.exists)
+    eventually(files.status.exists, what="the exit status file", interval=0.02)
     assert files.status.read_text().strip() == "3"
     text = log.read_text()  # complete once the status is there
     assert text.startswith("earlier boot\n")  # appended, never truncated
     assert "out-42" in text and "err" in text and "got-typed" in text
     assert log.stat().st_mode & 0o777 == 0o600
-    wait_for(lambda: "vm1" not in tmux.sessions())
+    eventually(lambda: "vm1" not in tmux.sessions(), what="the session to end", interval=0.02)
     assert not pid_alive(pid, "out-")
 
 

@@ -54,10 +54,18 @@ def test_every_api_entry_has_cloudmonkeys_fields(admin_cs: CloudStack) -> None:
     assert by_name["disableUser"]["isasync"] is True
     assert by_name["listAccounts"]["isasync"] is False
     assert {"keyword", "page", "pagesize"} <= {p["name"] for p in by_name["listAccounts"]["params"]}
-    # uuid parameters name the list command their values come from, for CloudMonkey's completion
-    assert create["domainid"]["related"] == "listDomains"
+    # uuid parameters name the commands answering their object, as CloudStack relates them; CloudMonkey
+    # completes the values from the `list` one among them
+    assert create["domainid"]["related"] == "createDomain,listDomains"
     lock = {p["name"]: p for p in by_name["lockUser"]["params"]}
-    assert lock["id"]["related"] == "listUsers"
+    assert "listUsers" in lock["id"]["related"].split(",")
+    # a command relates the others answering the same object, and lists that object's fields
+    assert set(by_name["listAccounts"]["related"].split(",")) == {"createAccount"}
+    fields = {f["name"]: f for f in by_name["listAccounts"]["response"]}
+    assert fields["created"]["type"] == "date" and fields["user"]["type"] == "list"
+    assert "username" in {f["name"] for f in fields["user"]["response"]}
+    # an async command describes what its job returns, beside the job id it answers at once
+    assert {"id", "username", "jobid"} <= {f["name"] for f in by_name["disableUser"]["response"]}
 
 
 def test_a_user_sees_only_what_its_role_may_call(api_server: ServerProcess, admin_cs: CloudStack) -> None:

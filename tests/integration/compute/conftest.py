@@ -1,5 +1,5 @@
 """A server of the compute tests' own: the extension `wait` is 3 s (timeout tests), power sync runs only when
-a test asks for it."""
+a test asks for it, extensions get one variable passed through and one added."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ from tests.support.fixtures import api_keys_of, cs_client, start_server
 from tests.support.server import ServerProcess
 
 ENV = {"SWITCHBOARD_EXTENSION_WAIT": "3", "SWITCHBOARD_POWER_SYNC_INTERVAL": "3600", "SWITCHBOARD_JOB_WORKERS": "6",
-       "SWITCHBOARD_ADMIN_PASSWORD": "sbt-compute-admin"}
+       "SWITCHBOARD_ADMIN_PASSWORD": "sbt-compute-admin",
+       # Passed on to extensions (the server has it), and added to their environment.
+       "SBT_PASSED_THROUGH": "yes", "SWITCHBOARD_EXTENSION_ENV_PASSTHROUGH": "SBT_PASSED_THROUGH,SBT_NOT_SET",
+       "SWITCHBOARD_EXTENSION_ENV": '{"PYTHONPATH": "/opt/sbt"}'}
 
 
 @pytest.fixture(scope="package")

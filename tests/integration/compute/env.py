@@ -4,18 +4,18 @@ and read what the recorder saw.
 
 The recorder (`RECORDER`, Python) appends one JSON line per run to `calls.jsonl` in its directory: argv, the
 payload file's content and mode, and whether the payload file still exists. What it answers is steered by
-files in the same directory: `behaviour.json` ({action: {"exit": n, "output": "...", "sleep": s}}) and
+files in the same directory: `behaviour.json` ({action: {"exit": n, "output": "...", "sleep": s, "hold": true}};
+"hold" makes the run wait while a file `hold` exists there, see `Bed.hold`) and
 `power.json` ({instance name: "poweron"|"poweroff"|"unknown"|"poweroff-once"}; `statuses` answers with it
 and `status` answers with the entry of the payload's instance; "poweroff-once" is answered as poweroff by
 the next run and then becomes "poweron"; `"statuses": "unsupported"` makes `statuses` fail like an
-extension without it).
+extension without it, `"statuses": "renamed"` makes it answer under other names than the instances').
 """
 
 from __future__ import annotations
 
 import json
 import os
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +23,7 @@ from typing import Any
 
 from cs import CloudStack
 
+from tests.support.eventually import eventually
 from tests.support.server import ServerProcess
 
 RECORDER = r'''#!/usr/bin/env python3
@@ -52,10 +53,14 @@ if once and action in ("status", "statuses"):  # answer poweroff a single time, 
 behaviour = load("behaviour.json").get(action, {})
 if behaviour.get("sleep"):
     time.sleep(behaviour["sleep"])
+while behaviour.get("hold") and os.path.exists(os.path.join(here, "hold")):
+    time.sleep(0.05)
 if action == "statuses":
     if power.get("statuses") == "unsupported":
         print('{"error":"Invalid action"}'); sys.exit(1)
-    print(json.dumps({"status": "success", "power_state": {k: v for k, v in power.items() if k != "statuses"}}))
+    prefix = "x-" if power.get("statuses") == "renamed" else ""  # keyed by other names than the instances'
+    print(json.dumps({"status": "success",
+                      "power_state": {prefix + k: v for k, v in power.items() if k != "statuses"}}))
     sys.exit(0)
 if action == "status":
     print(json.dumps({"status": "success", "power_state": power.get(payload["virtualmachinename"], "poweron")}))
@@ -74,13 +79,12 @@ def unique(prefix: str) -> str:
 
 def wait_job(client: CloudStack, jobid: str, timeout: float = 60.0) -> dict[str, Any]:
     """Poll queryAsyncJobResult until the job is done; the whole job answer."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def finished() -> dict[str, Any] | None:
         job: dict[str, Any] = client.queryAsyncJobResult(jobid=jobid)
-        if job["jobstatus"] != 0:
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {jobid} did not finish within {timeout} s")
+        return job if job["jobstatus"] != 0 else None
+
+    return eventually(finished, what=f"job {jobid} to finish", timeout=timeout)
 
 
 def ok(client: CloudStack, answer: dict[str, Any]) -> dict[str, Any]:
@@ -123,11 +127,16 @@ class Bed:
         return [c["action"] for c in self.calls_for(vm_uuid) if c["action"] not in ("status", "statuses")]
 
     def wait_for_action(self, vm_uuid: str, action: str, timeout: float = 20.0) -> None:
-        """Wait until the recorder has started `action` for the instance (or `timeout` passed: the test's next
-        assertion then says what is wrong)."""
-        deadline = time.monotonic() + timeout
-        while action not in self.actions_for(vm_uuid) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        """Wait until the recorder has started `action` for the instance."""
+        eventually(lambda: action in self.actions_for(vm_uuid), what=f"the extension to start {action!r} for {vm_uuid}",
+                   timeout=timeout)
+
+    def hold(self) -> None:
+        """Runs whose behaviour says "hold" wait until `release()`."""
+        (self.directory / "hold").touch()
+
+    def release(self) -> None:
+        (self.directory / "hold").unlink(missing_ok=True)
 
     def behave(self, **actions: dict[str, Any]) -> None:
         self._write("behaviour.json", actions)
@@ -150,19 +159,26 @@ class Bed:
 
 
 def build_bed(server: ServerProcess, admin: CloudStack, *, requires_prepare: bool = True,
-              script: str = RECORDER, filename: str = "recorder.py") -> Bed:
-    """Everything an instance needs, tied to a new extension whose entry point is `script`."""
+              script: str = RECORDER, filename: str = "recorder.py", file_later: bool = False) -> Bed:
+    """Everything an instance needs, tied to a new extension whose entry point is `script`. With
+    `file_later`, the entry file is written only once everything else exists (an operator copying it in
+    place after creating the extension)."""
     name = unique("sbt-cmp")
     directory = server.data_dir / "extensions" / name
     directory.mkdir(parents=True)
     entry = directory / filename
-    entry.write_text(script)
-    os.chmod(entry, 0o755)
+    if not file_later:
+        entry.write_text(script)
+        os.chmod(entry, 0o755)
     extension = admin.createExtension(
         name=name, type="Orchestrator", path=filename, orchestratorrequirespreparevm=requires_prepare,
         details={"url": "https://10.0.0.5", "secret": "ext-secret"},
     )["extension"]
-    assert extension["pathready"] is True, extension
+    if not file_later and not extension["pathready"]:  # several servers: each publishes its checksum first
+        eventually(lambda: admin.listExtensions(id=extension["id"])["extension"][0]["pathready"],
+                   what=f"extension {name} to be ready on every server")
+    if file_later:  # a missing entry file that is not `.sh` is not scaffolded: not ready
+        assert extension["pathready"] is False, extension
     zone = admin.createZone(name=unique("sbt-z"), networktype="Advanced", dns1="8.8.8.8",
                             internaldns1="10.0.0.2")["zone"]
     pod = admin.createPod(zoneid=zone["id"], name=unique("sbt-p"), gateway="10.0.0.1", netmask="255.255.255.0",
@@ -189,5 +205,8 @@ def build_bed(server: ServerProcess, admin: CloudStack, *, requires_prepare: boo
                     if o["name"] == "DefaultIsolatedNetworkOffering")
     network = admin.createNetwork(zoneid=zone["id"], name=unique("sbt-n"), networkofferingid=isolated["id"],
                                   vlan="1577")["network"]
+    if file_later:
+        entry.write_text(script)
+        os.chmod(entry, 0o755)
     return Bed(server=server, admin=admin, directory=directory, extension=extension, zone=zone, cluster=cluster,
                host=host, template=template, offering=offering, network=network)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from tests.integration.compute.conftest import ENV
 from tests.integration.compute.env import build_bed, ok, unique, wait_job
+from tests.support.eventually import eventually
 from tests.support.fixtures import api_keys_of, cs_client, start_server
 from tests.support.server import REPO, free_port
 
@@ -57,7 +57,9 @@ def test_a_database_server_that_goes_away_and_comes_back(tmp_path: Path) -> None
                 admin.listZones()
             assert refused.value.error["errorcode"] == 530
             assert refused.value.error["errortext"] == UNAVAILABLE
-            time.sleep(3)  # the stop has ended by now; its outcome waits for the database
+            # The stop ends while the database is away: its outcome waits to be recorded.
+            eventually(lambda: f"could not record the stop of instance {vm['id']}" in server.log(),
+                       what="the stop's outcome to wait for the database")
 
             pg("start", directory, port)
             job = wait_job(admin, stopping["jobid"], timeout=60)

@@ -5,6 +5,8 @@ account, custom offerings sized by details, and an instance's fields taken from 
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from cs import CloudStack, CloudStackApiException
@@ -66,3 +68,77 @@ def test_custom_offerings_take_their_sizes_from_details(bed: Bed) -> None:
     fixed = ok(bed.admin, bed.deploy(name=unique("fixed"), startvm=False))
     assert (fixed["cpunumber"], fixed["cpuspeed"], fixed["memory"]) == (2, 1000, 512)
     assert fixed["haenable"] is False and fixed["templateid"] == bed.template["id"]
+
+
+_REQUIRED_OFFERING = "DefaultIsolatedNetworkOfferingWithSourceNatService"  # Required on a fresh cloud
+
+
+def _account_without_networks(bed: Bed, prefix: str) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
+    """A new account (bed.network is the admin's, not its own), its API keys, and deploy parameters without
+    networkids."""
+    account, keys = create_account_with_keys(bed.admin, prefix=prefix)
+    params = {"zoneid": bed.zone["id"], "templateid": bed.template["id"], "serviceofferingid": bed.offering["id"]}
+    return account, keys, params
+
+
+def test_without_networkids_an_account_gets_a_network_from_the_required_offering_then_keeps_using_it(
+        bed: Bed, compute_server: ServerProcess) -> None:
+    account, keys, params = _account_without_networks(bed, "sbt-nonet")
+    user = cs_client(compute_server, keys)
+    # CloudStack makes "<account>-network" from the Required offering.
+    required = bed.admin.listNetworkOfferings(name=_REQUIRED_OFFERING)
+    assert required["networkoffering"][0]["availability"] == "Required"
+    first = ok(user, user.deployVirtualMachine(name=unique("nonet"), startvm=False, **params))
+    made = user.listNetworks()["network"]
+    assert [(n["name"], n["networkofferingavailability"]) for n in made] == [(f"{account['name']}-network",
+                                                                             "Required")]
+    assert [nic["networkid"] for nic in first["nic"]] == [made[0]["id"]]
+    created = user.listEvents(type="NETWORK.CREATE")["event"]
+    assert [e["description"] for e in created] == [f"Created network {account['name']}-network for a deploy "
+                                                   "without networks"]
+    second = ok(user, user.deployVirtualMachine(name=unique("nonet"), startvm=False, **params))
+    assert [nic["networkid"] for nic in second["nic"]] == [made[0]["id"]]
+    assert len(user.listNetworks()["network"]) == 1
+
+    user.createNetwork(zoneid=bed.zone["id"], name=unique("own2"), networkofferingid=bed.network["networkofferingid"])
+    error = _refused(user, **params)
+    assert (error["errorcode"], error["errortext"]) == (431, f"More than 1 default Isolated networks are found for "
+                                                             f"Account {account['name']}; please specify networkIds")
+
+
+def test_concurrent_deploys_of_an_account_without_a_network_make_one_network(
+        bed: Bed, compute_server: ServerProcess) -> None:
+    _account, keys, params = _account_without_networks(bed, "sbt-race")
+    params["startvm"] = False
+
+    def deploy(_: int) -> dict[str, Any]:
+        client = cs_client(compute_server, keys)  # a client (and connection) per thread
+        return ok(client, client.deployVirtualMachine(name=unique("race"), **params))
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        deployed = list(pool.map(deploy, range(6)))
+    made = cs_client(compute_server, keys).listNetworks()["network"]
+    assert len(made) == 1
+    assert {nic["networkid"] for vm in deployed for nic in vm["nic"]} == {made[0]["id"]}
+
+
+def test_without_networkids_and_no_required_offering_a_deploy_is_refused_until_the_account_has_a_network(
+        bed: Bed, compute_server: ServerProcess) -> None:
+    account, keys, params = _account_without_networks(bed, "sbt-noreq")
+    user = cs_client(compute_server, keys)
+    required = bed.admin.listNetworkOfferings(name=_REQUIRED_OFFERING)
+    offering_id = required["networkoffering"][0]["id"]
+    bed.admin.updateNetworkOffering(id=offering_id, availability="Optional")
+    try:
+        error = _refused(user, **params)
+        assert (error["errorcode"], error["errortext"]) == (
+            431, f"No network is specified and account {account['name']} has no Isolated network in zone "
+                 f"{bed.zone['name']}, nor is any network offering's availability Required to create one; create a "
+                 "network or specify networkids")
+        assert user.listNetworks().get("network") is None  # the refusal left nothing behind
+        own = user.createNetwork(zoneid=bed.zone["id"], name=unique("own"),
+                                 networkofferingid=bed.network["networkofferingid"])["network"]
+        vm = ok(user, user.deployVirtualMachine(name=unique("nonet"), startvm=False, **params))
+        assert [nic["networkid"] for nic in vm["nic"]] == [own["id"]]
+    finally:
+        bed.admin.updateNetworkOffering(id=offering_id, availability="Required")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from switchboard.db.engine import Database
 from switchboard.db.models.extensions import Extension
 from tests.integration.compute.conftest import ENV
 from tests.integration.compute.env import Bed, build_bed, ok, unique, wait_job
+from tests.support.eventually import eventually
 from tests.support.fixtures import api_keys_of, create_account_with_keys, cs_client, start_server
 from tests.support.server import ServerProcess
 
@@ -52,14 +52,12 @@ def test_a_hanging_extension_and_its_children_are_killed_at_the_wait_timeout(
     job = wait_job(bed.admin, answer["jobid"], timeout=30)
     assert job["jobstatus"] == 2 and job["jobresult"]["errortext"].endswith("Timeout")
     child = int((bed.directory / "child.pid").read_text())
-    deadline = time.monotonic() + 5
-    while _alive(child) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not _alive(child)
+    eventually(lambda: not _alive(child), what=f"the extension's child {child} to be killed", timeout=5)
     assert bed.admin.listVirtualMachines(id=answer["id"])["virtualmachine"][0]["state"] == "Error"
 
 
-def test_entry_points_that_are_not_executable_or_escape_are_not_run(bed: Bed, tmp_path: Path) -> None:
+def test_entry_points_that_are_not_executable_or_dangle_are_not_run_and_links_placed_on_disk_are_followed(
+        bed: Bed, tmp_path: Path) -> None:
     entry = bed.directory / "recorder.py"
     vm = ok(bed.admin, bed.deploy(name=unique("noexec")))
     before = len(bed.calls())
@@ -69,18 +67,25 @@ def test_entry_points_that_are_not_executable_or_escape_are_not_run(bed: Bed, tm
         assert job["jobstatus"] == 2 and "File is not executable" in job["jobresult"]["errortext"]
     finally:
         os.chmod(entry, 0o755)
-    outside = tmp_path / "outside.py"
-    outside.write_text(entry.read_text())
-    os.chmod(outside, 0o755)
     entry.rename(bed.directory / "real.py")
-    entry.symlink_to(outside)
+    entry.symlink_to(tmp_path / "missing.py")
     try:
         job = wait_job(bed.admin, bed.admin.rebootVirtualMachine(id=vm["id"])["jobid"])
         assert job["jobstatus"] == 2 and "Extension not configured" in job["jobresult"]["errortext"]
+        assert len(bed.calls()) == before  # nothing ran
+        # An operator's `ln -s` to a script installed elsewhere is followed (it logs beside its real file).
+        installed = tmp_path / "opt" / "recorder.py"
+        installed.parent.mkdir()
+        installed.write_text((bed.directory / "real.py").read_text())
+        os.chmod(installed, 0o755)
+        entry.unlink()
+        entry.symlink_to(installed)
+        ok(bed.admin, bed.admin.rebootVirtualMachine(id=vm["id"]))
+        assert len(bed.calls()) == before
+        assert "reboot" in (tmp_path / "opt" / "calls.jsonl").read_text()
     finally:
         entry.unlink()
         (bed.directory / "real.py").rename(entry)
-    assert len(bed.calls()) == before  # nothing ran
     assert bed.admin.listVirtualMachines(id=vm["id"])["virtualmachine"][0]["state"] == "Running"
 
 
@@ -95,17 +100,17 @@ def test_disabled_extensions_are_refused_with_cloudstacks_message(bed: Bed) -> N
 
 
 def test_not_ready_extensions_are_refused_and_admins_may_choose_the_host(bed: Bed) -> None:
-    db = Database.from_url(bed.server.database_url or "")
+    entry = bed.directory / "recorder.py"
+    entry.rename(bed.directory / "away.py")
     try:
-        with db.session() as session:
-            session.execute(update(Extension).where(Extension.uuid == bed.extension["id"]).values(path_ready=False))
-        with pytest.raises(CloudStackApiException) as raised:
+        # The watch sees the file go within seconds, not at the next periodic check (300 s here).
+        eventually(lambda: not bed.admin.listExtensions(id=bed.extension["id"])["extension"][0]["pathready"],
+                   what="pathready to turn false once the entry file is gone", timeout=15)
+        with pytest.raises(CloudStackApiException) as raised:  # looked at again on demand: still missing
             bed.deploy(name=unique("unready"))
         assert raised.value.error["errortext"] == "Extension is not ready"
     finally:
-        with db.session() as session:
-            session.execute(update(Extension).where(Extension.uuid == bed.extension["id"]).values(path_ready=True))
-        db.dispose()
+        (bed.directory / "away.py").rename(entry)
     second = bed.admin.addHost(zoneid=bed.zone["id"], podid=bed.cluster["podid"], clusterid=bed.cluster["id"],
                                url=f"http://{unique('pve')}", username="external", password="external",
                                hypervisor="External")["host"][0]
@@ -114,6 +119,26 @@ def test_not_ready_extensions_are_refused_and_admins_may_choose_the_host(bed: Be
         assert vm["hostid"] == second["id"]
     job = wait_job(bed.admin, bed.deploy(name=unique("nowhere"), hostid=_foreign_host(bed))["jobid"])
     assert job["jobstatus"] == 2 and "cannot run this instance" in job["jobresult"]["errortext"]
+
+
+def test_an_entry_file_copied_in_place_after_the_extension_was_created_is_used_at_once(
+        compute_server: ServerProcess, compute_admin: CloudStack) -> None:
+    # The extension's file is not `.sh`, so it is not scaffolded: the extension is created not ready, and the
+    # periodic check (300 s here) is far away; the deploy looks at the file again and goes ahead.
+    bed = build_bed(compute_server, compute_admin, file_later=True)
+    vm = ok(bed.admin, bed.deploy(name=unique("late")))
+    assert vm["state"] == "Running"
+    assert bed.admin.listExtensions(id=bed.extension["id"])["extension"][0]["pathready"] is True
+
+
+def test_a_stale_pathready_is_looked_at_again_when_an_operation_needs_the_extension(bed: Bed) -> None:
+    db = Database.from_url(bed.server.database_url or "")
+    try:
+        with db.session() as session:  # as the readiness check last saw it, before the file was fixed
+            session.execute(update(Extension).where(Extension.uuid == bed.extension["id"]).values(path_ready=False))
+        assert ok(bed.admin, bed.deploy(name=unique("recheck")))["state"] == "Running"
+    finally:
+        db.dispose()
 
 
 def _foreign_host(bed: Bed) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from cs import CloudStackApiException
 
 from tests.integration.compute.conftest import ENV
 from tests.integration.compute.env import build_bed, ok, unique, wait_job
+from tests.support.eventually import eventually
 from tests.support.fixtures import api_keys_of, cs_client, start_server
 
 pytestmark = pytest.mark.root
@@ -72,7 +72,9 @@ def test_a_full_database_disk_refuses_writes_clearly_and_loses_no_outcome(tmp_pa
         assert error["errortext"] == ("The request was not carried out: the database is out of disk space; "
                                       "nothing was recorded (free disk space on the database's host)")
         assert len(admin.listZones()["zone"]) == 1  # reads go on
-        time.sleep(3)  # the stop has ended by now; its outcome waits
+        # The stop ends while the disk is full: its outcome waits to be recorded.
+        eventually(lambda: f"could not record the stop of instance {vm['id']}" in server.log(),
+                   what="the stop's outcome to wait for disk space")
         assert admin.queryAsyncJobResult(jobid=stopping["jobid"])["jobstatus"] == 0
         assert admin.listVirtualMachines(id=vm["id"])["virtualmachine"][0]["state"] == "Stopping"
 

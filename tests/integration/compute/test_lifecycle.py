@@ -37,6 +37,8 @@ def test_create_payload_carries_every_field_of_the_contract(bed: Bed) -> None:
     assert argv[2].startswith(str(bed.server.data_dir / "extensions-data" / bed.extension["name"]))
     assert create["mode"] == 0o600
     assert not {"SWITCHBOARD_ADMIN_PASSWORD", "SWITCHBOARD_EXTENSION_WAIT"} & set(create["env"])
+    # SWITCHBOARD_EXTENSION_ENV_PASSTHROUGH and SWITCHBOARD_EXTENSION_ENV (a variable the server lacks is left out)
+    assert {"SBT_PASSED_THROUGH", "PYTHONPATH"} <= set(create["env"]) and "SBT_NOT_SET" not in create["env"]
     payload = create["payload"]
     groups = payload["externaldetails"]
     assert groups["extension"] == {"url": "https://10.0.0.5", "secret": "ext-secret"}

@@ -84,6 +84,20 @@ def test_a_failing_executable_gives_a_succeeded_job_with_success_false(world: Wo
     assert default == {"message": f"Failed to complete {plain['name']}", "details": "Exit code: 1, Output: "}
 
 
+def test_a_successful_answer_is_kept_whole_and_a_failure_cut_to_a_few_kib(world: World) -> None:
+    answer = json.dumps({"status": "success", "printmessage": "true",
+                         "message": [{"name": f"snap-{i:04d}", "description": "x" * 60} for i in range(300)]})
+    assert 16_000 < len(answer) < 65_536
+    listed, broken = world.add(), world.add()
+    world.bed.behave(**{listed["name"]: {"output": answer}, broken["name"]: {"exit": 2, "output": answer}})
+    # A table of 300 snapshots is the answer the user asked for: whole, so the UI can render it.
+    kept = result_of(world.run(world.admin, listed))["result"]["details"]
+    assert json.loads(kept) == json.loads(answer)
+    # The same text from a failing run is a diagnosis: its beginning and end, with what was cut in between.
+    cut = result_of(world.run(world.admin, broken))["result"]["details"]
+    assert cut.startswith("Exit code: 2, Output: ") and "characters of output cut" in cut and len(cut) < 9 * 1024
+
+
 def test_the_actions_own_timeout_bounds_its_process(world: World) -> None:
     action = world.add(timeout=1)
     world.bed.behave(**{action["name"]: {"sleep": 30}})

@@ -6,30 +6,21 @@ is prepared on both), and deleting with cleanup removes the files on both."""
 from __future__ import annotations
 
 import shutil
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cs import CloudStack
 
+from tests.support.eventually import eventually
 from tests.support.fixtures import api_keys_of, cs_client, start_server
 from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.database
 
 FAST = {"SWITCHBOARD_EXTENSION_PATH_CHECK_INTERVAL": "1"}
-
-
-def _wait(predicate: Callable[[], Any], what: str, timeout: float = 45.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.2)
-    return value
 
 
 def _ready(cs: CloudStack, extension_id: str) -> bool:
@@ -57,17 +48,20 @@ def test_pathready_follows_the_entry_file_and_an_alert_is_raised(fast_server: tu
     assert extension["pathready"] is True and not _alerts(cs, name)
 
     entry.rename(entry.with_suffix(".moved"))
-    _wait(lambda: not _ready(cs, extension["id"]), "pathready to turn false after the file was moved away")
-    [alert] = _wait(lambda: _alerts(cs, name), "the path-not-ready alert")
+    eventually(lambda: not _ready(cs, extension["id"]),
+               what="pathready to turn false after the file was moved away", timeout=45, interval=0.2)
+    [alert] = eventually(lambda: _alerts(cs, name), what="the path-not-ready alert", timeout=45, interval=0.2)
     assert alert["type"] == 33 and alert["name"] == "ALERT.TYPE.EXTENSION.PATH.NOT.READY"
 
     entry.with_suffix(".moved").rename(entry)
-    _wait(lambda: _ready(cs, extension["id"]), "pathready to turn true after the file came back")
+    eventually(lambda: _ready(cs, extension["id"]),
+               what="pathready to turn true after the file came back", timeout=45, interval=0.2)
 
     entry.chmod(0o644)
-    _wait(lambda: not _ready(cs, extension["id"]), "pathready to turn false for a non-executable file")
+    eventually(lambda: not _ready(cs, extension["id"]),
+               what="pathready to turn false for a non-executable file", timeout=45, interval=0.2)
     entry.chmod(0o755)
-    _wait(lambda: _ready(cs, extension["id"]), "pathready to turn true again")
+    eventually(lambda: _ready(cs, extension["id"]), what="pathready to turn true again", timeout=45, interval=0.2)
     assert entry.read_bytes() == original
 
 
@@ -79,7 +73,7 @@ def test_a_disabled_extension_that_is_not_ready_raises_no_alert(fast_server: tup
     enabled = cs.createExtension(name=f"sbt-on-{tag}", type="Orchestrator")["extension"]
     Path(enabled["path"]).unlink()
     # Both are checked in the same pass: once the enabled one is reported, the disabled one was seen too.
-    _wait(lambda: _alerts(cs, enabled["name"]), "the enabled extension's alert")
+    eventually(lambda: _alerts(cs, enabled["name"]), what="the enabled extension's alert", timeout=45, interval=0.2)
     assert _ready(cs, disabled["id"]) is False
     assert not _alerts(cs, disabled["name"])
 
@@ -97,18 +91,22 @@ def test_two_servers_are_ready_only_with_the_same_file(fast_server: tuple[Server
         assert extension["pathready"] is False
 
         # b prepares its own copy (the scaffold) at its next check: the same file on both, ready.
-        _wait(lambda: _ready(cs, extension["id"]), "pathready once b has prepared its copy")
+        eventually(lambda: _ready(cs, extension["id"]),
+                   what="pathready once b has prepared its copy", timeout=45, interval=0.2)
         assert entry_b.read_bytes() == entry_a.read_bytes()
 
         entry_b.write_bytes(entry_a.read_bytes() + b"\n# changed on b only\n")
-        _wait(lambda: not _ready(cs, extension["id"]), "pathready to turn false for differing files")
-        _wait(lambda: _alerts(cs, name), "the path-not-ready alert")
+        eventually(lambda: not _ready(cs, extension["id"]),
+                   what="pathready to turn false for differing files", timeout=45, interval=0.2)
+        eventually(lambda: _alerts(cs, name), what="the path-not-ready alert", timeout=45, interval=0.2)
         shutil.copy2(entry_a, entry_b)
-        _wait(lambda: _ready(cs, extension["id"]), "pathready once both servers hold the same file again")
+        eventually(lambda: _ready(cs, extension["id"]),
+                   what="pathready once both servers hold the same file again", timeout=45, interval=0.2)
 
         # A file b lost is not re-created behind the operator's back (it was prepared once).
         entry_b.unlink()
-        _wait(lambda: not _ready(cs, extension["id"]), "pathready to turn false without b's copy")
+        eventually(lambda: not _ready(cs, extension["id"]),
+                   what="pathready to turn false without b's copy", timeout=45, interval=0.2)
         assert not entry_b.exists()
 
         # Deleting with cleanup on a removes a's files at once and b's at b's next check.
@@ -118,7 +116,8 @@ def test_two_servers_are_ready_only_with_the_same_file(fast_server: tuple[Server
         (payloads_b / "old.json").write_text("{}")
         cs.deleteExtension(id=extension["id"], cleanup=True)
         assert not entry_a.parent.exists()
-        _wait(lambda: not entry_b.parent.exists() and not payloads_b.exists(), "b to remove its copies")
+        eventually(lambda: not entry_b.parent.exists() and not payloads_b.exists(),
+                   what="b to remove its copies", timeout=45, interval=0.2)
 
         # A Python entry point is not scaffolded: while b has no copy it is not ready; once b stops (marked
         # Down), a alone decides, and its own copy is valid.
@@ -130,4 +129,5 @@ def test_two_servers_are_ready_only_with_the_same_file(fast_server: tuple[Server
         enabled = cs.updateExtension(id=script["id"], state="Enabled")["extension"]
         assert enabled["pathready"] is False
         b.stop()
-        _wait(lambda: _ready(cs, script["id"]), "pathready once the server without a copy is down")
+        eventually(lambda: _ready(cs, script["id"]),
+                   what="pathready once the server without a copy is down", timeout=45, interval=0.2)

@@ -18,6 +18,7 @@ import pytest
 
 from switchboard.extensions.paths import EntryPoint, ExtensionRoots
 from switchboard.extensions.runner import CHILD_PATH, ExtensionRunner, RunResult
+from tests.support.eventually import eventually
 
 EXT = "Rec Ext"  # a raw name with a space: the payload directory must use it verbatim
 
@@ -139,10 +140,7 @@ def test_old_payloads_are_garbage_collected(roots: ExtensionRoots) -> None:
     two_days_ago = time.time() - 2 * 86400
     os.utime(old, (two_days_ago, two_days_ago))
     second = run(runner, entry)
-    deadline = time.monotonic() + 10
-    while old.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not old.exists()
+    eventually(lambda: not old.exists(), what="the two-day-old payload to be collected", timeout=10)
     assert first.payload_file and first.payload_file.exists()
     assert second.payload_file and second.payload_file.exists()
 
@@ -179,10 +177,7 @@ def test_timeout_kills_the_whole_process_group(roots: ExtensionRoots, tmp_path: 
     assert result.exit_code is None
     assert result.output == "started"
     grandchild = int(pids.read_text())
-    deadline = time.monotonic() + 10
-    while not _gone(grandchild) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _gone(grandchild), "the grandchild survived the timeout"
+    eventually(lambda: _gone(grandchild), what="the grandchild to be killed by the timeout", timeout=10)
 
 
 def test_huge_output_is_capped_with_a_marker(roots: ExtensionRoots) -> None:
@@ -216,15 +211,24 @@ def test_non_executable_entry_point_is_refused_without_running(roots: ExtensionR
     assert not (roots.payloads / EXT).exists(), "no payload is written for a run that cannot start"
 
 
-def test_symlink_escaping_the_extension_directory_is_refused(roots: ExtensionRoots, tmp_path: Path) -> None:
-    outside = tmp_path / "outside.py"
+def test_a_symlinked_entry_point_placed_on_disk_runs_in_its_extension_directory(roots: ExtensionRoots,
+                                                                                tmp_path: Path) -> None:
+    outside = tmp_path / "opt" / "outside.py"
+    outside.parent.mkdir()
     outside.write_text(RECORDER)
     outside.chmod(0o755)
     (roots.extensions / "esc").mkdir(parents=True)
     (roots.extensions / "esc" / "esc.py").symlink_to(outside)
     result = run(ExtensionRunner(roots=roots), roots.entry_point("esc/esc.py"))
+    assert result.success, result.details
+    assert (tmp_path / "opt" / "record.json").exists()  # the recorder writes beside its real file
+
+
+def test_a_dangling_symlink_is_not_configured(roots: ExtensionRoots, tmp_path: Path) -> None:
+    (roots.extensions / "gone").mkdir(parents=True)
+    (roots.extensions / "gone" / "gone.py").symlink_to(tmp_path / "missing.py")
+    result = run(ExtensionRunner(roots=roots), roots.entry_point("gone/gone.py"))
     assert not result.success and result.details == "Extension not configured"
-    assert not (tmp_path / "record.json").exists()
 
 
 def test_missing_entry_point_is_not_configured(roots: ExtensionRoots) -> None:
@@ -328,10 +332,8 @@ def test_cancelled_run_kills_the_process_group(roots: ExtensionRoots, tmp_path: 
     asyncio.run(many())
     started = [int(f.read_text()) for f in pids.iterdir() if f.read_text().strip()]
     assert started, "at least the late cancellations found a running process"
-    deadline = time.monotonic() + 10
-    while not all(_gone(pid) for pid in started) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert all(_gone(pid) for pid in started)
+    eventually(lambda: all(_gone(pid) for pid in started), what="every cancelled run's process to be gone",
+               timeout=10)
 
 
 def test_payload_directory_removed_between_runs_is_recreated(roots: ExtensionRoots) -> None:
@@ -365,17 +367,13 @@ def test_close_kills_what_still_runs(roots: ExtensionRoots, tmp_path: Path) -> N
 
     thread = threading.Thread(target=work)
     thread.start()
-    deadline = time.monotonic() + 20
-    while (not pids.exists() or not pids.read_text().strip()) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    eventually(lambda: pids.exists() and pids.read_text().strip(), what="the run to start its child", timeout=20,
+               interval=0.02)
     runner.close()
     thread.join(30)
     assert outcome and not thread.is_alive()
     grandchild = int(pids.read_text())
-    deadline = time.monotonic() + 10
-    while not _gone(grandchild) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _gone(grandchild)
+    eventually(lambda: _gone(grandchild), what="close() to kill the run's child", timeout=10)
 
 
 def test_cancelling_a_queued_run_does_not_leak_its_slot(roots: ExtensionRoots) -> None:

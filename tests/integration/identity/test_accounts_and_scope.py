@@ -97,7 +97,7 @@ def test_wrong_role_gets_the_command_hidden(tree: Tree, admin_cs: CloudStack,
 
 def test_a_domain_admin_cannot_reach_outside_or_above(tree: Tree) -> None:
     dadmin = tree.dadmin_cs
-    common = {"username": "sbt-z", "password": "p", "email": "z@x", "firstname": "z", "lastname": "z"}
+    common = {"username": "sbt-z", "password": "Sbt-z-password-1", "email": "z@x", "firstname": "z", "lastname": "z"}
     outside = _error(dadmin.createAccount, accounttype=USER, domainid=tree.b["id"], **common)
     assert outside["errorcode"] == 431
     above = _error(dadmin.createAccount, accounttype=ADMIN, domainid=tree.a1["id"], **common)
@@ -117,12 +117,12 @@ def test_a_user_manages_only_its_own_keys(tree: Tree) -> None:
 
 def test_create_user_in_an_existing_account_and_duplicates_are_refused(admin_cs: CloudStack) -> None:
     account, _ = create_account_with_keys(admin_cs)
-    user = admin_cs.createUser(account=account["name"], username=f"{account['name']}-2", password="p2",
+    user = admin_cs.createUser(account=account["name"], username=f"{account['name']}-2", password="Second-user-pw-2",
                                email="u2@x", firstname="U", lastname="Two")["user"]
     assert user["accountid"] == account["id"] and user["roletype"] == "User" and "secretkey" not in user
     listed = admin_cs.listAccounts(id=account["id"])["account"][0]
     assert sorted(u["username"] for u in listed["user"]) == sorted([account["name"], f"{account['name']}-2"])
-    dup = _error(admin_cs.createUser, account=account["name"], username=account["name"], password="p",
+    dup = _error(admin_cs.createUser, account=account["name"], username=account["name"], password="Dup-user-pw-1",
                  email="e", firstname="f", lastname="l")
     assert dup["errorcode"] == 431 and "already exists" in str(dup["errortext"])
 
@@ -146,8 +146,8 @@ def test_paging_and_keyword(admin_cs: CloudStack) -> None:
 def test_a_refused_create_account_leaves_nothing_behind(admin_cs: CloudStack) -> None:
     existing, _ = create_account_with_keys(admin_cs)
     taken = existing["user"][0]["username"]
-    error = _error(admin_cs.createAccount, username=taken, account="sbt-orphan-check", password="p", email="e",
-                   firstname="f", lastname="l", accounttype=USER)
+    error = _error(admin_cs.createAccount, username=taken, account="sbt-orphan-check", password="Orphan-pw-1",
+                   email="e", firstname="f", lastname="l", accounttype=USER)
     assert error["errorcode"] == 431
     assert admin_cs.listAccounts(name="sbt-orphan-check") == {}
 

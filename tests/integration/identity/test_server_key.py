@@ -20,18 +20,22 @@ def _expires(delta: dt.timedelta) -> str:
     return (dt.datetime.now(dt.UTC) + delta).strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
-def test_first_start_prints_credentials_once_and_the_key_file_is_private(tmp_path: Path) -> None:
+def test_first_start_hands_credentials_over_once_and_the_key_file_is_private(tmp_path: Path) -> None:
+    # (stdout is not a terminal here: the credentials go to a 0600 file, never to the log; see test_passwords)
     with start_server(tmp_path) as server:
         key_file = server.data_dir / "secret.key"
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-        first_log = server.log()
-        assert first_log.count("admin password:") == 1
+        handed = server.data_dir / "admin-credentials.txt"
+        assert handed.read_text().count("admin password:") == 1
         keys = api_keys_of(server)
-        assert f"admin secret key: {keys['secretkey']}" in first_log
+        assert f"admin secret key: {keys['secretkey']}" in handed.read_text()
+        assert keys["secretkey"] not in server.log()
         assert api_keys_of(server) == keys  # created once, then returned
+        handed.unlink()
         server.stop()
         server.start()
-        assert server.log().count("admin password:") == 1  # not again on the second start
+        assert not handed.exists()  # not again on the second start
+        assert server.log().count(str(handed)) == 1
         assert cs_client(server, keys).listDomains()["count"] == 1
 
 

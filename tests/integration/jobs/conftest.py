@@ -4,11 +4,9 @@ admin and a plain user with API keys. The kill test restarts it; later users fin
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cs import CloudStack
@@ -38,16 +36,6 @@ def server_name(server: ServerProcess) -> str:
 
 def interrupted(name: str) -> str:
     return f"Job interrupted: management server {name} stopped while running it"
-
-
-def wait(predicate: Any, what: str, timeout: float = 60.0) -> Any:
-    """Poll `predicate` until it returns something truthy; fail the test after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.1)
-    return value
 
 
 @dataclass

@@ -4,13 +4,13 @@ see which job, paging, and the errors for unknown or foreign jobs."""
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import pytest
 from cs import CloudStack
 
-from tests.integration.jobs.conftest import JobsServer, wait
+from tests.integration.jobs.conftest import JobsServer
+from tests.support.eventually import eventually
 from tests.support.fixtures import signed_get
 
 pytestmark = pytest.mark.database
@@ -24,12 +24,11 @@ FINISHED_FIELDS = {
 
 
 def _until_done(client: CloudStack, job_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while (result := client.queryAsyncJobResult(jobid=job_id))["jobstatus"] == 0:
-        if time.monotonic() > deadline:
-            pytest.fail(f"job {job_id} did not finish")
-        time.sleep(0.1)
-    return dict(result)
+    def finished() -> dict[str, Any] | None:
+        result: dict[str, Any] = client.queryAsyncJobResult(jobid=job_id)
+        return result if result["jobstatus"] != 0 else None
+
+    return eventually(finished, what=f"job {job_id} to finish", timeout=30, interval=0.1)
 
 
 @pytest.fixture
@@ -41,7 +40,7 @@ def test_a_job_reports_in_progress_then_its_result_in_cloudstacks_shape(env: Job
     submitted = env.admin.sbtSlowJob(seconds=60, release="api-release")
     assert set(submitted) == {"jobid"}
     job_id = submitted["jobid"]
-    wait(lambda: env.started(job_id), "the job to start")
+    eventually(lambda: env.started(job_id), what="the job to start", timeout=60)
     running = env.admin.queryAsyncJobResult(jobid=job_id)
     assert running["jobstatus"] == 0 and running["jobresultcode"] == 0
     assert not {"jobresult", "jobresulttype", "completed"} & set(running)

@@ -14,7 +14,8 @@ from switchboard.db.engine import Database
 from switchboard.db.models.jobs import AsyncJob, ManagementServer
 from switchboard.jobs import JobSpec, JobStatus
 from switchboard.jobs.repository import insert_job
-from tests.integration.jobs.conftest import JobsServer, interrupted, jobs_env, server_name, wait
+from tests.integration.jobs.conftest import JobsServer, interrupted, jobs_env, server_name
+from tests.support.eventually import eventually
 from tests.support.fixtures import api_keys_of, cs_client, fresh_database, start_server
 from tests.support.server import ServerProcess
 
@@ -41,15 +42,15 @@ def _server_status(db: Database, server: ServerProcess) -> str:
 def test_a_server_killed_mid_job_fails_it_at_restart_and_runs_the_recovery_hook(jobs_server: JobsServer) -> None:
     server, traces, cs = jobs_server.server, jobs_server.traces, jobs_server.admin
     job_id = cs.sbtSlowJob(seconds=120, release="kill-release")["jobid"]
-    wait(lambda: jobs_server.started(job_id), "the slow job to start")
+    eventually(lambda: jobs_server.started(job_id), what="the slow job to start", timeout=60)
     running = cs.queryAsyncJobResult(jobid=job_id)
     assert (running["jobstatus"], running["cmd"]) == (0, "sbtSlowJob")
     assert "jobresult" not in running and "completed" not in running
 
     server.kill()
     server.start()
-    failed = wait(lambda: (r := cs.queryAsyncJobResult(jobid=job_id))["jobstatus"] != 0 and r,
-                  "the interrupted job to fail")
+    failed = eventually(lambda: (r := cs.queryAsyncJobResult(jobid=job_id))["jobstatus"] != 0 and r,
+                        what="the interrupted job to fail", timeout=60)
     message = interrupted(server_name(server))
     assert failed["jobstatus"] == 2 and failed["jobresultcode"] == 530
     assert failed["jobresulttype"] == "object"
@@ -77,20 +78,20 @@ def test_two_servers_share_one_queue_and_the_survivor_takes_over_the_dead_ones_j
             assert servers == {server_name(a): "Up", server_name(b): "Up"}
 
             quick = _queue(db, "sbtQuick", 60)
-            wait(lambda: all(job.status == JobStatus.SUCCEEDED for job in _jobs(db, quick).values()),
-                  "every quick job to succeed")
+            eventually(lambda: all(job.status == JobStatus.SUCCEEDED for job in _jobs(db, quick).values()),
+                       what="every quick job to succeed", timeout=60)
             assert sorted(path.name for path in traces.glob("*.ran")) == sorted(f"{job}.ran" for job in quick)
             assert all(len((traces / f"{job}.ran").read_text().splitlines()) == 1 for job in quick)
 
             # Eight jobs that hold their worker: four workers each, so each server must run four of them.
             slow = _queue(db, "sbtSlow", 8)
-            wait(lambda: len(list(traces.glob("*.started.*"))) == 8, "all slow jobs to start")
+            eventually(lambda: len(list(traces.glob("*.started.*"))) == 8, what="all slow jobs to start", timeout=60)
             on_a = {job for job in slow if (traces / f"{job}.started.a").exists()}
             assert len(on_a) == 4
 
             a.kill()
-            wait(lambda: all(_jobs(db, list(on_a))[job].status == JobStatus.FAILED for job in on_a),
-                  "the survivor to fail the dead server's jobs")
+            eventually(lambda: all(_jobs(db, list(on_a))[job].status == JobStatus.FAILED for job in on_a),
+                       what="the survivor to fail the dead server's jobs", timeout=60)
             jobs = _jobs(db, slow)
             for job in on_a:
                 assert jobs[job].result == {"uuidList": [], "errorcode": 530, "errortext": interrupted(server_name(a))}
@@ -103,8 +104,8 @@ def test_two_servers_share_one_queue_and_the_survivor_takes_over_the_dead_ones_j
             assert servers == {server_name(a): "Down", server_name(b): "Up"}
 
             (traces / "release").touch()
-            wait(lambda: all(_jobs(db, list(set(slow) - on_a))[job].status == JobStatus.SUCCEEDED
-                              for job in set(slow) - on_a), "the survivor's own jobs to finish")
+            eventually(lambda: all(_jobs(db, list(set(slow) - on_a))[job].status == JobStatus.SUCCEEDED
+                                   for job in set(slow) - on_a), what="the survivor's own jobs to finish", timeout=60)
             assert not list(traces.glob("*.interrupted.a"))
             assert b.process is not None and b.process.poll() is None
 

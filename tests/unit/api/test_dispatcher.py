@@ -1,23 +1,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from switchboard.api.call import Call, RequestMeta
-from switchboard.api.caller import Caller
 from switchboard.api.dispatcher import Dispatcher
 from switchboard.api.params import Param, ParamType, RawRequest
 from switchboard.api.registry import CommandRegistry, api_command
 from switchboard.api.responses import AsyncJobRequest, ListResponse, ObjectResponse
+from switchboard.api.services import Services
+from switchboard.caller import Caller
 from switchboard.db.engine import Database
 from switchboard.errors import AuthenticationFailed, Conflict, OperationFailed
 from switchboard.roles import ALL_ROLES, RoleType
-from switchboard.services import Services
-from switchboard.settings import Settings
+
+# The commands these tests register use no service.
+NO_SERVICES = cast(Services, SimpleNamespace())
 
 
 def caller(role: RoleType) -> Caller:
@@ -63,9 +66,8 @@ def dispatcher(tmp_path: Path) -> Dispatcher:
     def deploy_thing(_call: Call) -> AsyncJobRequest:
         return AsyncJobRequest("deployThing", {"x": 1}, object_id="obj-1")
 
-    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
-    services = Services(settings=settings, db=Database.from_url(settings.database_url))
-    return Dispatcher(registry=registry, services=services, authenticator=KeyAuthenticator(),
+    database = Database.from_url(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    return Dispatcher(registry=registry, db=database, services=NO_SERVICES, authenticator=KeyAuthenticator(),
                       submit_job=lambda call, request: f"job-for-{request.handler}")
 
 
@@ -152,8 +154,7 @@ def noting(tmp_path: Path) -> tuple[Dispatcher, Database]:
     database = Database.from_url(f"sqlite:///{tmp_path / 'db.sqlite'}")
     with database.engine.begin() as connection:
         connection.execute(text("CREATE TABLE notes (body TEXT)"))
-    services = Services(settings=Settings(data_dir=tmp_path, database_url=str(database.engine.url)), db=database)
-    return Dispatcher(registry=registry, services=services, authenticator=KeyAuthenticator()), database
+    return Dispatcher(registry=registry, db=database, services=NO_SERVICES, authenticator=KeyAuthenticator()), database
 
 
 def notes(database: Database) -> list[str]:
@@ -185,9 +186,38 @@ def test_quick_command_runs_again_once_when_its_kept_connection_was_lost(tmp_pat
         return ListResponse("thing", [{"id": str(value)}])
 
     database = Database.from_url(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    services = Services(settings=Settings(data_dir=tmp_path, database_url=str(database.engine.url)), db=database)
-    dispatcher = Dispatcher(registry=registry, services=services, authenticator=KeyAuthenticator())
+    dispatcher = Dispatcher(registry=registry, db=database, services=NO_SERVICES, authenticator=KeyAuthenticator())
     assert run(dispatcher, command="listOnce", apikey="user") == (
         200, {"listonceresponse": {"count": 1, "thing": [{"id": "1"}]}})
     assert len(connections) == 2 and connections[1] is not connections[0]
     database.dispose()
+
+
+def test_undeclared_parameters_are_ignored_and_named_in_the_log(
+        dispatcher: Dispatcher, caplog: pytest.LogCaptureFixture) -> None:
+    # As CloudStack's ParamGenericValidationWorker: the command runs as if they were not there, and a warning
+    # names them (never their values); what every request may carry (signatures, paging, projectid) is not
+    # reported.
+    with caplog.at_level("WARNING", logger="switchboard.api.dispatcher"):
+        status, body = run(dispatcher, command="listThings", apikey="user", pagesize="2", colour="red-secret",
+                           signatureversion="3", expires="2030-01-01T00:00:00+0000", projectid="p",
+                           response="json", **{"filter[0].key": "k", "filter[0].value": "v"})
+    assert status == 200 and body["listthingsresponse"]["count"] == 2
+    assert [r.getMessage() for r in caplog.records] == [
+        "Received unknown parameters for command listThings. Unknown parameters : colour filter"]
+    assert "red-secret" not in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="switchboard.api.dispatcher"):
+        assert run(dispatcher, command="listThings", apikey="user", PageSize="1")[0] == 200
+    assert caplog.records == []  # declared names match whatever their case
+
+
+def test_no_capacity_is_533() -> None:
+    from switchboard.api.errors import to_wire
+    from switchboard.compute.planner import NoCapacity
+    from switchboard.errors import InsufficientCapacity
+
+    for error in (NoCapacity("Unable to create a deployment for VM instance i-2-9-VM"),
+                  InsufficientCapacity("Insufficient address capacity")):
+        wire = to_wire(error)
+        assert (wire.errorcode, wire.cserrorcode) == (533, 4325)

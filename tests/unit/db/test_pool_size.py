@@ -1,12 +1,19 @@
-"""The PostgreSQL pool leaves room for sessions beside the connections threads keep."""
+"""The pool leaves room for sessions beside the connections threads keep, on PostgreSQL and SQLite."""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
 
 from switchboard.db.engine import Database
 
 
-def test_kept_connections_enlarge_the_postgresql_pool_instead_of_eating_into_it() -> None:
-    url = "postgresql+psycopg://nobody@127.0.0.1:1/none"  # never connected: the pool is only built
+@pytest.mark.parametrize("kind", ["postgresql", "sqlite"])
+def test_kept_connections_enlarge_the_pool_instead_of_eating_into_it(kind: str, tmp_path: Path) -> None:
+    # Never connected: the pool is only built.
+    url = ("postgresql+psycopg://nobody@127.0.0.1:1/none" if kind == "postgresql"
+           else f"sqlite:///{tmp_path / 'pool.db'}")
     plain = Database.from_url(url)
     with_workers = Database.from_url(url, kept_connections=33)
     try:

@@ -133,24 +133,41 @@ def test_non_executable_file_is_refused(tmp_path: Path) -> None:
     assert str(info.value) == NOT_EXECUTABLE
 
 
-def test_symlink_leaving_the_extension_directory_is_refused(tmp_path: Path) -> None:
-    outside = _script(tmp_path / "other" / "evil.sh")
+def test_a_symlink_placed_on_disk_is_followed_wherever_it_leads(tmp_path: Path) -> None:
+    # The documented install of a third-party extension: `ln -s` to a script installed elsewhere.
+    outside = _script(tmp_path / "opt" / "vendor.py")
     (tmp_path / "myext").mkdir()
     os.symlink(outside, tmp_path / "myext" / "myext.sh")
     entry = EntryPoint.from_relative(tmp_path, "myext/myext.sh")
-    with pytest.raises(EntryPointError) as info:
-        entry.validate()
-    assert str(info.value) == NOT_CONFIGURED
-    assert "leaves" in info.value.reason
-    assert entry_checksum(entry) is None
+    assert entry.validate() == outside.resolve()
+    assert entry_checksum(entry) == hashlib.md5(outside.read_bytes()).hexdigest()
+    assert entry.directory == tmp_path / "myext"  # still the working directory and HOME
 
 
-def test_symlinked_subdirectory_leaving_the_extension_is_refused(tmp_path: Path) -> None:
-    _script(tmp_path / "other" / "run.sh")
+def test_a_symlinked_subdirectory_placed_on_disk_is_followed(tmp_path: Path) -> None:
+    real = _script(tmp_path / "other" / "run.sh")
     (tmp_path / "myext").mkdir()
     os.symlink(tmp_path / "other", tmp_path / "myext" / "bin")
-    with pytest.raises(EntryPointError):
-        EntryPoint.from_relative(tmp_path, "myext/bin/run.sh").validate()
+    assert EntryPoint.from_relative(tmp_path, "myext/bin/run.sh").validate() == real.resolve()
+
+
+@pytest.mark.parametrize("target", ["missing.sh", "loop.sh"])
+def test_a_dangling_or_looping_symlink_is_not_configured(tmp_path: Path, target: str) -> None:
+    (tmp_path / "myext").mkdir()
+    os.symlink(tmp_path / "myext" / target, tmp_path / "myext" / "myext.sh")
+    os.symlink(tmp_path / "myext" / "loop.sh", tmp_path / "myext" / "loop.sh")
+    with pytest.raises(EntryPointError) as info:
+        EntryPoint.from_relative(tmp_path, "myext/myext.sh").validate()
+    assert str(info.value) == NOT_CONFIGURED
+
+
+def test_a_symlink_to_a_file_without_execute_permission_is_not_executable(tmp_path: Path) -> None:
+    outside = _script(tmp_path / "opt" / "vendor.py", mode=0o644)
+    (tmp_path / "myext").mkdir()
+    os.symlink(outside, tmp_path / "myext" / "myext.sh")
+    with pytest.raises(EntryPointError) as info:
+        EntryPoint.from_relative(tmp_path, "myext/myext.sh").validate()
+    assert str(info.value) == NOT_EXECUTABLE
 
 
 def test_symlink_inside_the_extension_directory_is_allowed(tmp_path: Path) -> None:
@@ -180,16 +197,15 @@ def test_standalone_entry_point_is_confined_to_its_own_directory(tmp_path: Path)
     assert EntryPoint.standalone(script).validate() == script.resolve()
 
 
-def test_roots_resolve_explicit_over_environment_over_layout(tmp_path: Path) -> None:
-    env = {"SWITCHBOARD_EXTENSIONS_LAYOUT": "cloudstack", "SWITCHBOARD_EXTENSIONS_DATA": "/srv/data"}
-    roots = ExtensionRoots.resolve(data_dir=tmp_path, environ=env)
+def test_roots_resolve_explicit_roots_over_the_layout(tmp_path: Path) -> None:
+    roots = ExtensionRoots.resolve(data_dir=tmp_path, layout="cloudstack", payloads=Path("/srv/data"))
     assert roots.extensions == Path("/usr/share/cloudstack-management/extensions")
     assert roots.payloads == Path("/srv/data")
-    roots = ExtensionRoots.resolve(data_dir=tmp_path, layout="switchboard", payloads=tmp_path / "p", environ=env)
+    roots = ExtensionRoots.resolve(data_dir=tmp_path, layout="switchboard", payloads=tmp_path / "p")
     assert roots == ExtensionRoots(extensions=tmp_path / "extensions", payloads=tmp_path / "p")
-    assert ExtensionRoots.resolve(data_dir=tmp_path, environ={}) == ExtensionRoots.in_data_dir(tmp_path)
+    assert ExtensionRoots.resolve(data_dir=tmp_path) == ExtensionRoots.in_data_dir(tmp_path)
     with pytest.raises(InvalidParameter):
-        ExtensionRoots.resolve(data_dir=tmp_path, layout="other", environ={})
+        ExtensionRoots.for_layout("other", data_dir=tmp_path)  # type: ignore[arg-type]
 
 
 def test_ensure_creates_roots_with_private_payloads(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from switchboard.extensions.readiness import (
     initial_delay,
     is_path_ready,
     local_checksums,
+    local_signatures,
     not_ready_alert,
 )
 
@@ -50,3 +51,24 @@ def test_path_ready_needs_the_same_valid_checksum_on_every_running_server() -> N
 def test_timing_and_alert_text() -> None:
     assert initial_delay(300) == 60 and initial_delay(20) == 20
     assert not_ready_alert("Proxmox") == "Path for Proxmox not ready across management servers"
+
+
+def test_local_signatures_change_whenever_the_entry_file_does(tmp_path: Path) -> None:
+    roots = ExtensionRoots.in_data_dir(tmp_path)
+    entry = roots.extensions / "w" / "w.py"
+    entry.parent.mkdir(parents=True)
+    files = [ExtensionFile(name="W", relative_path="w/w.py")]
+    assert local_signatures(roots, files) == {"W": None}
+    entry.write_text("#!/bin/sh\n")
+    first = local_signatures(roots, files)["W"]
+    assert first is not None and local_signatures(roots, files)["W"] == first  # stable while nothing changes
+    entry.chmod(0o755)
+    chmodded = local_signatures(roots, files)["W"]
+    assert chmodded != first
+    replacement = tmp_path / "opt" / "w.py"
+    replacement.parent.mkdir()
+    replacement.write_text("#!/bin/sh\n")
+    replacement.chmod(0o755)
+    entry.unlink()
+    entry.symlink_to(replacement)
+    assert local_signatures(roots, files)["W"] not in (None, first, chmodded)

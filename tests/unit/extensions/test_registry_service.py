@@ -21,13 +21,12 @@ from switchboard.db.models.extensions import Extension, ExtensionCustomAction
 from switchboard.db.models.jobs import ManagementServer
 from switchboard.errors import InvalidParameter, NotFound
 from switchboard.extensions import cleanup, prepare_across
-from switchboard.extensions.builtins import BUILTINS, install_builtin_files, seed_builtins
-from switchboard.extensions.custom_actions.parameters import load_definitions
+from switchboard.extensions.builtins import Builtin, builtins, install_builtin_files, load_manifest, seed_builtins
+from switchboard.extensions.custom_actions.parameters import dump_definitions, load_definitions
 from switchboard.extensions.linker import RegistryLinker
 from switchboard.extensions.path_state import PathStateChecker, ServerView, decide, publish, running_servers
 from switchboard.extensions.paths import ExtensionRoots
 from switchboard.extensions.registry import ExtensionUnusable, require_usable
-from switchboard.wiring.extensions import check_interval
 from tests.support.fixtures import fresh_database
 
 pytestmark = pytest.mark.database
@@ -110,7 +109,7 @@ def test_the_periodic_check_publishes_decides_and_alerts(db: Database, tmp_path:
 
 
 def test_builtins_are_seeded_once_and_missing_actions_come_back(db: Database) -> None:
-    assert sorted(seed_builtins(db)) == sorted(b.name for b in BUILTINS)
+    assert sorted(seed_builtins(db)) == sorted(b.name for b in builtins())
     assert seed_builtins(db) == []
     with db.session() as session:
         proxmox = session.execute(select(Extension).where(Extension.name == "Proxmox")).scalar_one()
@@ -124,6 +123,27 @@ def test_builtins_are_seeded_once_and_missing_actions_come_back(db: Database) ->
     assert names == {"ListSnapshots", "CreateSnapshot", "RestoreSnapshot", "DeleteSnapshot"}
 
 
+def test_seeding_moves_a_builtin_to_the_entry_point_its_manifest_ships_now(db: Database) -> None:
+    seed_builtins(db)
+    with db.session() as session:  # an installation seeded when Proxmox's entry point was proxmox.sh
+        proxmox = session.execute(select(Extension).where(Extension.name == "Proxmox")).scalar_one()
+        proxmox.relative_path, proxmox.path_ready = "Proxmox/proxmox.sh", True
+    assert seed_builtins(db) == []
+    with db.session() as session:
+        proxmox = session.execute(select(Extension).where(Extension.name == "Proxmox")).scalar_one()
+        assert (proxmox.relative_path, proxmox.path_ready) == ("Proxmox/proxmox.py", False)
+
+    tag = uuid.uuid4().hex[:8]
+    mine = Builtin(name=f"Mine-{tag}", description="d", relative_path=f"Mine-{tag}/mine.py")
+    with db.session() as session:  # an operator's own extension that happens to bear a built-in's name
+        session.add(Extension(name=mine.name, relative_path=f"mine-{tag}/run.sh", is_user_defined=True,
+                              path_ready=True))
+    assert seed_builtins(db, declared=(mine,)) == []
+    with db.session() as session:
+        own = session.execute(select(Extension).where(Extension.name == mine.name)).scalar_one()
+        assert (own.relative_path, own.path_ready) == (f"mine-{tag}/run.sh", True)
+
+
 def test_shipped_builtin_files_are_installed_when_missing_or_changed(tmp_path: Path) -> None:
     source = tmp_path / "shipped"
     (source / "Proxmox" / "lib").mkdir(parents=True)
@@ -131,10 +151,16 @@ def test_shipped_builtin_files_are_installed_when_missing_or_changed(tmp_path: P
     (source / "Proxmox" / "proxmox.sh").write_text("#!/bin/bash\necho one\n")
     (source / "Proxmox" / "proxmox.sh").chmod(0o644)
     (source / "Proxmox" / "lib" / "helper.sh").write_text("helper\n")
+    (source / "Proxmox" / "extension.json").write_text(json.dumps(
+        {"name": "Proxmox", "description": "d", "entrypoint": "proxmox.sh"}))
+    (source / "HyperV").mkdir()
+    (source / "HyperV" / "extension.json").write_text(json.dumps(
+        {"name": "HyperV", "description": "d", "entrypoint": "hyperv.py"}))
     (source / "Proxmox" / "__pycache__" / "x.pyc").write_bytes(b"cache")
     roots = ExtensionRoots(extensions=tmp_path / "root", payloads=tmp_path / "data")
 
-    assert install_builtin_files(roots, source=source) == ["Proxmox/lib/helper.sh", "Proxmox/proxmox.sh"]
+    assert install_builtin_files(roots, source=source) == ["Proxmox/extension.json", "Proxmox/lib/helper.sh",
+                                                           "Proxmox/proxmox.sh"]
     entry = roots.extensions / "Proxmox" / "proxmox.sh"
     assert entry.read_text() == "#!/bin/bash\necho one\n" and os.stat(entry).st_mode & 0o777 == 0o755
     assert not (roots.extensions / "Proxmox" / "__pycache__").exists()
@@ -159,15 +185,6 @@ def test_require_usable_refuses_with_cloudstack_messages() -> None:
         with pytest.raises(ExtensionUnusable) as refused:
             require_usable(candidate)
         assert str(refused.value) == message
-
-
-def test_check_interval_setting() -> None:
-    variable = "SWITCHBOARD_EXTENSION_PATH_CHECK_INTERVAL"
-    assert check_interval({}) == 300
-    assert check_interval({variable: "1.5"}) == 1.5
-    for bad in ("soon", "0", "-3"):
-        with pytest.raises(ValueError, match=variable):
-            check_interval({variable: bad})
 
 
 def test_the_linker_resolves_orchestrators_and_describes_many(db: Database) -> None:
@@ -258,7 +275,43 @@ def test_the_scaffold_is_not_written_through_a_symlink_leading_out(tmp_path: Pat
 
 
 def test_seeded_parameter_definitions_load_with_the_custom_action_model() -> None:
-    for builtin in BUILTINS:
+    for builtin in builtins():
         for action in builtin.actions:
-            loaded = load_definitions(json.dumps(list(action.parameters)))
-            assert [d.name for d in loaded] == [p["name"] for p in action.parameters]
+            loaded = load_definitions(dump_definitions(action.parameters))
+            assert loaded == list(action.parameters)
+
+
+def test_a_manifest_declares_a_builtin_with_cloudstack_defaults(tmp_path: Path) -> None:
+    manifest = tmp_path / "Cloud" / "extension.json"
+    manifest.parent.mkdir()
+    manifest.write_text(json.dumps({
+        "name": "Cloud", "description": "A cloud", "entrypoint": "cloud.py", "orchestratorrequirespreparevm": True,
+        "customactions": [
+            {"name": "Snap", "description": "Snapshot", "parameters": [
+                {"name": "label", "type": "string", "required": True},
+                {"name": "count", "type": "NUMBER", "valueoptions": "1,2"}]},
+            {"name": "Wipe", "description": "Wipe", "timeout": 5, "allowedroletypes": ["DomainAdmin"]},
+        ]}))
+    cloud = load_manifest(manifest)
+    assert (cloud.name, cloud.relative_path, cloud.requires_prepare_vm) == ("Cloud", "Cloud/cloud.py", True)
+    snap, wipe = cloud.actions
+    assert [p.to_json() for p in snap.parameters] == [
+        {"name": "label", "type": "STRING", "validationformat": "NONE", "required": True},
+        {"name": "count", "type": "NUMBER", "validationformat": "NONE", "valueoptions": [1, 2], "required": False}]
+    assert (snap.timeout, snap.allowed_roles_mask) == (60, 15)
+    assert (wipe.timeout, wipe.allowed_roles_mask) == (5, 1 | 4)  # Admin is always allowed
+
+
+@pytest.mark.parametrize("shape", [
+    {"description": "no name", "entrypoint": "x.py"},
+    {"name": "X", "description": "d", "entrypoint": "x.py", "customactions": [
+        {"name": "A", "description": "d", "parameters": [{"name": "p"}]}]},  # no type
+    {"name": "X", "description": "d", "entrypoint": "x.py", "customactions": [
+        {"name": "A", "description": "d", "allowedroletypes": ["Root"]}]},
+])
+def test_a_malformed_manifest_is_refused_naming_its_file(tmp_path: Path, shape: dict[str, object]) -> None:
+    manifest = tmp_path / "X" / "extension.json"
+    manifest.parent.mkdir()
+    manifest.write_text(json.dumps(shape))
+    with pytest.raises(ValueError, match=r"malformed built-in extension manifest .*X/extension\.json"):
+        load_manifest(manifest)

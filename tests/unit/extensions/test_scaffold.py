@@ -5,6 +5,8 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+import pytest
+
 from switchboard.extensions.scaffold import BASH_SCAFFOLD, prepare_entry_point
 
 
@@ -28,3 +30,20 @@ def test_non_sh_path_is_not_scaffolded(tmp_path: Path) -> None:
     assert prepare_entry_point(target) is False
     assert not target.exists()
     assert not target.parent.exists()
+
+
+def test_no_link_below_the_root_is_followed(tmp_path: Path) -> None:
+    root, elsewhere = tmp_path / "root", tmp_path / "elsewhere"
+    root.mkdir()
+    elsewhere.mkdir()
+    (root / "ext").symlink_to(elsewhere)
+    with pytest.raises(OSError, match="never written through"):
+        prepare_entry_point(root / "ext" / "ext.sh", root=root)
+    (root / "ext").unlink()
+    (root / "ext").mkdir()
+    (root / "ext" / "bin").symlink_to(elsewhere)
+    with pytest.raises(OSError, match="never written through"):
+        prepare_entry_point(root / "ext" / "bin" / "run.sh", root=root)
+    assert list(elsewhere.iterdir()) == []
+    assert prepare_entry_point(root / "ext" / "sub" / "run.sh", root=root)
+    assert (root / "ext" / "sub" / "run.sh").read_bytes() == BASH_SCAFFOLD.read_bytes()

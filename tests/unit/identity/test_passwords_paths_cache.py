@@ -6,7 +6,7 @@ import dataclasses
 
 from argon2 import PasswordHasher
 
-from switchboard.api.caller import Caller
+from switchboard.caller import Caller
 from switchboard.identity import paths
 from switchboard.identity.cache import KeyCache, KeyEntry
 from switchboard.identity.passwords import hash_password, needs_rehash, verify_password

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from switchboard.api.caller import Caller
+from switchboard.caller import Caller
 from switchboard.db.engine import Database, make_engine
 from switchboard.db.migrate import upgrade
 from switchboard.db.models.identity import Account, Domain, Role, User

@@ -12,7 +12,7 @@ from switchboard.db.models.infrastructure import Cluster, ClusterDetail, HostDet
 from switchboard.errors import Conflict, InvalidParameter
 from switchboard.infra import clusters, hosts
 from switchboard.infra.common import Page
-from switchboard.infra.extension_link import NO_EXTENSIONS, ExtensionRef
+from switchboard.infra.extension_link import ExtensionRef
 from switchboard.infra.usage import UsageChecks
 
 pytestmark = pytest.mark.database
@@ -78,13 +78,6 @@ def test_link_and_unlink_extension(session: Session, zone: Zone, pod: Pod) -> No
     kvm = clusters.add_cluster(session, zone, pod, name="kvm", hypervisor="KVM")
     with pytest.raises(InvalidParameter):
         clusters.link_extension(session, kvm, EXTENSION)
-
-
-def test_without_the_extensions_area_nothing_can_be_linked(session: Session) -> None:
-    with pytest.raises(InvalidParameter) as raised:
-        NO_EXTENSIONS.resolve(session, EXTENSION.uuid, parameter="extensionid", purpose="cluster")
-    assert raised.value.parameter == "extensionid"
-    assert NO_EXTENSIONS.describe(session, [1, 2]) == {}
 
 
 def test_external_host_is_up_with_no_capacity_and_guid_from_url(session: Session, zone: Zone, pod: Pod,

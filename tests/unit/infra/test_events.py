@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from switchboard.api.caller import Caller
+from switchboard.caller import Caller
 from switchboard.db.models.events import Event, EventLevel
 from switchboard.errors import InvalidParameter
 from switchboard.infra import events

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from sqlalchemy.orm import Session
 
-from switchboard.api.caller import Caller
+from switchboard.caller import Caller
 from switchboard.db.models.infrastructure import ServiceOfferingDetail, TemplateDetail, Zone
 from switchboard.errors import InvalidParameter, PermissionDenied
 from switchboard.infra import details as detail_store

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from switchboard.api.caller import Caller
+from switchboard.caller import Caller
 from switchboard.db.models.infrastructure import Pod, Zone
 from switchboard.errors import Conflict, InvalidParameter
 from switchboard.infra import clusters, networks, offerings, pods, zones

@@ -77,17 +77,3 @@ def system(db: Database) -> Iterator[JobSystem]:
     built = JobSystem(db)
     yield built
     built.runtime.stop()
-
-
-def wait_for(predicate: Any, *, timeout: float = 20.0, interval: float = 0.05, what: str = "condition") -> Any:
-    """Poll `predicate` until it returns something truthy; fail the test after `timeout` seconds."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(interval)

@@ -7,13 +7,12 @@ import datetime as dt
 import logging
 import sqlite3
 import threading
-import time
 import uuid
 from collections import Counter
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import OperationalError
 
 from switchboard.db.base import utcnow
@@ -22,7 +21,9 @@ from switchboard.db.models.jobs import AsyncJob, ManagementServer
 from switchboard.db.outage import OUT_OF_SPACE, explain
 from switchboard.errors import Conflict
 from switchboard.jobs import JobContext, JobSettings, JobSpec, JobStatus, JobView, repository
-from tests.unit.jobs.conftest import JobSystem, wait_for
+from switchboard.jobs.notify import CHANNEL
+from tests.support.eventually import eventually
+from tests.unit.jobs.conftest import JobSystem
 
 pytestmark = pytest.mark.database
 
@@ -49,7 +50,7 @@ def test_a_worker_runs_the_handler_and_records_its_result_and_progress(system: J
     system.handlers.register("double", run)
     system.runtime.start()
     job = _submit(system, "double", {"n": 21})
-    view = wait_for(lambda: _finished(system, job), what="the job to finish")
+    view = eventually(lambda: _finished(system, job), what="the job to finish")
     assert view.status is JobStatus.SUCCEEDED
     assert (view.result_code, view.result, view.progress) == (0, {"thing": {"doubled": 42}}, 42)
     assert view.server_name == "test-ms" and view.server_uuid == system.server_uuid
@@ -70,7 +71,7 @@ def test_handler_failures_finish_the_job_as_failed_with_the_mapped_error(system:
     system.handlers.register("not-a-dict", lambda ctx: ["a"])  # type: ignore[arg-type,return-value]
     system.runtime.start()
     jobs = {name: _submit(system, name) for name in ("conflict", "broken", "not-json", "not-a-dict")}
-    views = {name: wait_for(lambda j=job: _finished(system, j), what=name) for name, job in jobs.items()}
+    views = {name: eventually(lambda j=job: _finished(system, j), what=name) for name, job in jobs.items()}
     assert {name: view.status for name, view in views.items()} == dict.fromkeys(jobs, JobStatus.FAILED)
     assert views["conflict"].result == {"errorcode": 400, "errortext": "the instance is already running"}
     assert views["conflict"].result_code == 400
@@ -95,7 +96,7 @@ def test_a_restarted_server_fails_its_previous_runs_jobs_and_runs_their_recovery
     after.handlers.register("deploy", lambda ctx: {}, on_interrupted=repaired.append)
     try:
         after.runtime.start()
-        view = wait_for(lambda: _finished(after, job), what="the interrupted job to fail")
+        view = eventually(lambda: _finished(after, job), what="the interrupted job to fail")
     finally:
         after.runtime.stop()
     assert view.status is JobStatus.FAILED
@@ -118,7 +119,7 @@ def test_jobs_of_a_silent_server_are_taken_over_even_if_the_hook_fails(db: Datab
         repository.claim_next(session, run=silent, handlers=["start"], now=utcnow())
     try:
         rescuer.runtime.start()
-        view = wait_for(lambda: _finished(rescuer, job), what="the orphan to fail")
+        view = eventually(lambda: _finished(rescuer, job), what="the orphan to fail")
     finally:
         rescuer.runtime.stop()
     assert view.status is JobStatus.FAILED
@@ -172,7 +173,7 @@ def test_two_servers_share_one_queue_and_run_every_job_once(db: Database) -> Non
         server.runtime.start()
     try:
         jobs = [_submit(servers[n % 2], "count", {"n": n}) for n in range(40)]
-        wait_for(lambda: all(_finished(servers[0], job) for job in jobs), what="all jobs")
+        eventually(lambda: all(_finished(servers[0], job) for job in jobs), what="all jobs")
     finally:
         for server in servers:
             server.runtime.stop()
@@ -195,24 +196,32 @@ def test_queueing_a_job_wakes_this_servers_idle_workers(db: Database) -> None:
     system.runtime.start()
     try:
         job = _submit(system, "noop")
-        view = wait_for(lambda: _finished(system, job), timeout=30, what="a wake-up well before the next poll")
+        view = eventually(lambda: _finished(system, job), timeout=30, what="a wake-up well before the next poll")
     finally:
         system.runtime.stop()
     assert view.status is JobStatus.SUCCEEDED
 
 
+def _listening(db: Database) -> bool:
+    with db.engine.connect() as connection:
+        return bool(connection.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = :listen"
+        ), {"listen": f"LISTEN {CHANNEL}"}).scalar_one())
+
+
+@pytest.mark.postgresql  # SQLite servers rely on polling: deselected, not skipped, in the SQLite pass
 def test_a_job_queued_by_another_server_wakes_idle_workers_on_postgresql(db: Database) -> None:
-    if not is_postgres(db.engine):
-        pytest.skip("cross-server wake-ups use PostgreSQL's LISTEN/NOTIFY; SQLite servers rely on polling")
+    assert is_postgres(db.engine)
     worker = _idle_system(db)
     worker.handlers.register("noop", lambda ctx: {"ok": {}})
     submitter = JobSystem(db, name="api-only")  # never started: its own waker wakes nobody here
     submitter.handlers.register("noop", lambda ctx: {})
     worker.runtime.start()
     try:
-        time.sleep(0.5)  # let the listener connect; a notification sent before LISTEN is not delivered
+        # A notification sent before LISTEN is not delivered: wait for the listener's session.
+        eventually(lambda: _listening(db), what="the worker's LISTEN session", timeout=30)
         job = _submit(submitter, "noop")
-        view = wait_for(lambda: _finished(worker, job), timeout=30, what="a NOTIFY wake-up before the next poll")
+        view = eventually(lambda: _finished(worker, job), timeout=30, what="a NOTIFY wake-up before the next poll")
     finally:
         worker.runtime.stop()
     assert view.status is JobStatus.SUCCEEDED and view.server_name == "test-ms"
@@ -248,7 +257,7 @@ def test_a_job_stopped_by_a_database_outage_fails_saying_so_in_one_line(
     system.runtime.start()
     with caplog.at_level(logging.INFO, logger="switchboard.jobs"):
         job = _submit(system, "blocked")
-        view = wait_for(lambda: _finished(system, job), what="the job to finish")
+        view = eventually(lambda: _finished(system, job), what="the job to finish")
     assert view.status is JobStatus.FAILED
     assert view.result == {"errorcode": 400, "errortext": explain(OUT_OF_SPACE)}
     lines = [record for record in caplog.records if job in record.getMessage()]
@@ -269,6 +278,6 @@ def test_an_outcome_the_database_cannot_take_yet_is_recorded_once_it_can(
     system.handlers.register("ok", lambda ctx: {"thing": {"done": True}})
     system.runtime.start()
     job = _submit(system, "ok")
-    view = wait_for(lambda: _finished(system, job), what="the job to finish")
+    view = eventually(lambda: _finished(system, job), what="the job to finish")
     assert (view.status, view.result) == (JobStatus.SUCCEEDED, {"thing": {"done": True}})
     assert refusals == []

@@ -35,7 +35,9 @@ def create(agent: Agent, body: CreateBody) -> JSONResponse:
 
 @router.post("/start", dependencies=[Depends(admin)])
 def start(agent: Agent, body: ActionBody) -> dict[str, Any]:
-    return vms.start(agent, _name(body), StartBody(spec=body.spec, timeout=body.timeout))
+    return vms.start(
+        agent, _name(body), StartBody(spec=body.spec, timeout=body.timeout, ssh_public_key=body.ssh_public_key)
+    )
 
 
 @router.post("/stop", dependencies=[Depends(admin)])

@@ -13,14 +13,15 @@ from fastapi import FastAPI
 from switchboard.agent.api import actions, misc, vms
 from switchboard.agent.api.deps import AgentContext
 from switchboard.agent.api.errors import install_error_handlers
-from switchboard.agent.tls import Asgi, ClientAllowList
+from switchboard.agent.tls import ClientAllowList
 
 __all__ = ["create_app"]
 
 
-def create_app(agent: AgentContext, *, run_reconciler: bool = True) -> Asgi:
-    """Build the application for `agent`. With `run_reconciler`, the reconcile loop starts with the app
-    (its first pass runs at once, in the background) and stops with it."""
+def create_app(agent: AgentContext, *, run_reconciler: bool = True) -> ClientAllowList:
+    """Build the application for `agent`, wrapped in the client allow-list (whose entries `replace` swaps
+    while serving). With `run_reconciler`, the reconcile loop starts with the app (its first pass runs at
+    once, in the background) and stops with it."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

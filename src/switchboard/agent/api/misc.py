@@ -22,10 +22,19 @@ __all__ = ["VERSION", "public", "router"]
 public = APIRouter()
 router = APIRouter(prefix="/v1")
 Agent = Annotated[AgentContext, Depends(context)]
-try:
-    VERSION = _package_version("switchboard")
-except PackageNotFoundError:  # running from a source tree without metadata
-    VERSION = "0+unknown"
+
+
+def _version() -> str:
+    """The installed version: the agent's own package on a host, the whole project elsewhere."""
+    for distribution in ("switchboard-agent", "switchboard"):
+        try:
+            return _package_version(distribution)
+        except PackageNotFoundError:
+            continue
+    return "0+unknown"  # running from a source tree without metadata
+
+
+VERSION = _version()
 _HEALTHY = {"status": "healthy", "message": "Firecracker Agent is running"}
 
 

@@ -74,7 +74,13 @@ def _vmm_config(agent: AgentContext, record: VmRecord) -> dict[str, Any]:
                 "cache_type": "Writeback",
             }
             for v in record.volumes
-        ],
+        ]
+        + (
+            [{"drive_id": "config", "path_on_host": str(rt.config_drives.path(record.name)), "is_root_device": False,
+              "is_read_only": True, "cache_type": "Writeback"}]
+            if rt.config_drives.exists(record.name)
+            else []
+        ),
         "machine-config": {"vcpu_count": spec.vcpus, "mem_size_mib": spec.memory_mib, "smt": False},
         "network-interfaces": [
             {"iface_id": n.iface_id, "guest_mac": n.mac, "host_dev_name": n.tap} for n in record.nics
@@ -128,6 +134,8 @@ def details(agent: AgentContext, record: VmRecord, state: PowerState) -> dict[st
             "log_file": str(rt.paths.console_log(record.name)),
             "socket_file": str(rt.paths.vm_run_dir(record.name)),
             "pid_file": None,
+            # SSH keys, user data and metadata for the guest; its content is never shown here.
+            "config_drive": str(rt.config_drives.path(record.name)) if rt.config_drives.exists(record.name) else None,
         },
         "firecracker_config": _vmm_config(agent, record),
         "payload": {

@@ -24,7 +24,9 @@ class CreateBody(BaseModel):
 
     spec: dict[str, Any] = Field(description="the CloudStack payload (virtualmachinename, cloudstack.vm.details, …)")
     timeout: float | None = Field(default=None, description="seconds the caller waits (informational)")
-    ssh_public_key: str | None = Field(default=None, description="accepted for compatibility; not injected")
+    ssh_public_key: str | None = Field(
+        default=None, description="OpenSSH public key(s), one per line, for the guest's config drive"
+    )
 
 
 class StartBody(BaseModel):
@@ -32,6 +34,9 @@ class StartBody(BaseModel):
 
     spec: dict[str, Any] | None = Field(default=None, description="payload; creates the VM when it is unknown")
     timeout: float | None = None
+    ssh_public_key: str | None = Field(
+        default=None, description="OpenSSH public key(s), one per line, for the guest's config drive"
+    )
 
 
 class StopBody(BaseModel):
@@ -51,6 +56,7 @@ class ActionBody(BaseModel):
     spec: dict[str, Any] | None = None
     timeout: float | None = None
     force: bool = False
+    ssh_public_key: str | None = None
 
 
 class SnapshotBody(BaseModel):

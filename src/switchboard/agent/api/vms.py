@@ -20,7 +20,7 @@ from switchboard.agent.api.schemas import (
     StopBody,
 )
 from switchboard.agent.names import validate_vm_name
-from switchboard.agent.payload import spec_from_payload
+from switchboard.agent.payload import guest_data_from_payload, spec_from_payload
 
 __all__ = ["router"]
 
@@ -37,7 +37,8 @@ def _ok(message: str, name: str, **extra: Any) -> dict[str, Any]:
 
 def create_vm(agent: AgentContext, body: CreateBody) -> JSONResponse:
     spec = spec_from_payload(body.spec)
-    record, created = agent.service.create(spec)
+    guest = guest_data_from_payload(body.spec, ssh_public_key=body.ssh_public_key)
+    record, created = agent.service.create(spec, guest)
     if created:
         message = f"VM {record.name} created and started successfully"
     else:
@@ -96,7 +97,10 @@ def details(agent: Agent, name: str) -> dict[str, Any]:
 def start(agent: Agent, name: str, body: StartBody | None = None) -> dict[str, Any]:
     validate_vm_name(name)
     spec = spec_from_payload(body.spec, name=name) if body is not None and body.spec else None
-    agent.service.start(name, spec)
+    guest = None
+    if body is not None and (body.spec or body.ssh_public_key):
+        guest = guest_data_from_payload(body.spec or {}, name=name, ssh_public_key=body.ssh_public_key)
+    agent.service.start(name, spec, guest)
     return _ok(f"VM {name} started successfully", name)
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from switchboard.agent.errors import BackendError
 from switchboard.agent.model import NicAttachment, NicRequest
 
 
-class NetworkError(Exception):
+class NetworkError(BackendError):
     """A backend refused or failed to plumb a NIC. `str()` is fit for the API caller."""
 
 

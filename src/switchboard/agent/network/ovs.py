@@ -81,7 +81,7 @@ class OvsNetwork:
 
     def plug(self, vm: str, nics: Sequence[NicRequest]) -> list[NicAttachment]:
         """Create/re-attach one access port per NIC and re-trunk the uplink. Raises InvalidNic,
-        OvsError or NetworkError; on failure the ports and TAPs this call created are removed."""
+        CommandFailed (ovs-vsctl) or NetworkError; on failure the ports and TAPs this call created are removed."""
         check_vm(vm)
         wanted = [(nic, parse_vlan(nic.vlan)) for nic in nics]
         for nic, _ in wanted:

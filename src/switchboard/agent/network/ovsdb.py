@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from switchboard.agent.hostcmd import CommandRunner, SubprocessRunner, check
 from switchboard.agent.network.base import NetworkError
-from switchboard.agent.storage.runner import CommandRunner, SubprocessRunner
 
 DEFAULT_DB = "unix:/var/run/openvswitch/db.sock"
 
 
 class OvsError(NetworkError):
-    """`ovs-vsctl` failed (database unreachable, bad request) or answered something unreadable."""
+    """`ovs-vsctl` answered something unreadable. (A failing `ovs-vsctl` raises hostcmd.CommandFailed.)"""
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,12 @@ class OvsVsctl:
         self.timeout = timeout
         self.runner = runner or SubprocessRunner()
 
+    def _argv(self, *args: str) -> list[str]:
+        return ["ovs-vsctl", f"--db={self.db}", f"--timeout={self.timeout}", *args]
+
     def run(self, *args: str) -> str:
-        """Run one ovs-vsctl invocation (one transaction); its stdout, or OvsError."""
-        argv = ["ovs-vsctl", f"--db={self.db}", f"--timeout={self.timeout}", *args]
-        result = self.runner.run(argv, timeout=self.timeout + 5)
-        if result.returncode != 0:
-            raise OvsError(f"ovs-vsctl failed: {result.stderr.strip() or 'rc ' + str(result.returncode)}")
-        return result.stdout
+        """Run one ovs-vsctl invocation (one transaction); its stdout. Raises CommandFailed."""
+        return check(self.runner, self._argv(*args), timeout=self.timeout + 5).stdout
 
     def transact(self, commands: Sequence[Sequence[str]]) -> None:
         """Run `commands` (each an ovs-vsctl command with its arguments) as one transaction."""
@@ -74,11 +73,8 @@ class OvsVsctl:
             self.run(*args)
 
     def br_exists(self, bridge: str) -> bool:
-        argv = ["ovs-vsctl", f"--db={self.db}", f"--timeout={self.timeout}", "br-exists", bridge]
-        result = self.runner.run(argv, timeout=self.timeout + 5)
-        if result.returncode not in (0, 2):  # 2: no such bridge
-            raise OvsError(f"ovs-vsctl failed: {result.stderr.strip()}")
-        return result.returncode == 0
+        # rc 2: no such bridge.
+        return check(self.runner, self._argv("br-exists", bridge), ok=(0, 2), timeout=self.timeout + 5).returncode == 0
 
     def bridge_ports(self, bridge: str) -> set[str]:
         return set(self.run("list-ports", bridge).split())

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from switchboard.agent.storage.base import StorageBackend, StorageError
 from switchboard.agent.storage.params import InvalidRequest, option, parse_size
 
-if TYPE_CHECKING:  # templates imports this package's runner; avoid the import cycle at run time
+if TYPE_CHECKING:  # templates imports storage.base, which loads this package: avoid the cycle at run time
     from switchboard.agent.templates import TemplateStore
 
 __all__ = ["InvalidRequest", "StorageBackend", "StorageError", "UnknownBackend", "create_storage", "names"]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from switchboard.agent.errors import BackendError
 from switchboard.agent.model import TemplateRef, Volume
 
 
-class StorageError(Exception):
+class StorageError(BackendError):
     """A backend could not provision or remove a volume. `str()` is fit for the API caller."""
 
 

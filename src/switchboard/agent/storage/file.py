@@ -24,11 +24,11 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from switchboard.agent.hostcmd import CommandRunner, SubprocessRunner, check
 from switchboard.agent.model import TemplateRef, Volume
 from switchboard.agent.storage import clone, fsgrow
 from switchboard.agent.storage.base import StorageError
 from switchboard.agent.storage.params import InvalidRequest, check_vm_name, round_up
-from switchboard.agent.storage.runner import CommandRunner, SubprocessRunner, check
 from switchboard.agent.templates import ResolvedTemplate, TemplateStore
 
 log = logging.getLogger(__name__)

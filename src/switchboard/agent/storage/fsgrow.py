@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 
-from switchboard.agent.storage.runner import CommandRunner, check
+from switchboard.agent.hostcmd import CommandRunner, check
 
 log = logging.getLogger(__name__)
 

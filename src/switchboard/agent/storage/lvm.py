@@ -16,12 +16,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from switchboard.agent.errors import BackendError
+from switchboard.agent.hostcmd import CommandRunner, SubprocessRunner, check
 from switchboard.agent.model import TemplateRef, Volume
 from switchboard.agent.storage import fsgrow
-from switchboard.agent.storage.base import StorageError
 from switchboard.agent.storage.lvmcli import LvInfo, Lvm, LvmError
 from switchboard.agent.storage.params import InvalidRequest, check_vm_name, round_up
-from switchboard.agent.storage.runner import CommandRunner, SubprocessRunner, check
 from switchboard.agent.templates import ResolvedTemplate, TemplateStore
 
 log = logging.getLogger(__name__)
@@ -181,5 +181,5 @@ class LvmStorage:
     def _undo(self, name: str) -> None:
         try:
             self.lvm.remove(name)
-        except StorageError:
+        except BackendError:  # LvmError or a failed lvremove
             log.exception("could not remove %s/%s after a failed create", self.lvm.vg, name)

@@ -15,8 +15,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from switchboard.agent.hostcmd import CommandFailed, CommandRunner, check
 from switchboard.agent.storage.base import StorageError
-from switchboard.agent.storage.runner import CommandFailed, CommandRunner, check
 
 OWNER_TAG = "switchboard"
 _REPORT = ["--reportformat", "json", "--units", "b", "--nosuffix"]

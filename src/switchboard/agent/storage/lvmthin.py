@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 
+from switchboard.agent.errors import BackendError
+from switchboard.agent.hostcmd import CommandRunner
 from switchboard.agent.model import TemplateRef, Volume
 from switchboard.agent.storage import fsgrow
-from switchboard.agent.storage.base import StorageError
 from switchboard.agent.storage.lvm import LvmStorage
 from switchboard.agent.storage.lvmcli import LvmError
 from switchboard.agent.storage.params import round_up
-from switchboard.agent.storage.runner import CommandRunner
 from switchboard.agent.templates import ResolvedTemplate, TemplateStore
 
 log = logging.getLogger(__name__)
@@ -114,5 +114,5 @@ class LvmThinStorage(LvmStorage):
             if lv.name != keep and lv.tag_value("sb.image") == resolved.name and lv.tag_value("sb.base"):
                 try:
                     self.lvm.remove(lv.name)
-                except StorageError:
+                except BackendError:  # LvmError or a failed lvremove
                     log.warning("could not remove the outdated base volume %s/%s", lv.vg, lv.name)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from switchboard.agent.errors import BackendError
 from switchboard.agent.model import LaunchConfig, PowerState
 
 
-class VmmError(Exception):
+class VmmError(BackendError):
     """A VMM refused or failed an operation. `str()` is a message fit for the API caller."""
 
 

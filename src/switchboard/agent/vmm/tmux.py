@@ -19,13 +19,14 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from switchboard.agent.hostcmd import NOT_FOUND, TIMED_OUT, CommandResult, CommandRunner, SubprocessRunner
 from switchboard.agent.vmm.base import VmmError
 
 __all__ = ["SessionFiles", "TmuxError", "TmuxSupervisor", "pid_alive", "read_pid"]
@@ -78,37 +79,31 @@ def pid_alive(pid: int, token: str) -> bool:
 
 
 class TmuxSupervisor:
-    """Starts, lists and stops VMM sessions on one private tmux server.
+    """Starts, lists and stops VMM sessions on one private tmux server, through the agent's command runner.
 
     `socket` is the server's socket path (its directory is created 0700). Raises TmuxError when tmux is
     missing or fails; methods that stop things succeed when there is nothing to stop."""
 
-    def __init__(self, socket: Path, *, tmux: str = "tmux") -> None:
+    def __init__(self, socket: Path, *, tmux: str = "tmux", runner: CommandRunner | None = None) -> None:
         self.socket = socket
         self.tmux = tmux
+        self.runner = runner or SubprocessRunner()
         self._start_lock = threading.Lock()
         socket.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     # -- tmux commands -------------------------------------------------------------------------------
 
-    def _tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def _tmux(self, *args: str, check: bool = True) -> CommandResult:
+        # The agent's own TMUX variables (when it runs inside tmux) must not redirect these commands.
         env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
-        try:
-            proc = subprocess.run(
-                [self.tmux, "-S", str(self.socket), "-f", "/dev/null", *args],
-                capture_output=True,
-                text=True,
-                env=env,
-                timeout=30,
-                check=False,
-            )
-        except FileNotFoundError as exc:
-            raise TmuxError(f"{self.tmux} not found: install tmux") from exc
-        except subprocess.TimeoutExpired as exc:
-            raise TmuxError(f"tmux {args[0]} timed out") from exc
-        if check and proc.returncode != 0:
-            raise TmuxError(f"tmux {args[0]} failed: {proc.stderr.strip()}")
-        return proc
+        result = self.runner.run([self.tmux, "-S", str(self.socket), "-f", "/dev/null", *args], timeout=30, env=env)
+        if result.returncode == NOT_FOUND and shutil.which(self.tmux) is None:
+            raise TmuxError(f"{self.tmux} not found: install tmux")
+        if result.returncode == TIMED_OUT:
+            raise TmuxError(f"tmux {args[0]} timed out")
+        if check and result.returncode != 0:
+            raise TmuxError(f"tmux {args[0]} failed: {result.stderr.strip()}")
+        return result
 
     @staticmethod
     def check_name(session: str) -> str:

@@ -8,25 +8,38 @@ from __future__ import annotations
 
 from typing import Any
 
+from switchboard.api.audit import audit
 from switchboard.api.call import Call
-from switchboard.api.commands.infra_common import (
-    audit,
-    extension_fields,
-    extension_of,
-    linker,
-    listing,
-    map_param,
-    page_of,
-    usage_checks,
-)
+from switchboard.api.paging import listing, page_of
 from switchboard.api.params import Param, ParamType
 from switchboard.api.registry import api_command
 from switchboard.api.responses import ListResponse, ObjectResponse, SuccessResponse
+from switchboard.api.shapes import SUCCESS, Field, Shape, T
+from switchboard.api.views.fields import EXTENSION_FIELDS, HAS_ANNOTATIONS_FIELD, extension_fields
 from switchboard.infra import clusters, pods, zones
 from switchboard.infra.clusters import ClusterRecord
 from switchboard.infra.common import Page
 from switchboard.infra.extension_link import ExtensionRef
 from switchboard.roles import ALL_ROLES
+
+CLUSTER = Shape("cluster", [
+    Field("id", T.STRING, "the cluster ID"),
+    Field("name", T.STRING, "the cluster name"),
+    Field("podid", T.STRING, "the Pod ID of the cluster"),
+    Field("podname", T.STRING, "the Pod name of the cluster"),
+    Field("zoneid", T.STRING, "the Zone ID of the cluster"),
+    Field("zonename", T.STRING, "the Zone name of the cluster"),
+    Field("hypervisortype", T.STRING, "the hypervisor type of the cluster"),
+    Field("clustertype", T.STRING, "the type of the cluster"),
+    Field("allocationstate", T.STRING, "the allocation state of the cluster"),
+    Field("managedstate", T.STRING, "whether this cluster is managed by cloudstack"),
+    Field("cpuovercommitratio", T.STRING, "The cpu overcommit ratio of the cluster"),
+    Field("memoryovercommitratio", T.STRING, "The memory overcommit ratio of the cluster"),
+    Field("arch", T.STRING, "CPU Arch of the hosts in the cluster"),
+    HAS_ANNOTATIONS_FIELD,
+    *EXTENSION_FIELDS,
+])
+HYPERVISOR = Shape("hypervisor", [Field("name", T.STRING, "Hypervisor name")])
 
 
 def cluster_view(record: ClusterRecord, refs: dict[int, ExtensionRef]) -> dict[str, Any]:
@@ -53,7 +66,7 @@ def cluster_view(record: ClusterRecord, refs: dict[int, ExtensionRef]) -> dict[s
 
 def _views(call: Call, records: list[ClusterRecord]) -> dict[int, ExtensionRef]:
     ids = {r.cluster.extension_id for r in records if r.cluster.extension_id is not None}
-    return linker(call).describe(call.session, ids) if ids else {}
+    return call.services.linker.describe(call.session, ids) if ids else {}
 
 
 @api_command(
@@ -75,16 +88,16 @@ def _views(call: Call, records: list[ClusterRecord]) -> dict[int, ExtensionRef]:
         Param("password", description="the password for the cluster (ignored, never stored)"),
     ],
     description="Adds a new cluster",
-    response_object="cluster",
+    response=CLUSTER,
 )
 def add_cluster(call: Call) -> ListResponse:
     zone = zones.get_zone(call.session, call.get("zoneid"))
     pod = pods.get_pod(call.session, call.get("podid"))
-    extension = extension_of(call, purpose="cluster")
+    extension = call.extension_param(purpose="cluster")
     cluster = clusters.add_cluster(
         call.session, zone, pod, name=call.get("clustername"), hypervisor=call.get("hypervisor"),
         cluster_type=call.get("clustertype"), allocation_state=call.get("allocationstate"), arch=call.get("arch"),
-        extension=extension, external_details=map_param(call, "externaldetails"),
+        extension=extension, external_details=call.map_param("externaldetails"),
     )
     audit(call, "CLUSTER.CREATE", f"Added cluster {cluster.name}", resource_type="Cluster",
           resource_uuid=cluster.uuid)
@@ -109,13 +122,13 @@ def add_cluster(call: Call) -> ListResponse:
         Param("showcapacities", ParamType.BOOLEAN, description="flag to display the capacity of the clusters"),
     ],
     description="Lists clusters.",
-    response_object="cluster",
+    response=CLUSTER,
     is_list=True,
 )
 def list_clusters(call: Call) -> ListResponse:
     extension_id = None
     if call.get("extensionid"):
-        extension_id = linker(call).resolve(call.session, call.get("extensionid"), parameter="extensionid",
+        extension_id = call.services.linker.resolve(call.session, call.get("extensionid"), parameter="extensionid",
                                             purpose="cluster").id
     found, total = clusters.list_clusters(
         call.session, page_of(call), uuid=call.get("id"), name=call.get("name"),
@@ -142,14 +155,14 @@ def list_clusters(call: Call) -> ListResponse:
         Param("clustertype", description="type of the cluster (cannot change)"),
     ],
     description="Updates an existing cluster",
-    response_object="cluster",
+    response=CLUSTER,
 )
 def update_cluster(call: Call) -> ObjectResponse:
     cluster = clusters.get_cluster(call.session, call.get("id"), parameter="id")
     clusters.update_cluster(
         call.session, cluster, name=call.get("clustername"), allocation_state=call.get("allocationstate"),
         managed_state=call.get("managedstate"), arch=call.get("arch"),
-        external_details=map_param(call, "externaldetails"),
+        external_details=call.map_param("externaldetails"),
     )
     found, _total = clusters.list_clusters(call.session, Page(), uuid=cluster.uuid)
     return ObjectResponse("cluster", cluster_view(found[0], _views(call, found)))
@@ -159,10 +172,11 @@ def update_cluster(call: Call) -> ObjectResponse:
     "deleteCluster",
     params=[Param("id", ParamType.UUID, required=True, description="the cluster ID")],
     description="Deletes a cluster.",
+    response=SUCCESS,
 )
 def delete_cluster(call: Call) -> SuccessResponse:
     cluster = clusters.get_cluster(call.session, call.get("id"), parameter="id")
-    clusters.delete_cluster(call.session, cluster, checks=usage_checks(call))
+    clusters.delete_cluster(call.session, cluster, checks=call.services.usage)
     audit(call, "CLUSTER.DELETE", f"Deleted cluster {cluster.name}", resource_type="Cluster",
           resource_uuid=cluster.uuid)
     return SuccessResponse()
@@ -173,7 +187,7 @@ def delete_cluster(call: Call) -> SuccessResponse:
     params=[Param("zoneid", ParamType.UUID, description="the zone id for listing hypervisors")],
     roles=ALL_ROLES,
     description="List hypervisors: those of the zone's clusters, or every supported one",
-    response_object="hypervisor",
+    response=HYPERVISOR,
 )
 def list_hypervisors(call: Call) -> ListResponse:
     if call.get("zoneid"):

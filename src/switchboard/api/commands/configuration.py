@@ -1,21 +1,24 @@
-"""listConfigurations and updateConfiguration: the settings of `switchboard.configuration`, per scope."""
+"""listConfigurations and updateConfiguration: the settings of `switchboard.configuration`, per scope.
+
+Server settings (`Setting.variable`) show the value this server runs with; only dynamic ones may be
+changed here (globally), the others through their environment variable and a restart."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from switchboard import configuration
+from switchboard.api.audit import audit
 from switchboard.api.call import Call
 from switchboard.api.params import Param, ParamType
 from switchboard.api.registry import api_command
 from switchboard.api.responses import ListResponse, ObjectResponse, paginate
+from switchboard.api.shapes import Field, Shape, T
 from switchboard.configuration import DEFINITIONS, Scope, Setting
 from switchboard.db.models.identity import Account, Domain
 from switchboard.errors import InvalidParameter, NotFound
-
-IDENTITY_SERVICE = "identity"
 
 _SCOPE_PARAMS = (
     Param("accountid", ParamType.UUID, description="The account whose value to show or set"),
@@ -42,6 +45,20 @@ def _target(call: Call) -> tuple[Scope, int, dict[str, str]]:
     return Scope.GLOBAL, 0, {}
 
 
+CONFIGURATION = Shape("configuration", [
+    Field("category", T.STRING, "the category of the configuration"),
+    Field("name", T.STRING, "the name of the configuration"),
+    Field("value", T.STRING, "the value of the configuration"),
+    Field("defaultvalue", T.STRING, "the default value of the configuration"),
+    Field("description", T.STRING, "the description of the configuration"),
+    Field("type", T.STRING, "the type of the configuration value"),
+    Field("scope", T.STRING, "scope(zone/cluster/pool/account) of the parameter that needs to be updated"),
+    Field("isdynamic", T.BOOLEAN, "true if the configuration is dynamic"),
+    Field("accountid", T.STRING, "the account whose value is shown"),
+    Field("domainid", T.STRING, "the domain whose value is shown"),
+])
+
+
 def _view(setting: Setting, value: str, scope: Scope, ids: dict[str, str]) -> dict[str, Any]:
     return {
         "category": setting.category,
@@ -51,7 +68,7 @@ def _view(setting: Setting, value: str, scope: Scope, ids: dict[str, str]) -> di
         "description": setting.description,
         "type": setting.type,
         "scope": scope.value,
-        "isdynamic": True,
+        "isdynamic": setting.dynamic,
         **ids,
     }
 
@@ -64,7 +81,7 @@ def _view(setting: Setting, value: str, scope: Scope, ids: dict[str, str]) -> di
         Param("category", ParamType.STRING, description="Only settings of this category"),
         *_SCOPE_PARAMS,
     ],
-    response_object="configuration",
+    response=CONFIGURATION,
     is_list=True,
 )
 def list_configurations(call: Call) -> ListResponse:
@@ -79,8 +96,11 @@ def list_configurations(call: Call) -> ListResponse:
             continue
         if scope not in setting.scopes:
             continue
-        stored = configuration.scoped_values(call.session, setting.name).get((scope.value, scope_id))
-        value = stored if stored is not None else _inherited(call, setting, scope, scope_id)
+        if setting.variable is not None:  # a server setting: what this server runs with
+            value = call.services.settings.value(setting.name)
+        else:
+            stored = configuration.scoped_values(call.session, setting.name).get((scope.value, scope_id))
+            value = stored if stored is not None else _inherited(call, setting, scope, scope_id)
         items.append(_view(setting, value, scope, ids))
     return ListResponse("configuration", paginate(items, page=call.page, pagesize=call.pagesize), count=len(items))
 
@@ -104,14 +124,20 @@ def _inherited(call: Call, setting: Setting, scope: Scope, scope_id: int) -> str
         Param("value", ParamType.STRING, required=True, description="The new value"),
         *_SCOPE_PARAMS,
     ],
-    response_object="configuration",
+    response=CONFIGURATION,
 )
 def update_configuration(call: Call) -> ObjectResponse:
     scope, scope_id, ids = _target(call)
     name = call.get("name")
+    setting = configuration.service.setting(name)
+    if not setting.dynamic:
+        raise InvalidParameter(f"Configuration {name} is not dynamic: set {setting.variable} and restart the server",
+                               parameter="name")
     value = configuration.set_value(call.session, name, call.get("value"), scope=scope, scope_id=scope_id)
+    # No resource on the event: a setting has no uuid (its name, in the text, may be longer than one).
+    audit(call, "CONFIGURATION.VALUE.EDIT", f"Set {name} to {value}" + (f" for the {scope.value}" if ids else ""))
     # Verified API keys are cached with what `api.key.access` allowed: every server must reload them.
-    identity = call.services.registry.get(IDENTITY_SERVICE)
-    if identity is not None:
-        identity.credentials_changed(call.session)
-    return ObjectResponse("configuration", _view(configuration.service.setting(name), value, scope, ids))
+    call.services.credentials.record(call.session)
+    # This server reads the new value at its next use once it is committed (the others within LIVE_TTL).
+    event.listen(call.session, "after_commit", lambda _session: call.services.settings.forget(), once=True)
+    return ObjectResponse("configuration", _view(setting, value, scope, ids))

@@ -9,24 +9,63 @@ from __future__ import annotations
 
 from typing import Any
 
+from switchboard.api.audit import audit
 from switchboard.api.call import Call
-from switchboard.api.caller import Caller
-from switchboard.api.commands.infra_common import audit, map_param, page_of
+from switchboard.api.paging import page_of
 from switchboard.api.params import MapValue, Param, ParamType, format_date
 from switchboard.api.registry import api_command
 from switchboard.api.responses import AsyncJobRequest, ListResponse, ObjectResponse, SuccessResponse
+from switchboard.api.shapes import SUCCESS, Field, Shape, T
+from switchboard.caller import Caller
 from switchboard.db.models.extensions import ExtensionCustomAction
 from switchboard.extensions.custom_actions import service, store
+from switchboard.extensions.custom_actions.jobs import RUN_JOB
 from switchboard.extensions.custom_actions.resources import Viewer
-from switchboard.extensions.custom_actions.run import RUN_JOB, seal_parameters
+from switchboard.extensions.custom_actions.run import seal_parameters
 from switchboard.extensions.custom_actions.store import ActionRecord
-from switchboard.identity.serverkey import ServerKey
 from switchboard.roles import ALL_ROLES, RoleType
 
 __all__ = ["action_view"]
 
 OBJECT = "extensioncustomaction"
-_SERVER_KEY = "server_key"
+
+
+_PARAMETER = Shape("parameters", [
+    Field("name", T.STRING, "Name of the parameter"),
+    Field("type", T.STRING, "Type of the parameter"),
+    Field("validationformat", T.STRING, "Validation format for value of the parameter. Available for specific "
+          "types"),
+    Field("valueoptions", T.LIST, "List of options for value of the parameter"),
+    Field("required", T.BOOLEAN, "Whether the parameter is required or not"),
+])
+CUSTOM_ACTION = Shape(OBJECT, [
+    Field("id", T.STRING, "ID of the custom action"),
+    Field("name", T.STRING, "Name of the custom action"),
+    Field("description", T.STRING, "Description of the custom action"),
+    Field("extensionid", T.STRING, "ID of the extension that this custom action belongs to"),
+    Field("extensionname", T.STRING, "Name of the extension that this custom action belongs to"),
+    Field("resourcetype", T.STRING, "Resource type for which the action is available"),
+    Field("allowedroletypes", T.LIST, "List of role types allowed for the custom action", items=T.STRING),
+    Field("successmessage", T.STRING, "Message that will be used on successful execution of the action"),
+    Field("errormessage", T.STRING, "Message that will be used on failure during execution of the action"),
+    Field("timeout", T.INTEGER, "Specifies the timeout in seconds to wait for the action to complete before "
+          "failing"),
+    Field("enabled", T.BOOLEAN, "Whether the custom action is enabled or not"),
+    Field("details", T.MAP, "Details of the custom action"),
+    Field("parameters", T.LIST, "List of the parameters for the action", shape=_PARAMETER),
+    Field("created", T.DATE, "Creation timestamp of the custom action"),
+])
+# What a runCustomAction job returns (CloudStack's CustomActionResultResponse).
+_RESULT = Shape("result", [
+    Field("message", T.STRING, "the action's success or error message"),
+    Field("details", T.STRING, "what the extension printed, or why the action failed"),
+])
+CUSTOM_ACTION_RESULT = Shape("customactionresult", [
+    Field("id", T.STRING, "ID of the action"),
+    Field("name", T.STRING, "Name of the action"),
+    Field("success", T.BOOLEAN, "Whether custom action succeed or not"),
+    Field("result", T.OBJECT, "Result of the action execution", shape=_RESULT),
+])
 
 
 def action_view(record: ActionRecord, *, with_details: bool = True) -> dict[str, Any]:
@@ -97,7 +136,7 @@ _DEFINITION_HELP = ("Parameters in the form parameters[i].name, parameters[i].ty
         Param("details", ParamType.MAP, description="Details passed to the executable as externaldetails.action"),
     ],
     description="Add a custom action for an extension",
-    response_object=OBJECT,
+    response=CUSTOM_ACTION,
     since="4.21.0",
 )
 def add_custom_action(call: Call) -> ObjectResponse:
@@ -106,7 +145,7 @@ def add_custom_action(call: Call) -> ObjectResponse:
         resource_type=call.get("resourcetype"), allowed_roles=call.get("allowedroletypes"),
         parameters=_groups(call, "parameters"), success_message=call.get("successmessage"),
         error_message=call.get("errormessage"), timeout=call.get("timeout"), enabled=call.get("enabled"),
-        details=map_param(call, "details"),
+        details=call.map_param("details"),
     ))
     _audit(call, "EXTENSION.CUSTOM.ACTION.ADD", f"Added custom action {action.name}", action)
     return _one(call, action)
@@ -126,7 +165,7 @@ def add_custom_action(call: Call) -> ObjectResponse:
     ],
     roles=ALL_ROLES,
     description="Lists custom actions",
-    response_object=OBJECT,
+    response=CUSTOM_ACTION,
     is_list=True,
     since="4.21.0",
 )
@@ -163,7 +202,7 @@ def list_custom_actions(call: Call) -> ListResponse:
         Param("cleanupdetails", ParamType.BOOLEAN, description="Remove all details (details is ignored)"),
     ],
     description="Update the custom action",
-    response_object=OBJECT,
+    response=CUSTOM_ACTION,
     since="4.21.0",
 )
 def update_custom_action(call: Call) -> ObjectResponse:
@@ -173,7 +212,7 @@ def update_custom_action(call: Call) -> ObjectResponse:
         allowed_roles=call.get("allowedroletypes"), enabled=call.get("enabled"),
         parameters=_groups(call, "parameters"), cleanup_parameters=bool(call.get("cleanupparameters")),
         success_message=call.get("successmessage"), error_message=call.get("errormessage"),
-        timeout=call.get("timeout"), details=map_param(call, "details"),
+        timeout=call.get("timeout"), details=call.map_param("details"),
         cleanup_details=bool(call.get("cleanupdetails")),
     ))
     _audit(call, "EXTENSION.CUSTOM.ACTION.UPDATE", f"Updated custom action {action.name}", action)
@@ -182,8 +221,9 @@ def update_custom_action(call: Call) -> ObjectResponse:
 
 @api_command(
     "deleteCustomAction",
-    params=[Param("id", ParamType.UUID, required=True, description="UUID of the custom action")],
+    params=[Param("id", ParamType.UUID, required=True, description="UUID of the custom action", entity=OBJECT)],
     description="Delete the custom action",
+    response=SUCCESS,
     since="4.21.0",
 )
 def delete_custom_action(call: Call) -> SuccessResponse:
@@ -203,16 +243,14 @@ def delete_custom_action(call: Call) -> SuccessResponse:
     ],
     roles=ALL_ROLES,
     description="Run the custom action",
-    response_object="customactionresult",
+    response=CUSTOM_ACTION_RESULT,
     is_async=True,
     since="4.21.0",
 )
 def run_custom_action(call: Call) -> AsyncJobRequest:
-    key = call.services.get(_SERVER_KEY)
-    if not isinstance(key, ServerKey):
-        raise LookupError("runCustomAction needs the server key")
+    key = call.services.server_key
     action_uuid, resource_uuid = call.get("customactionid"), call.get("resourceid")
-    values = map_param(call, "parameters") or {}
+    values = call.map_param("parameters") or {}
     return AsyncJobRequest(
         handler=RUN_JOB,
         args={"customactionid": action_uuid, "resourceid": resource_uuid, "resourcetype": call.get("resourcetype"),

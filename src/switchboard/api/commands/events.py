@@ -9,14 +9,34 @@ from typing import Any
 from sqlalchemy import distinct, select
 
 from switchboard.api.call import Call
-from switchboard.api.commands.infra_common import listing, page_of
+from switchboard.api.paging import listing, page_of
 from switchboard.api.params import Param, ParamType, format_date
 from switchboard.api.registry import api_command
 from switchboard.api.responses import ListResponse, SuccessResponse
+from switchboard.api.shapes import SUCCESS, Field, Shape, T
 from switchboard.db.models.events import Alert, Event
 from switchboard.infra import events
 from switchboard.infra.common import one_of
 from switchboard.roles import ALL_ROLES
+
+EVENT = Shape("event", [
+    Field("id", T.STRING, "the ID of the event"),
+    Field("username", T.STRING, "the name of the user who performed the action (can be different from the "
+          "account if an admin is performing an action for a user, e.g. starting/stopping a user's virtual machine)"),
+    Field("type", T.STRING, "the type of the event (see event types)"),
+    Field("level", T.STRING, "the event level (INFO, WARN, ERROR)"),
+    Field("description", T.STRING, "a brief description of the event"),
+    Field("account", T.STRING, "the account name for the account that owns the object being acted on in the "
+          "event (e.g. the owner of the virtual machine, ip address, or security group)"),
+    Field("domainid", T.STRING, "the id of the account's domain"),
+    Field("domain", T.STRING, "the name of the account's domain"),
+    Field("created", T.DATE, "the date the event was created"),
+    Field("state", T.STRING, "the state of the event"),
+    Field("resourceid", T.STRING, "the id of the resource"),
+    Field("resourcetype", T.STRING, "the type of the resource"),
+    Field("archived", T.BOOLEAN, "whether the event has been archived or not"),
+])
+EVENT_TYPE = Shape("eventtype", [Field("name", T.STRING, "Event Type")])
 
 
 def event_view(event: Event) -> dict[str, Any]:
@@ -58,7 +78,7 @@ def event_view(event: Event) -> dict[str, Any]:
     ],
     roles=ALL_ROLES,
     description="A command to list events.",
-    response_object="event",
+    response=EVENT,
     is_list=True,
 )
 def list_events(call: Call) -> ListResponse:
@@ -76,11 +96,20 @@ def list_events(call: Call) -> ListResponse:
     "listEventTypes",
     roles=ALL_ROLES,
     description="List Event Types (those recorded so far)",
-    response_object="eventtype",
+    response=EVENT_TYPE,
 )
 def list_event_types(call: Call) -> ListResponse:
     names = call.session.execute(select(distinct(Event.type)).order_by(Event.type)).scalars().all()
     return ListResponse("eventtype", [{"name": name} for name in names])
+
+
+ALERT = Shape("alert", [
+    Field("id", T.STRING, "the id of the alert"),
+    Field("type", T.SHORT, "the type of the alert (CloudStack's alert type numbers)"),
+    Field("name", T.STRING, "the name of the alert"),
+    Field("description", T.STRING, "description of the alert"),
+    Field("sent", T.DATE, "the date and time the alert was sent"),
+])
 
 
 def alert_view(alert: Alert) -> dict[str, Any]:
@@ -103,7 +132,7 @@ def alert_view(alert: Alert) -> dict[str, Any]:
         Param("name", description="list by alert name"),
     ],
     description="Lists all alerts.",
-    response_object="alert",
+    response=ALERT,
     is_list=True,
 )
 def list_alerts(call: Call) -> ListResponse:
@@ -113,7 +142,7 @@ def list_alerts(call: Call) -> ListResponse:
 
 
 _SELECTION = [
-    Param("ids", ParamType.LIST, item_type=ParamType.UUID, description="the IDs of the events"),
+    Param("ids", ParamType.LIST, item_type=ParamType.UUID, description="the IDs of the events", entity="event"),
     Param("type", description="the type of the events"),
     Param("startdate", ParamType.DATE, description="start date range (inclusive)"),
     Param("enddate", ParamType.DATE, description="end date range (inclusive)"),
@@ -126,18 +155,20 @@ def _events(call: Call, *, delete: bool) -> SuccessResponse:
     return SuccessResponse()
 
 
-@api_command("archiveEvents", params=_SELECTION, roles=ALL_ROLES, description="Archive one or more events.")
+@api_command("archiveEvents", params=_SELECTION, roles=ALL_ROLES, description="Archive one or more events.",
+             response=SUCCESS)
 def archive_events(call: Call) -> SuccessResponse:
     return _events(call, delete=False)
 
 
-@api_command("deleteEvents", params=_SELECTION, roles=ALL_ROLES, description="Delete one or more events.")
+@api_command("deleteEvents", params=_SELECTION, roles=ALL_ROLES, description="Delete one or more events.",
+             response=SUCCESS)
 def delete_events(call: Call) -> SuccessResponse:
     return _events(call, delete=True)
 
 
 _ALERT_SELECTION = [
-    Param("ids", ParamType.LIST, item_type=ParamType.UUID, description="the IDs of the alerts"),
+    Param("ids", ParamType.LIST, item_type=ParamType.UUID, description="the IDs of the alerts", entity="alert"),
     Param("type", ParamType.INTEGER, description="archive/delete by alert type"),
     Param("startdate", ParamType.DATE, description="start date range (inclusive)"),
     Param("enddate", ParamType.DATE, description="end date range (inclusive)"),
@@ -150,11 +181,11 @@ def _alerts(call: Call, *, delete: bool) -> SuccessResponse:
     return SuccessResponse()
 
 
-@api_command("archiveAlerts", params=_ALERT_SELECTION, description="Archive one or more alerts.")
+@api_command("archiveAlerts", params=_ALERT_SELECTION, description="Archive one or more alerts.", response=SUCCESS)
 def archive_alerts(call: Call) -> SuccessResponse:
     return _alerts(call, delete=False)
 
 
-@api_command("deleteAlerts", params=_ALERT_SELECTION, description="Delete one or more alerts.")
+@api_command("deleteAlerts", params=_ALERT_SELECTION, description="Delete one or more alerts.", response=SUCCESS)
 def delete_alerts(call: Call) -> SuccessResponse:
     return _alerts(call, delete=True)

@@ -10,15 +10,16 @@ from typing import Any
 
 from sqlalchemy import select
 
+from switchboard.api.audit import audit
 from switchboard.api.call import Call
-from switchboard.api.commands.infra_common import audit, map_param
 from switchboard.api.params import Param, ParamType, format_date
 from switchboard.api.registry import api_command
 from switchboard.api.responses import ListResponse, ObjectResponse, SuccessResponse
+from switchboard.api.shapes import SUCCESS, Field, Shape, T
 from switchboard.db.models.extensions import Extension
 from switchboard.errors import InvalidParameter
 from switchboard.extensions import store
-from switchboard.extensions.registry import ExtensionRegistry, NewExtension, registry_of
+from switchboard.extensions.registry import ExtensionRegistry, NewExtension
 from switchboard.extensions.store import ExtensionRecord
 from switchboard.infra.common import Page, fetch_page
 
@@ -26,6 +27,30 @@ from switchboard.infra.common import Page, fetch_page
 # its enum accepts `resource` (quirk §8.4): both are accepted here.
 _DETAIL_VIEWS = {"all": {"details", "resources"}, "resource": {"resources"}, "resources": {"resources"},
                  "external": {"details"}, "min": set()}
+
+
+_RESOURCE = Shape("resources", [
+    Field("id", T.STRING, "ID of the resource associated with the extension"),
+    Field("name", T.STRING, "Name of the resource associated with this mapping"),
+    Field("type", T.STRING, "Type of the resource"),
+    Field("details", T.MAP, "the details of the resource map"),
+    Field("created", T.DATE, "Creation timestamp of the mapping"),
+])
+EXTENSION = Shape("extension", [
+    Field("id", T.STRING, "ID of the extension"),
+    Field("name", T.STRING, "Name of the extension"),
+    Field("description", T.STRING, "Description of the extension"),
+    Field("type", T.STRING, "Type of the extension"),
+    Field("path", T.STRING, "The path of the entry point fo the extension"),
+    Field("pathready", T.BOOLEAN, "True if the extension path is in ready state across management servers"),
+    Field("isuserdefined", T.BOOLEAN, "True if the extension is added by admin"),
+    Field("orchestratorrequirespreparevm", T.BOOLEAN, "Only for Orchestrator extensions: whether prepare runs "
+          "before an instance's first start"),
+    Field("state", T.STRING, "The state of the extension"),
+    Field("details", T.MAP, "The details of the extension"),
+    Field("resources", T.LIST, "List of resources to which extension is registered to", shape=_RESOURCE),
+    Field("created", T.DATE, "Creation timestamp of the extension"),
+])
 
 
 def extension_view(registry: ExtensionRegistry, record: ExtensionRecord, *, parts: set[str] | None = None
@@ -53,15 +78,13 @@ def extension_view(registry: ExtensionRegistry, record: ExtensionRecord, *, part
             for r in record.resources
         ]
     view["created"] = format_date(extension.created)
-    if extension.removed is not None:
-        view["removed"] = format_date(extension.removed)
     return view
 
 
 def _full(call: Call, extension: Extension) -> ObjectResponse:
     call.session.flush()
     record = store.record_of(call.session, extension)
-    return ObjectResponse("extension", extension_view(registry_of(call.services), record))
+    return ObjectResponse("extension", extension_view(call.services.extensions, record))
 
 
 def _audit(call: Call, event_type: str, description: str, extension: Extension) -> None:
@@ -82,15 +105,15 @@ def _audit(call: Call, event_type: str, description: str, extension: Extension) 
         Param("details", ParamType.MAP, description="Details in key/value pairs (details[0].key=value)"),
     ],
     description="Create an extension",
-    response_object="extension",
+    response=EXTENSION,
     since="4.21.0",
 )
 def create_extension(call: Call) -> ObjectResponse:
-    registry = registry_of(call.services)
+    registry = call.services.extensions
     extension = registry.create(call.session, NewExtension(
         name=call.get("name"), type=call.get("type"), description=call.get("description"), path=call.get("path"),
         requires_prepare_vm=call.get("orchestratorrequirespreparevm"), state=call.get("state"),
-        details=map_param(call, "details"),
+        details=call.map_param("details"),
     ))
     _audit(call, "EXTENSION.CREATE", f"Created extension {extension.name}", extension)
     return _full(call, extension)
@@ -105,7 +128,7 @@ def create_extension(call: Call) -> ObjectResponse:
               description="Parts to show: all (default), resource (or resources), external, min"),
     ],
     description="Lists extensions",
-    response_object="extension",
+    response=EXTENSION,
     is_list=True,
     since="4.21.0",
 )
@@ -126,7 +149,7 @@ def list_extensions(call: Call) -> ListResponse:
         stmt = stmt.where(Extension.name.ilike(f"%{call.keyword}%"))
     rows, _total = fetch_page(call.session, stmt, Page(page=call.page, pagesize=call.pagesize))
     records = store.load_records(call.session, [row[0] for row in rows], with_resources="resources" in parts)
-    registry = registry_of(call.services)
+    registry = call.services.extensions
     # `count` is the number of items on the page, as CloudStack answers listExtensions (§3.1).
     return ListResponse("extension", [extension_view(registry, record, parts=parts) for record in records])
 
@@ -143,16 +166,16 @@ def list_extensions(call: Call) -> ListResponse:
         Param("cleanupdetails", ParamType.BOOLEAN, description="Remove all visible details (details is ignored)"),
     ],
     description="Update the extension",
-    response_object="extension",
+    response=EXTENSION,
     since="4.21.0",
 )
 def update_extension(call: Call) -> ObjectResponse:
-    registry = registry_of(call.services)
+    registry = call.services.extensions
     extension = store.get_extension(call.session, call.get("id"))
     registry.update(
         call.session, extension, description=call.get("description"),
         requires_prepare_vm=call.get("orchestratorrequirespreparevm"), state=call.get("state"),
-        details=map_param(call, "details"), cleanup_details=bool(call.get("cleanupdetails")),
+        details=call.map_param("details"), cleanup_details=bool(call.get("cleanupdetails")),
     )
     _audit(call, "EXTENSION.UPDATE", f"Updated extension {extension.name}", extension)
     return _full(call, extension)
@@ -165,11 +188,12 @@ def update_extension(call: Call) -> ObjectResponse:
         Param("cleanup", ParamType.BOOLEAN, description="Also remove the extension's files and payload directory"),
     ],
     description="Delete the extension",
+    response=SUCCESS,
     since="4.21.0",
 )
 def delete_extension(call: Call) -> SuccessResponse:
     extension = store.get_extension(call.session, call.get("id"))
-    registry_of(call.services).delete(call.session, extension, cleanup=bool(call.get("cleanup")))
+    call.services.extensions.delete(call.session, extension, cleanup=bool(call.get("cleanup")))
     _audit(call, "EXTENSION.DELETE", f"Deleted extension {extension.name}", extension)
     return SuccessResponse()
 
@@ -186,14 +210,14 @@ _RESOURCE_PARAMS = [
     params=[*_RESOURCE_PARAMS,
             Param("details", ParamType.MAP, description="Details in key/value pairs for the resource map")],
     description="Register the extension with a resource",
-    response_object="extension",
+    response=EXTENSION,
     since="4.21.0",
 )
 def register_extension(call: Call) -> ObjectResponse:
     extension = store.get_extension(call.session, call.get("extensionid"), parameter="extensionid")
-    registry_of(call.services).register(
+    call.services.extensions.register(
         call.session, extension, resource_id=call.get("resourceid"), resource_type=call.get("resourcetype"),
-        details=map_param(call, "details"),
+        details=call.map_param("details"),
     )
     _audit(call, "EXTENSION.RESOURCE.REGISTER",
            f"Registered extension {extension.name} with {call.get('resourcetype')} {call.get('resourceid')}",
@@ -205,12 +229,12 @@ def register_extension(call: Call) -> ObjectResponse:
     "unregisterExtension",
     params=_RESOURCE_PARAMS,
     description="Unregister the extension from a resource",
-    response_object="extension",
+    response=EXTENSION,
     since="4.21.0",
 )
 def unregister_extension(call: Call) -> ObjectResponse:
     extension = store.get_extension(call.session, call.get("extensionid"), parameter="extensionid")
-    registry_of(call.services).unregister(
+    call.services.extensions.unregister(
         call.session, extension, resource_id=call.get("resourceid"), resource_type=call.get("resourcetype"),
     )
     _audit(call, "EXTENSION.RESOURCE.UNREGISTER",

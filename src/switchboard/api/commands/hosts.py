@@ -5,81 +5,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
+from switchboard.api.audit import audit
 from switchboard.api.call import Call
-from switchboard.api.commands.infra_common import (
-    audit,
-    extension_fields,
-    linker,
-    listing,
-    map_param,
-    page_of,
-    usage_checks,
-)
-from switchboard.api.params import Param, ParamType, format_date
+from switchboard.api.paging import listing, page_of
+from switchboard.api.params import Param, ParamType
 from switchboard.api.registry import api_command
 from switchboard.api.responses import AsyncJobRequest, ListResponse, ObjectResponse, SuccessResponse
+from switchboard.api.shapes import SUCCESS
+from switchboard.api.views.hosts import HOST, host_response, host_view
 from switchboard.errors import InvalidParameter
 from switchboard.infra import clusters, hosts, pods, zones
-from switchboard.infra.common import Page
-from switchboard.infra.extension_link import ExtensionLinker, ExtensionRef
+from switchboard.infra.extension_link import ExtensionRef
 from switchboard.infra.hosts import HostRecord
-
-MAINTENANCE_JOB = "infra.hostMaintenance"
-
-
-def host_view(record: HostRecord, refs: dict[int, ExtensionRef]) -> dict[str, Any]:
-    """CloudStack's HostResponse; External hosts report no CPU or memory (§1.6)."""
-    host, cluster = record.host, record.cluster
-    tags = host.host_tags or ""
-    fields: dict[str, Any] = {
-        "id": host.uuid,
-        "name": host.name,
-        "state": host.status,
-        "type": host.type,
-        "ipaddress": host.private_ip_address or "",
-        "zoneid": record.zone.uuid,
-        "zonename": record.zone.name,
-        "podid": record.pod.uuid,
-        "podname": record.pod.name,
-        "clusterid": cluster.uuid,
-        "clustername": cluster.name,
-        "clustertype": cluster.cluster_type,
-        "hypervisor": host.hypervisor_type,
-        "cpunumber": host.cpus,
-        "cpuspeed": host.speed,
-        "cpuallocated": "0%",
-        "cpuused": "0%",
-        "memorytotal": host.total_memory,
-        "memoryallocated": 0,
-        "memoryused": 0,
-        "resourcestate": host.resource_state,
-        "hosttags": tags,
-        "explicithosttags": tags,
-        "islocalstorageactive": False,
-        "hahost": False,
-        "arch": host.arch,
-        "created": format_date(host.created),
-        "lastpinged": format_date(host.last_pinged),
-        "hasannotations": False,
-        "outofbandmanagement": {"enabled": False, "powerstate": "Disabled"},
-        **extension_fields(refs, cluster.extension_id),
-    }
-    if host.version:
-        fields["version"] = host.version
-    if host.status != "Up" and host.status_changed is not None:
-        fields["disconnected"] = format_date(host.status_changed)
-    return fields
+from switchboard.infra.jobs import MAINTENANCE_JOB
 
 
 def _refs(call: Call, records: list[HostRecord]) -> dict[int, ExtensionRef]:
     ids = {r.cluster.extension_id for r in records if r.cluster.extension_id is not None}
-    return linker(call).describe(call.session, ids) if ids else {}
+    return call.services.linker.describe(call.session, ids) if ids else {}
 
 
 def _single(call: Call, uuid: str) -> dict[str, Any]:
-    return host_response(call.session, linker(call), uuid)
+    return host_response(call.session, call.services.linker, uuid)
 
 
 @api_command(
@@ -99,7 +46,7 @@ def _single(call: Call, uuid: str) -> dict[str, Any]:
               "(the payload's host group)", since="4.21.0"),
     ],
     description="Adds a new host.",
-    response_object="host",
+    response=HOST,
 )
 def add_host(call: Call) -> ListResponse:
     zone = zones.get_zone(call.session, call.get("zoneid"))
@@ -111,7 +58,7 @@ def add_host(call: Call) -> ListResponse:
     host = hosts.add_host(
         call.session, zone, pod, cluster, url=call.get("url"), hypervisor=call.get("hypervisor"),
         username=call.get("username"), host_tags=call.get("hosttags"),
-        allocation_state=call.get("allocationstate"), external_details=map_param(call, "externaldetails"),
+        allocation_state=call.get("allocationstate"), external_details=call.map_param("externaldetails"),
     )
     audit(call, "HOST.ADD", f"Added host {host.name}", resource_type="Host", resource_uuid=host.uuid)
     return ListResponse("host", [_single(call, host.uuid)])
@@ -135,13 +82,13 @@ def add_host(call: Call) -> ListResponse:
               "management is enabled"),
     ],
     description="Lists hosts.",
-    response_object="host",
+    response=HOST,
     is_list=True,
 )
 def list_hosts(call: Call) -> ListResponse:
     extension_id = None
     if call.get("extensionid"):
-        extension_id = linker(call).resolve(call.session, call.get("extensionid"), parameter="extensionid",
+        extension_id = call.services.linker.resolve(call.session, call.get("extensionid"), parameter="extensionid",
                                             purpose="cluster").id
     found, total = hosts.list_hosts(
         call.session, page_of(call), uuid=call.get("id"), name=call.get("name"),
@@ -166,13 +113,13 @@ def list_hosts(call: Call) -> ListResponse:
               "external details", since="4.21.0"),
     ],
     description="Updates a host.",
-    response_object="host",
+    response=HOST,
 )
 def update_host(call: Call) -> ObjectResponse:
     host = hosts.get_host(call.session, call.get("id"))
     hosts.update_host(
         call.session, host, name=call.get("name"), allocation_state=call.get("allocationstate"),
-        host_tags=call.get("hosttags"), external_details=map_param(call, "externaldetails"),
+        host_tags=call.get("hosttags"), external_details=call.map_param("externaldetails"),
     )
     return ObjectResponse("host", _single(call, host.uuid))
 
@@ -185,10 +132,11 @@ def update_host(call: Call) -> ObjectResponse:
         Param("forcedestroylocalstorage", ParamType.BOOLEAN, description="Force destroy local storage (ignored)"),
     ],
     description="Deletes a host.",
+    response=SUCCESS,
 )
 def delete_host(call: Call) -> SuccessResponse:
     host = hosts.get_host(call.session, call.get("id"))
-    hosts.delete_host(call.session, host, forced=bool(call.get("forced")), checks=usage_checks(call))
+    hosts.delete_host(call.session, host, forced=bool(call.get("forced")), checks=call.services.usage)
     audit(call, "HOST.DELETE", f"Deleted host {host.name}", resource_type="Host", resource_uuid=host.uuid)
     return SuccessResponse()
 
@@ -197,7 +145,7 @@ def delete_host(call: Call) -> SuccessResponse:
     "prepareHostForMaintenance",
     params=[Param("id", ParamType.UUID, required=True, description="the host ID")],
     description="Prepares a host for maintenance (Switchboard moves no instances: the job completes at once).",
-    response_object="host",
+    response=HOST,
     is_async=True,
 )
 def prepare_host_for_maintenance(call: Call) -> AsyncJobRequest:
@@ -210,7 +158,7 @@ def prepare_host_for_maintenance(call: Call) -> AsyncJobRequest:
     "cancelHostMaintenance",
     params=[Param("id", ParamType.UUID, required=True, description="the host ID")],
     description="Cancels host maintenance.",
-    response_object="host",
+    response=HOST,
     is_async=True,
 )
 def cancel_host_maintenance(call: Call) -> AsyncJobRequest:
@@ -219,8 +167,3 @@ def cancel_host_maintenance(call: Call) -> AsyncJobRequest:
                            instance_id=host.uuid)
 
 
-def host_response(session: Session, linker: ExtensionLinker, uuid: str) -> dict[str, Any]:
-    """One host's response fields (for job results, which have no Call)."""
-    found, _total = hosts.list_hosts(session, Page(), uuid=uuid)
-    ids = {r.cluster.extension_id for r in found if r.cluster.extension_id is not None}
-    return host_view(found[0], linker.describe(session, ids) if ids else {})

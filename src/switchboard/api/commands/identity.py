@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
+from switchboard.api.authenticator import SESSION_COOKIE
 from switchboard.api.call import Call
-from switchboard.api.commands.identity_views import account_view, domain_view, keys_view, role_view, user_view
 from switchboard.api.params import Param, ParamType
 from switchboard.api.registry import api_command
 from switchboard.api.responses import AsyncJobRequest, ListResponse, ObjectResponse, RawResponse, paginate
-from switchboard.errors import InvalidParameter
-from switchboard.identity import IdentityService, identity_service
-from switchboard.identity.authenticator import SESSION_COOKIE
-from switchboard.identity.records import ACCOUNT_TYPES
-from switchboard.jobs.context import JobContext
+from switchboard.api.shapes import Field, Shape, T
+from switchboard.api.views.identity import (
+    ACCOUNT,
+    DOMAIN,
+    ROLE,
+    USER,
+    USER_KEYS,
+    account_view,
+    domain_view,
+    keys_view,
+    role_view,
+    user_view,
+)
+from switchboard.api.views.limits import limit_fields
+from switchboard.compute.limits import account_limits, domain_limits, usage_by_account, usage_by_domain
+from switchboard.errors import InvalidParameter, MethodNotAllowed
+from switchboard.identity import accounts, domains, grants
+from switchboard.identity.jobs import DISABLE_USER_JOB
+from switchboard.identity.records import ACCOUNT_TYPES, role_type_of
 from switchboard.roles import ALL_ROLES, RoleType
 
 _DOMAIN_ADMINS = frozenset({RoleType.ADMIN, RoleType.DOMAIN_ADMIN})
@@ -21,11 +35,30 @@ _DOMAIN_ADMINS = frozenset({RoleType.ADMIN, RoleType.DOMAIN_ADMIN})
 _LOGIN_COOKIES = (SESSION_COOKIE, "userid", "domainid", "account", "username")
 
 
-T = TypeVar("T")
+Item = TypeVar("Item")
 
 
-def _page(call: Call, items: list[T]) -> list[T]:
+def _page(call: Call, items: list[Item]) -> list[Item]:
     return paginate(items, page=call.page, pagesize=call.pagesize)
+
+
+# LoginCmdResponse, not wrapped in an object name.
+LOGIN = Shape("login", [
+    Field("username", T.STRING, "Username"),
+    Field("userid", T.STRING, "User ID"),
+    Field("domainid", T.STRING, "Domain ID that the user belongs to"),
+    Field("timeout", T.STRING, "the time period before the session has expired"),
+    Field("account", T.STRING, "the account name the user belongs to"),
+    Field("firstname", T.STRING, "first name of the user"),
+    Field("lastname", T.STRING, "last name of the user"),
+    Field("type", T.STRING, "the account type (admin, domain-admin, read-only-admin, user)"),
+    Field("registered", T.STRING, "Is user registered"),
+    Field("sessionkey", T.STRING, "Session key that can be passed in subsequent Query command calls"),
+    Field("is2faenabled", T.STRING, "Is two factor authentication enabled"),
+    Field("is2faverified", T.STRING, "Is two factor authentication verified"),
+    Field("timezone", T.STRING, "user time zone"),
+])
+LOGOUT = Shape("logout", [Field("description", T.STRING, "Response description")])
 
 
 @api_command(
@@ -41,18 +74,21 @@ def _page(call: Call, items: list[T]) -> list[T]:
     ],
     roles=ALL_ROLES,
     requires_auth=False,
+    response=LOGIN,
     description="Logs a user into the CloudStack. A successful login attempt will generate a JSESSIONID "
                 "cookie value that can be passed in subsequent Query command calls until the \"logout\" "
                 "command has been issued or the session has expired.",
 )
 def login(call: Call) -> RawResponse:
-    service = identity_service(call.services)
-    record, token = service.login(
+    if call.meta.method != "POST":  # a password in a URL ends up in logs and histories
+        raise MethodNotAllowed("Please use HTTP POST to authenticate using this API")
+    login_service = call.services.login
+    record, token = login_service.login(
         call.session, username=call.get("username"), password=call.get("password"),
         domain_path=call.get("domain"), domain_id=call.get("domainId"), client_ip=call.meta.client_ip,
     )
     user, account, domain = record.user, record.account, record.domain
-    timeout = int(service.sessions.timeout.total_seconds())
+    timeout = int(login_service.session_timeout.total_seconds())
     fields = {
         "username": user.username,
         "userid": user.uuid,
@@ -74,9 +110,9 @@ def login(call: Call) -> RawResponse:
     return RawResponse(fields)
 
 
-@api_command("logout", roles=ALL_ROLES, description="Logs out the user")
+@api_command("logout", roles=ALL_ROLES, description="Logs out the user", response=LOGOUT)
 def logout(call: Call) -> RawResponse:
-    identity_service(call.services).logout(call.session, call.who)
+    call.services.login.logout(call.session, call.who)
     call.set_cookies.update(dict.fromkeys(_LOGIN_COOKIES))
     return RawResponse({"description": "success"})
 
@@ -91,10 +127,10 @@ def logout(call: Call) -> RawResponse:
     ],
     roles=_DOMAIN_ADMINS,
     description="Creates a domain",
-    response_object="domain",
+    response=DOMAIN,
 )
 def create_domain(call: Call) -> ObjectResponse:
-    record = identity_service(call.services).create_domain(
+    record = domains.create_domain(
         call.session, call.who, name=call.get("name"), parent_uuid=call.get("parentdomainid"),
         network_domain=call.get("networkdomain"),
     )
@@ -113,15 +149,28 @@ def create_domain(call: Call) -> ObjectResponse:
     ],
     roles=ALL_ROLES,
     description="Lists domains and provides detailed information for listed domains",
-    response_object="domain",
+    response=DOMAIN,
     is_list=True,
 )
 def list_domains(call: Call) -> ListResponse:
-    records = identity_service(call.services).list_domains(
+    records = domains.list_domains(
         call.session, call.who, uuid=call.get("id"), name=call.get("name"), level=call.get("level"),
         keyword=call.keyword,
     )
-    return ListResponse("domain", [domain_view(r) for r in _page(call, records)], count=len(records))
+    page = _page(call, records)
+    items = [domain_view(r) for r in page]
+    if _with_resources(call):  # CloudStack's default details: all, which includes usage and limits
+        found = [r.domain.path for r in page]
+        limits, used = domain_limits(call.session, found), usage_by_domain(call.session, found)
+        for item, record in zip(items, page, strict=True):
+            item.update(limit_fields(limits[record.domain.path], used[record.domain.path]))
+    return ListResponse("domain", items, count=len(records))
+
+
+def _with_resources(call: Call) -> bool:
+    """Whether `details` (all, resource, min; default all) asks for usage and limits."""
+    details = {value.lower() for value in call.get("details") or ["all"]}
+    return bool(details & {"all", "resource"})
 
 
 @api_command(
@@ -134,7 +183,7 @@ def list_domains(call: Call) -> ListResponse:
     ],
     roles=ALL_ROLES,
     description="Lists dynamic roles in CloudStack",
-    response_object="role",
+    response=ROLE,
     is_list=True,
 )
 def list_roles(call: Call) -> ListResponse:
@@ -144,7 +193,7 @@ def list_roles(call: Call) -> ListResponse:
             role_type = RoleType.from_wire(call.get("type"))
         except ValueError as exc:
             raise InvalidParameter(str(exc), parameter="type") from None
-    roles = identity_service(call.services).list_roles(
+    roles = grants.list_roles(
         call.session, call.who, uuid=call.get("id"), name=call.get("name"), role_type=role_type,
         keyword=call.keyword,
     )
@@ -175,10 +224,10 @@ _NEW_USER_PARAMS = [
     ],
     roles=_DOMAIN_ADMINS,
     description="Creates an account",
-    response_object="account",
+    response=ACCOUNT,
 )
 def create_account(call: Call) -> ObjectResponse:
-    record = identity_service(call.services).create_account(
+    record = accounts.create_account(
         call.session, call.who, username=call.get("username"), password=call.get("password"),
         email=call.get("email"), firstname=call.get("firstname"), lastname=call.get("lastname"),
         account_name=call.get("account"), domain_uuid=call.get("domainid"), role_uuid=call.get("roleid"),
@@ -196,18 +245,30 @@ def create_account(call: Call) -> ObjectResponse:
         Param("state", description="List accounts by state. Valid states are enabled, disabled, and locked."),
         Param("isrecursive", ParamType.BOOLEAN, description="defaults to false, but if true, lists all resources "
               "from the parent specified by the domainId till leaves."),
+        Param("details", ParamType.LIST, item_type=ParamType.STRING,
+              description="comma separated list of account details requested, value can be a list of [ all, "
+              "resource, min]"),
     ],
     roles=ALL_ROLES,
     description="Lists accounts and provides detailed account information for listed accounts",
-    response_object="account",
+    response=ACCOUNT,
     is_list=True,
 )
 def list_accounts(call: Call) -> ListResponse:
-    records = identity_service(call.services).list_accounts(
+    records = accounts.list_accounts(
         call.session, call.who, uuid=call.get("id"), name=call.get("name"), domain_uuid=call.get("domainid"),
         state=call.get("state"), keyword=call.keyword,
     )
-    return ListResponse("account", [account_view(r) for r in _page(call, records)], count=len(records))
+    page = _page(call, records)
+    items = [account_view(r) for r in page]
+    if _with_resources(call):
+        ids = [r.account.id for r in page]
+        admins = [r.account.id for r in page if role_type_of(r.role) is RoleType.ADMIN]
+        limits = account_limits(call.session, ids, root_admins=admins)
+        used = usage_by_account(call.session, ids)
+        for item, record in zip(items, page, strict=True):
+            item.update(limit_fields(limits[record.account.id], used[record.account.id]))
+    return ListResponse("account", items, count=len(records))
 
 
 @api_command(
@@ -219,10 +280,10 @@ def list_accounts(call: Call) -> ListResponse:
     ],
     roles=_DOMAIN_ADMINS,
     description="Creates a user for an account that already exists",
-    response_object="user",
+    response=USER,
 )
 def create_user(call: Call) -> ObjectResponse:
-    record = identity_service(call.services).create_user(
+    record = call.services.users.create_user(
         call.session, call.who, account_name=call.get("account"), username=call.get("username"),
         password=call.get("password"), email=call.get("email"), firstname=call.get("firstname"),
         lastname=call.get("lastname"), domain_uuid=call.get("domainid"), timezone=call.get("timezone"),
@@ -243,11 +304,11 @@ def create_user(call: Call) -> ObjectResponse:
     ],
     roles=ALL_ROLES,
     description="Lists user accounts",
-    response_object="user",
+    response=USER,
     is_list=True,
 )
 def list_users(call: Call) -> ListResponse:
-    records = identity_service(call.services).list_users(
+    records = call.services.users.list_users(
         call.session, call.who, uuid=call.get("id"), username=call.get("username"),
         account_name=call.get("account"), domain_uuid=call.get("domainid"), state=call.get("state"),
         keyword=call.keyword,
@@ -273,10 +334,10 @@ def list_users(call: Call) -> ListResponse:
     ],
     roles=ALL_ROLES,
     description="Updates a user account",
-    response_object="user",
+    response=USER,
 )
 def update_user(call: Call) -> ObjectResponse:
-    record = identity_service(call.services).update_user(
+    record = call.services.users.update_user(
         call.session, call.who, call.get("id"), username=call.get("username"), password=call.get("password"),
         current_password=call.get("currentpassword"), email=call.get("email"), firstname=call.get("firstname"),
         lastname=call.get("lastname"), timezone=call.get("timezone"),
@@ -290,17 +351,15 @@ def _user_state_command(name: str, state: str, description: str) -> None:
         params=[Param("id", ParamType.UUID, required=True, description="User ID.")],
         roles=_DOMAIN_ADMINS,
         description=description,
-        response_object="user",
+        response=USER,
     )
     def handler(call: Call) -> ObjectResponse:
-        record = identity_service(call.services).set_user_state(call.session, call.who, call.get("id"), state)
+        record = call.services.users.set_user_state(call.session, call.who, call.get("id"), state)
         return ObjectResponse("user", user_view(record.user, record.account, record.domain, record.role))
 
 
 _user_state_command("lockUser", "locked", "Locks a user account")
 _user_state_command("enableUser", "enabled", "Enables a user account")
-
-DISABLE_USER_JOB = "identity.disableUser"
 
 
 @api_command(
@@ -308,20 +367,13 @@ DISABLE_USER_JOB = "identity.disableUser"
     params=[Param("id", ParamType.UUID, required=True, description="Disables user by user ID.")],
     roles=_DOMAIN_ADMINS,
     description="Disables a user account",
-    response_object="user",
+    response=USER,
     is_async=True,
 )
 def disable_user(call: Call) -> AsyncJobRequest:
-    record = identity_service(call.services).check_user_state(call.session, call.who, call.get("id"), "disabled")
+    record = call.services.users.check_user_state(call.session, call.who, call.get("id"), "disabled")
     return AsyncJobRequest(DISABLE_USER_JOB, args={"user": record.user.uuid}, instance_type="User",
                            instance_id=record.user.uuid)
-
-
-def run_disable_user(ctx: JobContext, service: IdentityService) -> dict[str, Any]:
-    """The disableUser job: the checks were made when it was queued."""
-    with ctx.db.session() as session:
-        record = service.apply_user_state(session, ctx.args["user"], "disabled")
-        return {"user": user_view(record.user, record.account, record.domain, record.role)}
 
 
 @api_command(
@@ -333,10 +385,10 @@ def run_disable_user(ctx: JobContext, service: IdentityService) -> dict[str, Any
                 "and must be made on behalf of a user. It is up to the implementer just how the username and "
                 "password are entered, and then how that translates to an integration API request. Both secret "
                 "key and API key should be returned to the user",
-    response_object="userkeys",
+    response=USER_KEYS,
 )
 def register_user_keys(call: Call) -> ObjectResponse:
-    pair = identity_service(call.services).register_keys(call.session, call.who, call.get("id"))
+    pair = call.services.keys.register_keys(call.session, call.who, call.get("id"))
     return ObjectResponse("userkeys", keys_view(pair))
 
 
@@ -345,10 +397,10 @@ def register_user_keys(call: Call) -> ObjectResponse:
     params=[Param("id", ParamType.UUID, required=True, description="ID of the user whose keys are required")],
     roles=ALL_ROLES,
     description="This command allows the user to query the seceret and API keys for the account",
-    response_object="userkeys",
+    response=USER_KEYS,
     since="4.10.0",
 )
 def get_user_keys(call: Call) -> ObjectResponse:
-    pair = identity_service(call.services).get_keys(call.session, call.who, call.get("id"))
+    pair = call.services.keys.get_keys(call.session, call.who, call.get("id"))
     return ObjectResponse("userkeys", keys_view(pair))
 

@@ -1,9 +1,9 @@
 """Instance commands: deployVirtualMachine, start/stop/reboot/destroy/expungeVirtualMachine (async),
-recoverVirtualMachine and listVirtualMachines. Responses use CloudStack's UserVmResponse field names; the
+recoverVirtualMachine, listVirtualMachines and listNics. Responses use CloudStack's UserVmResponse field names; the
 VNC password never appears in them.
 
 The handlers check what can be checked at once (existence, ownership, state) and queue a job; the job
-handlers (registered by switchboard.wiring.compute under the names below) do the work.
+handlers (switchboard.compute.jobs) do the work.
 """
 
 from __future__ import annotations
@@ -11,122 +11,55 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
 
 from switchboard.api.call import Call
-from switchboard.api.caller import Caller
-from switchboard.api.commands.infra_common import linker, listing, map_param, page_of, without_none
-from switchboard.api.params import MapValue, Param, ParamType, format_date
+from switchboard.api.commands.tags import TAGS_PARAM, tag_filter
+from switchboard.api.deploy_params import DEPLOY_GUEST_PARAMS, data_disk, guest_data
+from switchboard.api.owners import owner_of_call
+from switchboard.api.paging import listing, page_of
+from switchboard.api.params import MapValue, Param, ParamType
 from switchboard.api.registry import api_command
-from switchboard.api.responses import AsyncJobRequest, ListResponse, ObjectResponse
+from switchboard.api.responses import AsyncJobRequest, ListResponse, ObjectResponse, paginate
+from switchboard.api.shapes import SUCCESS, Field, T
+from switchboard.api.views.instances import (
+    NIC,
+    VIRTUAL_MACHINE,
+    instance_response,
+    instance_view,
+    nic_view,
+    show_user_data,
+)
+from switchboard.caller import Caller
+from switchboard.compute import limits
 from switchboard.compute.deploy import DeploySpec, create_instance
-from switchboard.compute.lifecycle import Lifecycle
-from switchboard.compute.queries import InstanceFilter, InstanceRecord, get_record, list_instances
-from switchboard.compute.records import DEPLOY_VM
-from switchboard.compute.rows import get_instance, not_found
+from switchboard.compute.instance_listing import InstanceFilter, InstanceRecord, list_instances
+from switchboard.compute.instance_rows import get_instance, not_found
+from switchboard.compute.jobs import DEPLOY_JOB, DESTROY_JOB, EXPUNGE_JOB, REBOOT_JOB, START_JOB, STOP_JOB
 from switchboard.compute.vnc import new_vnc_password
 from switchboard.db.models.compute import Instance, InstanceState
 from switchboard.db.models.identity import Domain
 from switchboard.errors import InvalidParameter, PermissionDenied
-from switchboard.identity.scope import check_account
-from switchboard.infra import hosts, networks, offerings, templates, zones
-from switchboard.infra.owners import resolve_owner
+from switchboard.identity import projects
+from switchboard.infra import hosts, networks, offerings, templates, userdata, zones
+from switchboard.infra.nics import nic_views
 from switchboard.jobs import JobOwner
 from switchboard.roles import ALL_ROLES, RoleType
-from switchboard.services import Services
 
-LIFECYCLE_SERVICE = "compute.lifecycle"
-DEPLOY_JOB = "compute.deploy"
-START_JOB = "compute.start"
-STOP_JOB = "compute.stop"
-REBOOT_JOB = "compute.reboot"
-DESTROY_JOB = "compute.destroy"
-EXPUNGE_JOB = "compute.expunge"
-JOB_NAMES = (DEPLOY_JOB, START_JOB, STOP_JOB, REBOOT_JOB, DESTROY_JOB, EXPUNGE_JOB)
 VM = "VirtualMachine"
 # CloudStack lets only admins expunge and recover unless allow.user.expunge.recover.vm is set.
 EXPUNGE_ROLES = frozenset({RoleType.ADMIN, RoleType.DOMAIN_ADMIN, RoleType.RESOURCE_ADMIN})
-# Details that are the server's bookkeeping, not the instance's description.
-_INTERNAL_DETAILS = frozenset({DEPLOY_VM})
-
-
-def lifecycle_of(services: Services) -> Lifecycle:
-    service = services.get(LIFECYCLE_SERVICE)
-    if not isinstance(service, Lifecycle):
-        raise LookupError(f"the {LIFECYCLE_SERVICE!r} service is not a Lifecycle")
-    return service
-
-
-def nic_view(nic: Any) -> dict[str, Any]:
-    return without_none({
-        "id": nic.uuid, "networkid": nic.network_uuid, "networkname": nic.network_name, "macaddress": nic.mac,
-        "ipaddress": nic.ip, "netmask": nic.netmask, "gateway": nic.gateway, "ip6address": nic.ip6_address,
-        "broadcasturi": nic.broadcast_uri, "isolationuri": nic.isolation_uri, "traffictype": nic.traffic_type,
-        "type": nic.guest_type, "isdefault": nic.is_default, "deviceid": str(nic.device_id),
-    })
-
-
-def instance_view(record: InstanceRecord, *, admin: bool) -> dict[str, Any]:
-    """CloudStack's UserVmResponse for one instance; host fields and the internal name for admins only."""
-    row = record.row
-    fields: dict[str, Any] = {
-        "id": row.uuid,
-        "name": row.name,
-        "displayname": row.display_name,
-        "account": row.account_name,
-        "accountid": row.account_uuid,
-        "domainid": row.domain_uuid,
-        "domain": row.domain_name,
-        "created": format_date(row.created),
-        "state": row.state,
-        "haenable": row.ha_enabled,
-        "zoneid": row.zone_uuid,
-        "zonename": row.zone_name,
-        "templateid": row.template_uuid,
-        "templatename": row.template_name,
-        "templatedisplaytext": row.template_display_text,
-        "passwordenabled": row.template_password_enabled,
-        "serviceofferingid": row.offering_uuid,
-        "serviceofferingname": row.offering_name,
-        "cpunumber": row.cpus,
-        "cpuspeed": row.speed,
-        "memory": row.memory,
-        "hypervisor": "External",
-        "arch": row.arch,
-        "isdynamicallyscalable": row.dynamically_scalable,
-        "powerstate": row.power_state,
-        "lastupdated": format_date(row.state_changed),
-        "nic": [nic_view(nic) for nic in record.nics],
-        "details": {k: v for k, v in record.details.items() if k not in _INTERNAL_DETAILS},
-        "extensionid": row.extension_uuid,
-        "extensionname": row.extension_name,
-        "tags": [],
-        "affinitygroup": [],
-        "securitygroup": [],
-    }
-    if admin:
-        fields["instancename"] = row.instance_name
-        if row.host_uuid is not None:
-            fields["hostid"] = row.host_uuid
-            fields["hostname"] = row.host_name
-    return without_none(fields)
 
 
 def render(caller: Caller, records: list[InstanceRecord], total: int) -> ListResponse:
     return listing("virtualmachine", records, total, lambda r: instance_view(r, admin=caller.is_admin))
 
 
-def render_one(db: Session | Connection, uuid: str, *, admin: bool) -> dict[str, Any]:
-    """The UserVmResponse of one instance (a job's result); includes instances just expunged."""
-    record = get_record(db, uuid)
-    return {"id": uuid} if record is None else instance_view(record, admin=admin)
-
-
 @dataclass(frozen=True)
 class _Owned:
     """What an instance command checks before it queues its job."""
 
+    id: int
     uuid: str
     name: str
     state: str
@@ -134,7 +67,7 @@ class _Owned:
 
 # Built once: every instance command reads its instance with the domain path its owner check needs.
 _OWNED = (
-    select(Instance.uuid, Instance.name, Instance.state, Instance.account_id, Domain.path)
+    select(Instance.id, Instance.uuid, Instance.name, Instance.state, Instance.account_id, Domain.path)
     .join(Domain, Domain.id == Instance.domain_id)
     .where(Instance.uuid == bindparam("uuid"), Instance.removed.is_(None))
 )
@@ -146,8 +79,8 @@ def _owned(call: Call, *, parameter: str = "id") -> _Owned:
     row = call.connection.execute(_OWNED, {"uuid": uuid}).first()
     if row is None:
         raise not_found(uuid, parameter)
-    check_account(call.who, account_id=row.account_id, domain_path_stored=row.path)
-    return _Owned(uuid=row.uuid, name=row.name, state=row.state)
+    projects.check_owner(call.session, call.who, account_id=row.account_id, domain_path_stored=row.path)
+    return _Owned(id=row.id, uuid=row.uuid, name=row.name, state=row.state)
 
 
 def _owned_instance(call: Call, *, parameter: str = "id") -> Instance:
@@ -185,10 +118,11 @@ def _require_state(instance: _Owned, allowed: tuple[InstanceState, ...], what: s
         Param("hostid", ParamType.UUID, description="destination Host ID to deploy the VM to (admins only)"),
         Param("account", description="an optional account for the virtual machine; must be used with domainId"),
         Param("domainid", ParamType.UUID, description="an optional domainId for the virtual machine"),
+        *DEPLOY_GUEST_PARAMS,
     ],
     roles=ALL_ROLES,
     description="Creates and automatically starts an Instance based on a service offering and template.",
-    response_object="virtualmachine",
+    response=VIRTUAL_MACHINE,
     is_async=True,
 )
 def deploy_virtual_machine(call: Call) -> AsyncJobRequest:
@@ -202,6 +136,7 @@ def deploy_virtual_machine(call: Call) -> AsyncJobRequest:
     template = templates.template_ref(connection, call.get("templateid"), parameter="templateid")
     if not (template.is_public or caller.is_admin):
         templates.check_owner(session, caller, template)
+    owner = owner_of_call(call)
     spec = DeploySpec(
         zone=zones.zone_ref(connection, call.get("zoneid")),
         template=template,
@@ -209,13 +144,15 @@ def deploy_virtual_machine(call: Call) -> AsyncJobRequest:
         networks=[networks.network_ref(connection, uuid, parameter="networkids")
                   for uuid in call.get("networkids") or []],
         name=call.get("name"), display_name=call.get("displayname"),
-        external_details=map_param(call, "externaldetails") or {},
+        external_details=call.map_param("externaldetails") or {},
         details=call.get("details").flat() if isinstance(call.get("details"), MapValue) else {},
+        guest=guest_data(call, owner), root_disk_gb=call.get("rootdisksize"), data_disk=data_disk(call),
     )
-    owner = resolve_owner(session, caller, account=call.get("account"), domain_uuid=call.get("domainid"))
-    lifecycle = lifecycle_of(call.services)
+    lifecycle = call.services.lifecycle
     instance = create_instance(session, caller, owner, spec,
-                               vnc_sealer=lambda uuid: lifecycle.seal_vnc(uuid, new_vnc_password()))
+                               vnc_sealer=lambda uuid: lifecycle.seal_vnc(uuid, new_vnc_password()),
+                               recheck=lambda extension: call.services.extensions.recheck(session, extension),
+                               guest_vlans=call.services.guest_vlans)
     return _job(DEPLOY_JOB, instance.uuid, start=call.get("startvm", True), hostid=host_id)
 
 
@@ -223,10 +160,11 @@ _ID = Param("id", ParamType.UUID, required=True, description="The ID of the virt
 
 
 @api_command("startVirtualMachine", params=[_ID], roles=ALL_ROLES, description="Starts a virtual machine.",
-             response_object="virtualmachine", is_async=True)
+             response=VIRTUAL_MACHINE, is_async=True)
 def start_virtual_machine(call: Call) -> AsyncJobRequest:
     instance = _owned(call)
     _require_state(instance, (InstanceState.STOPPED, InstanceState.RUNNING), "start")
+    limits.check_instance_size(call.session, instance.uuid)
     return _job(START_JOB, instance.uuid)
 
 
@@ -234,7 +172,7 @@ def start_virtual_machine(call: Call) -> AsyncJobRequest:
     "stopVirtualMachine",
     params=[_ID, Param("forced", ParamType.BOOLEAN, description="Force stop the VM: it is marked Stopped even "
                        "when the extension fails to stop it")],
-    roles=ALL_ROLES, description="Stops a virtual machine.", response_object="virtualmachine", is_async=True,
+    roles=ALL_ROLES, description="Stops a virtual machine.", response=VIRTUAL_MACHINE, is_async=True,
 )
 def stop_virtual_machine(call: Call) -> AsyncJobRequest:
     instance = _owned(call)
@@ -243,7 +181,7 @@ def stop_virtual_machine(call: Call) -> AsyncJobRequest:
 
 
 @api_command("rebootVirtualMachine", params=[_ID], roles=ALL_ROLES, description="Reboots a virtual machine.",
-             response_object="virtualmachine", is_async=True)
+             response=VIRTUAL_MACHINE, is_async=True)
 def reboot_virtual_machine(call: Call) -> AsyncJobRequest:
     instance = _owned(call)
     _require_state(instance, (InstanceState.RUNNING,), "reboot")
@@ -254,7 +192,7 @@ def reboot_virtual_machine(call: Call) -> AsyncJobRequest:
     "destroyVirtualMachine",
     params=[_ID, Param("expunge", ParamType.BOOLEAN, description="If true is passed, the VM is expunged "
                        "immediately (Admins only)")],
-    roles=ALL_ROLES, description="Destroys a virtual machine.", response_object="virtualmachine", is_async=True,
+    roles=ALL_ROLES, description="Destroys a virtual machine.", response=VIRTUAL_MACHINE, is_async=True,
 )
 def destroy_virtual_machine(call: Call) -> AsyncJobRequest:
     instance = _owned(call)
@@ -267,7 +205,8 @@ def destroy_virtual_machine(call: Call) -> AsyncJobRequest:
 
 
 @api_command("expungeVirtualMachine", params=[_ID], roles=EXPUNGE_ROLES,
-             description="Expunge a virtual machine. Once expunged, it cannot be recovered.", is_async=True)
+             description="Expunge a virtual machine. Once expunged, it cannot be recovered.", response=SUCCESS,
+             is_async=True)
 def expunge_virtual_machine(call: Call) -> AsyncJobRequest:
     instance = _owned(call)
     _require_state(instance, (InstanceState.DESTROYED,), "expunge")
@@ -275,13 +214,16 @@ def expunge_virtual_machine(call: Call) -> AsyncJobRequest:
 
 
 @api_command("recoverVirtualMachine", params=[_ID], roles=EXPUNGE_ROLES,
-             description="Recovers a virtual machine (Destroyed → Stopped).", response_object="virtualmachine")
+             description="Recovers a virtual machine (Destroyed → Stopped).", response=VIRTUAL_MACHINE)
 def recover_virtual_machine(call: Call) -> ObjectResponse:
     instance = _owned_instance(call)
     caller = call.who
     owner = JobOwner(user_id=caller.user_id, account_id=caller.account_id, domain_id=caller.domain_id)
-    lifecycle_of(call.services).recover(call.session, instance, owner)
-    return ObjectResponse("virtualmachine", render_one(call.session, instance.uuid,
+    if instance.state == InstanceState.DESTROYED.value:  # it counts against the owner's limits again
+        limits.check_new_instances(call.session, account_id=instance.account_id,
+                                   wanted=limits.Amounts(1, instance.cpus, instance.memory))
+    call.services.lifecycle.recover(call.session, instance, owner)
+    return ObjectResponse("virtualmachine", instance_response(call.session, instance.uuid,
                                                        admin=caller.is_admin))
 
 
@@ -298,24 +240,30 @@ def recover_virtual_machine(call: Call) -> ObjectResponse:
         Param("extensionid", ParamType.UUID, description="list by the extension of the template", since="4.21.0"),
         Param("account", description="list resources by account; must be used with domainId"),
         Param("domainid", ParamType.UUID, description="list only resources belonging to the domain specified"),
+        Param("projectid", ParamType.UUID, description="list objects by project"),
+        Param("keypair", description="list vms by ssh keypair name"),
+        Param("userdataid", ParamType.UUID, description="the ID of the userdata the instances were deployed with",
+              since="4.20.1"),
+        Param("userdata", ParamType.BOOLEAN, description="Whether to return the VMs' user data or not. By default, "
+              "user data will not be returned.", since="4.18.0.0"),
+        TAGS_PARAM,
     ],
     roles=ALL_ROLES,
     description="List the virtual machines owned by the account.",
-    response_object="virtualmachine",
+    response=VIRTUAL_MACHINE,
     is_list=True,
 )
 def list_virtual_machines(call: Call) -> ListResponse:
     session, caller = call.session, call.who
     account_id = None
-    if call.get("account") is not None or call.get("domainid") is not None:
-        account_id = resolve_owner(session, caller, account=call.get("account"),
-                                   domain_uuid=call.get("domainid")).account_id
+    if call.get("account") is not None or call.get("domainid") is not None or call.get("projectid") is not None:
+        account_id = owner_of_call(call).account_id
     host_id = None
     if call.get("hostid") is not None and caller.is_admin:
         host_id = hosts.get_host(session, call.get("hostid"), parameter="hostid").id
     extension_id = None
     if call.get("extensionid") is not None:
-        extension_id = linker(call).resolve(session, call.get("extensionid"), parameter="extensionid",
+        extension_id = call.services.linker.resolve(session, call.get("extensionid"), parameter="extensionid",
                                             purpose="instance").id
     filters = InstanceFilter(
         uuid=call.get("id"), uuids=tuple(call.get("ids") or ()), name=call.get("name"), state=call.get("state"),
@@ -323,6 +271,36 @@ def list_virtual_machines(call: Call) -> ListResponse:
         template_id=templates.get_template(session, call.get("templateid"), parameter="templateid").id
         if call.get("templateid") else None,
         host_id=host_id, extension_id=extension_id, account_id=account_id, list_all=bool(call.get("listall")),
+        keypair=call.get("keypair"), tagged=tag_filter(call, "UserVm", Instance.id),
+        user_data_id=userdata.get_user_data(session, call.get("userdataid")).id if call.get("userdataid") else None,
     )
     records, total = list_instances(session, caller, page_of(call), filters)
-    return render(caller, records, total)
+    response = render(caller, records, total)
+    if call.get("userdata"):
+        show_user_data(session, response.items)
+    return response
+
+
+# listNics shows each NIC with the instance it belongs to (an instance's own `nic` entries do not repeat it).
+_LISTED_NIC = NIC.with_fields(Field("virtualmachineid", T.STRING, "Id of the vm to which the nic belongs"))
+
+
+@api_command(
+    "listNics",
+    params=[
+        Param("virtualmachineid", ParamType.UUID, required=True, description="the ID of the vm"),
+        Param("nicid", ParamType.UUID, description="the ID of the nic to list IPs"),
+        Param("networkid", ParamType.UUID, description="list nic of the specific vm's network"),
+    ],
+    roles=ALL_ROLES,
+    description="list the vm nics  IP to NIC",
+    response=_LISTED_NIC,
+    is_list=True,
+)
+def list_nics(call: Call) -> ListResponse:
+    instance = _owned(call, parameter="virtualmachineid")
+    found = [nic for nic in nic_views(call.connection, [instance.id])[instance.id]
+             if call.get("nicid") in (None, nic.uuid) and call.get("networkid") in (None, nic.network_uuid)]
+    items = [{**nic_view(nic), "virtualmachineid": instance.uuid}
+             for nic in paginate(found, page=call.page, pagesize=call.pagesize)]
+    return ListResponse("nic", items, count=len(found))

@@ -14,12 +14,13 @@ from importlib.metadata import version
 from typing import Any
 
 from switchboard.api.call import Call
-from switchboard.api.caller import Caller
 from switchboard.api.params import Param, ParamType, format_date
 from switchboard.api.registry import api_command
 from switchboard.api.responses import ListResponse, RawResponse, paginate
+from switchboard.api.shapes import Field, Shape, T
+from switchboard.caller import Caller
 from switchboard.errors import InvalidParameter, PermissionDenied
-from switchboard.jobs import JobFilter, JobScope, JobStatus, JobView, job_service
+from switchboard.jobs import JobFilter, JobScope, JobStatus, JobView
 from switchboard.roles import ALL_ROLES, RoleType
 
 _VERSION = version("switchboard")
@@ -31,6 +32,37 @@ _WIRE_STATUS = {
     JobStatus.FAILED: 2,
     JobStatus.CANCELLED: 3,
 }
+
+
+# CloudStack's AsyncJobResponse: listAsyncJobs' items, and queryAsyncJobResult's whole (unwrapped) answer.
+ASYNC_JOB = Shape("asyncjobs", [
+    Field("accountid", T.STRING, "the account id that executed the async command"),
+    Field("account", T.STRING, "the account that executed the async command"),
+    Field("domainid", T.STRING, "the domain id that executed the async command"),
+    Field("domainpath", T.STRING, "the domain that executed the async command"),
+    Field("userid", T.STRING, "the user that executed the async command"),
+    Field("cmd", T.STRING, "the async command executed"),
+    Field("jobstatus", T.INTEGER, "the current job status-should be 0 for PENDING"),
+    Field("jobprocstatus", T.INTEGER, "the progress information of the PENDING job"),
+    Field("jobresultcode", T.INTEGER, "the result code for the job"),
+    Field("jobinstancetype", T.STRING, "the instance/entity object related to the job"),
+    Field("jobinstanceid", T.STRING, "the unique ID of the instance/entity object related to the job"),
+    Field("managementserverid", T.STRING, "the msid of the management server on which the job is running"),
+    Field("managementservername", T.STRING, "the management server name of the host"),
+    Field("created", T.DATE, "the created date of the job"),
+    Field("completed", T.DATE, "the completed date of the job"),
+    Field("jobid", T.STRING, "the UUID of the latest async job acting on this object"),
+    Field("jobresulttype", T.STRING, "the result type"),
+    # The object the command's job returns (its command's response shape), or the error when it failed.
+    Field("jobresult", T.OBJECT, "the result reason"),
+])
+MANAGEMENT_SERVER = Shape("managementserver", [
+    Field("id", T.STRING, "the ID of the management server"),
+    Field("name", T.STRING, "the name of the management server"),
+    Field("state", T.STRING, "the state of the management server"),
+    Field("version", T.STRING, "the version of the management server"),
+    Field("lastserverstart", T.DATE, "the last time this Management Server was started"),
+])
 
 
 def job_response(job: JobView) -> dict[str, Any]:
@@ -75,10 +107,11 @@ def _visible_scope(caller: Caller) -> JobScope:
     params=[Param("jobid", ParamType.UUID, required=True, description="the ID of the asynchronous job")],
     roles=ALL_ROLES,
     description="Retrieves the current status of asynchronous job.",
+    response=ASYNC_JOB,
 )
 def query_async_job_result(call: Call) -> RawResponse:
     job_id: str = call.get("jobid")
-    job = job_service(call.services).get(call.connection, job_id)
+    job = call.services.jobs.get(call.connection, job_id)
     if job is None:
         raise InvalidParameter(
             f"Unable to execute API command queryasyncjobresult due to invalid value. Invalid parameter jobid "
@@ -102,7 +135,7 @@ def query_async_job_result(call: Call) -> RawResponse:
     ],
     roles=ALL_ROLES,
     description="Lists all pending asynchronous jobs for the account.",
-    response_object="asyncjobs",
+    response=ASYNC_JOB,
     is_list=True,
 )
 def list_async_jobs(call: Call) -> ListResponse:
@@ -120,7 +153,7 @@ def list_async_jobs(call: Call) -> ListResponse:
     )
     pagesize = call.pagesize if call.pagesize and call.pagesize > 0 else None
     offset = ((call.page or 1) - 1) * pagesize if pagesize else 0
-    jobs, total = job_service(call.services).list_jobs(call.session, scope=scope, filters=filters,
+    jobs, total = call.services.jobs.list_jobs(call.session, scope=scope, filters=filters,
                                                    offset=max(offset, 0), limit=pagesize)
     return ListResponse("asyncjobs", [job_response(job) for job in jobs], count=total)
 
@@ -132,12 +165,12 @@ def list_async_jobs(call: Call) -> ListResponse:
         Param("name", ParamType.STRING, description="the name of the management server"),
     ],
     description="Lists management servers.",
-    response_object="managementserver",
+    response=MANAGEMENT_SERVER,
     is_list=True,
 )
 def list_management_servers(call: Call) -> ListResponse:
     servers = [
-        server for server in job_service(call.services).servers(call.session)
+        server for server in call.services.jobs.servers(call.session)
         if call.get("id") in (None, server.uuid) and call.get("name") in (None, server.name)
         and (not call.keyword or call.keyword in server.name)
     ]

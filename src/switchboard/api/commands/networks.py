@@ -2,74 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy.orm import Session
-
+from switchboard.api.audit import audit
 from switchboard.api.call import Call
-from switchboard.api.commands.infra_common import audit, listing, owner_fields, page_of
-from switchboard.api.params import Param, ParamType, format_date
+from switchboard.api.commands.tags import TAGS_PARAM, tag_filter, tag_views
+from switchboard.api.owners import owner_of_call
+from switchboard.api.paging import listing, page_of
+from switchboard.api.params import Param, ParamType
 from switchboard.api.registry import api_command
 from switchboard.api.responses import AsyncJobRequest, ListResponse, ObjectResponse
+from switchboard.api.shapes import SUCCESS
+from switchboard.api.views.networks import NETWORK, network_view
 from switchboard.db.models.infrastructure import Network
 from switchboard.infra import networks, offerings, zones
 from switchboard.infra.common import Page, require_name
-from switchboard.infra.networks import NetworkRecord
-from switchboard.infra.owners import resolve_owner
-from switchboard.infra.settings import SETTINGS_SERVICE, InfraSettings
+from switchboard.infra.jobs import DELETE_NETWORK_JOB, UPDATE_NETWORK_JOB
 from switchboard.roles import ALL_ROLES
-
-DELETE_NETWORK_JOB = "infra.deleteNetwork"
-UPDATE_NETWORK_JOB = "infra.updateNetwork"
-
-
-def network_view(record: NetworkRecord, *, full: bool) -> dict[str, Any]:
-    """CloudStack's NetworkResponse; the VLAN and broadcast URI only in the admin's (full) view."""
-    network, offering = record.network, record.offering
-    services = [name for name in offering.services.split(",") if name]
-    fields: dict[str, Any] = {
-        "id": network.uuid,
-        "name": network.name,
-        "displaytext": network.display_text,
-        "broadcastdomaintype": network.broadcast_domain_type,
-        "traffictype": network.traffic_type,
-        "type": network.guest_type,
-        "gateway": network.gateway,
-        "netmask": network.netmask,
-        "cidr": network.cidr,
-        "zoneid": record.zone.uuid,
-        "zonename": record.zone.name,
-        "networkofferingid": offering.uuid,
-        "networkofferingname": offering.name,
-        "networkofferingdisplaytext": offering.display_text,
-        "networkofferingconservemode": offering.conserve_mode,
-        "networkofferingavailability": offering.availability,
-        "issystem": False,
-        "state": network.state,
-        "dns1": network.dns1,
-        "dns2": network.dns2,
-        "networkdomain": network.network_domain,
-        "acltype": network.acl_type,
-        "restartrequired": False,
-        "specifyipranges": offering.specify_ip_ranges,
-        "canusefordeploy": True,
-        "ispersistent": offering.is_persistent,
-        "displaynetwork": network.display,
-        "isdefault": False,
-        "redundantrouter": False,
-        "publicmtu": network.mtu,
-        "privatemtu": network.mtu,
-        "networkrate": network.network_rate,
-        "created": format_date(network.created),
-        "service": [{"name": name} for name in services],
-        "tags": [],
-        "hasannotations": False,
-        **owner_fields(record.account, record.domain),
-    }
-    if full:
-        fields["vlan"] = str(network.vlan) if network.vlan is not None else networks.UNTAGGED
-        fields["broadcasturi"] = networks.broadcast_uri(network.vlan)
-    return {key: value for key, value in fields.items() if value is not None}
 
 
 @api_command(
@@ -87,10 +34,11 @@ def network_view(record: NetworkRecord, *, full: bool) -> dict[str, Any]:
         Param("networkdomain", description="network domain"),
         Param("account", description="account that will own the network (with domainid; default: the caller's)"),
         Param("domainid", ParamType.UUID, description="domain ID of the account owning a network"),
+        Param("projectid", ParamType.UUID, description="an optional project for the network"),
     ],
     roles=ALL_ROLES,
     description="Creates a network",
-    response_object="network",
+    response=NETWORK,
 )
 def create_network(call: Call) -> ObjectResponse:
     zone = zones.get_zone(call.session, call.get("zoneid"))
@@ -100,14 +48,14 @@ def create_network(call: Call) -> ObjectResponse:
         gateway=call.get("gateway"), netmask=call.get("netmask"), start_ip=call.get("startip"),
         end_ip=call.get("endip"), network_domain=call.get("networkdomain"),
     )
-    owner = resolve_owner(call.session, call.who, account=call.get("account"), domain_uuid=call.get("domainid"))
-    settings = call.services.registry.get(SETTINGS_SERVICE)
-    dynamic_vlans = settings.dynamic_vlans if isinstance(settings, InfraSettings) else networks.DYNAMIC_VLANS
+    owner = owner_of_call(call)
+    dynamic_vlans = call.services.guest_vlans
     network = networks.create_network(call.session, call.who, zone, offering, spec, owner=owner,
                                       dynamic_vlans=dynamic_vlans)
     audit(call, "NETWORK.CREATE", f"Created network {network.name}", resource_type="Network",
           resource_uuid=network.uuid)
-    found, _total = networks.list_networks(call.session, call.who, Page(), list_all=True, uuid=network.uuid)
+    found, _total = networks.list_networks(call.session, call.who, Page(), list_all=True, uuid=network.uuid,
+                                           account_id=owner.account_id)
     return ObjectResponse("network", network_view(found[0], full=call.who.is_admin))
 
 
@@ -125,12 +73,14 @@ def create_network(call: Call) -> ObjectResponse:
               "resources from the parent specified by the domainId till leaves"),
         Param("account", description="list resources by account (ignored)"),
         Param("domainid", ParamType.UUID, description="list only resources belonging to the domain specified"),
+        Param("projectid", ParamType.UUID, description="list objects by project"),
         Param("canusefordeploy", ParamType.BOOLEAN, description="list networks available for VM deployment"),
         Param("issystem", ParamType.BOOLEAN, description="true if network is system, false otherwise"),
+        TAGS_PARAM,
     ],
     roles=ALL_ROLES,
     description="Lists all available networks.",
-    response_object="network",
+    response=NETWORK,
     is_list=True,
 )
 def list_networks(call: Call) -> ListResponse:
@@ -148,8 +98,12 @@ def list_networks(call: Call) -> ListResponse:
         offering_id=offerings.get_network_offering(call.session, call.get("networkofferingid")).id
         if call.get("networkofferingid") else None,
         vlan=networks.parse_vlan(call.get("vlan")) if admin and call.get("vlan") else None,
+        tagged=tag_filter(call, "Network", Network.id),
+        account_id=owner_of_call(call).account_id if call.get("projectid") else None,
     )
-    return listing("network", found, total, lambda record: network_view(record, full=admin))
+    tagged = tag_views(call, "Network", [record.network.id for record in found])
+    return listing("network", found, total,
+                   lambda record: {**network_view(record, full=admin), "tags": tagged.get(record.network.id, [])})
 
 
 @api_command(
@@ -160,6 +114,7 @@ def list_networks(call: Call) -> ListResponse:
     ],
     roles=ALL_ROLES,
     description="Deletes a network",
+    response=SUCCESS,
     is_async=True,
 )
 def delete_network(call: Call) -> AsyncJobRequest:
@@ -181,7 +136,7 @@ def delete_network(call: Call) -> AsyncJobRequest:
     ],
     roles=ALL_ROLES,
     description="Updates a network",
-    response_object="network",
+    response=NETWORK,
     is_async=True,
 )
 def update_network(call: Call) -> AsyncJobRequest:
@@ -195,6 +150,3 @@ def update_network(call: Call) -> AsyncJobRequest:
                            instance_type="Network", instance_id=network.uuid)
 
 
-def network_response(session: Session, network: Network, *, full: bool) -> dict[str, Any]:
-    """One network's response fields, for job results (which have no Call)."""
-    return network_view(networks.network_record(session, network), full=full)

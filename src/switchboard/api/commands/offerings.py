@@ -5,15 +5,49 @@ from __future__ import annotations
 
 from typing import Any
 
+from switchboard.api.audit import audit
 from switchboard.api.call import Call
-from switchboard.api.commands.infra_common import audit, listing, map_param, page_of
+from switchboard.api.paging import listing, page_of
 from switchboard.api.params import Param, ParamType, format_date
 from switchboard.api.registry import api_command
 from switchboard.api.responses import ListResponse, ObjectResponse, SuccessResponse
+from switchboard.api.shapes import SUCCESS, Field, Shape, T
+from switchboard.api.views.fields import HAS_ANNOTATIONS_FIELD
 from switchboard.db.models.infrastructure import NetworkOffering, ServiceOffering, ServiceOfferingDetail
 from switchboard.infra import details as detail_store
 from switchboard.infra import offerings
 from switchboard.roles import ALL_ROLES
+
+SERVICE_OFFERING = Shape("serviceoffering", [
+    Field("id", T.STRING, "the id of the service offering"),
+    Field("name", T.STRING, "the name of the service offering"),
+    Field("displaytext", T.STRING, "an alternate display text of the service offering."),
+    Field("cpunumber", T.INTEGER, "the number of CPU"),
+    Field("cpuspeed", T.INTEGER, "the clock rate CPU speed in Mhz"),
+    Field("memory", T.INTEGER, "the memory in MB"),
+    Field("created", T.DATE, "the date this service offering was created"),
+    Field("storagetype", T.STRING, "the storage type for this service offering"),
+    Field("provisioningtype", T.STRING, "provisioning type used to create volumes. Valid values are thin, sparse, "
+          "fat."),
+    Field("offerha", T.BOOLEAN, "the ha support in the service offering"),
+    Field("limitcpuuse", T.BOOLEAN, "restrict the CPU usage to committed service offering"),
+    Field("isvolatile", T.BOOLEAN, "true if the vm needs to be volatile, i.e., on every reboot of vm from API "
+          "root disk is discarded and creates a new root disk"),
+    Field("hosttags", T.STRING, "the host tag for the service offering"),
+    Field("issystem", T.BOOLEAN, "is this a system vm offering"),
+    Field("defaultuse", T.BOOLEAN, "is this a  default system vm offering"),
+    Field("iscustomized", T.BOOLEAN, "is true if the offering is customized"),
+    Field("iscustomizediops", T.BOOLEAN, "true if disk offering uses custom iops, false otherwise"),
+    Field("dynamicscalingenabled", T.BOOLEAN, "true if virtual machine needs to be dynamically scalable of cpu or "
+          "memory"),
+    Field("diskofferingstrictness", T.BOOLEAN, "True/False to indicate the strictness of the disk offering "
+          "association with the compute offering."),
+    Field("encryptroot", T.BOOLEAN, "true if virtual machine root disk will be encrypted on storage"),
+    Field("rootdisksize", T.LONG, "Root disk size in GB"),
+    Field("state", T.STRING, "state of the service offering"),
+    HAS_ANNOTATIONS_FIELD,
+    Field("serviceofferingdetails", T.MAP, "additional key/value details tied with this service offering"),
+])
 
 
 def service_offering_view(offering: ServiceOffering, details: dict[str, str] | None) -> dict[str, Any]:
@@ -80,7 +114,7 @@ def _details(call: Call, offering_ids: list[int]) -> dict[int, dict[str, str]] |
         Param("issystem", ParamType.BOOLEAN, description="is this a system vm offering (only false supported)"),
     ],
     description="Creates a service offering.",
-    response_object="serviceoffering",
+    response=SERVICE_OFFERING,
 )
 def create_service_offering(call: Call) -> ObjectResponse:
     spec = offerings.OfferingSpec(
@@ -89,8 +123,8 @@ def create_service_offering(call: Call) -> ObjectResponse:
         limit_cpu_use=bool(call.get("limitcpuuse")), is_volatile=bool(call.get("isvolatile")),
         dynamic_scaling_enabled=call.get("dynamicscalingenabled", True), host_tag=call.get("hosttags"),
         storage_type=call.get("storagetype") or "shared", provisioning_type=call.get("provisioningtype") or "thin",
-        root_disk_size=call.get("rootdisksize"), external_details=map_param(call, "externaldetails"),
-        details={**(map_param(call, "details") or {}), **(map_param(call, "serviceofferingdetails") or {})},
+        root_disk_size=call.get("rootdisksize"), external_details=call.map_param("externaldetails"),
+        details={**(call.map_param("details") or {}), **(call.map_param("serviceofferingdetails") or {})},
     )
     offering = offerings.create_service_offering(call.session, spec)
     audit(call, "SERVICE.OFFERING.CREATE", f"Created service offering {offering.name}",
@@ -114,7 +148,7 @@ def create_service_offering(call: Call) -> ObjectResponse:
     ],
     roles=ALL_ROLES,
     description="Lists all available service offerings.",
-    response_object="serviceoffering",
+    response=SERVICE_OFFERING,
     is_list=True,
 )
 def list_service_offerings(call: Call) -> ListResponse:
@@ -140,14 +174,14 @@ def list_service_offerings(call: Call) -> ListResponse:
         Param("cleanupexternaldetails", ParamType.BOOLEAN, description="remove all external details"),
     ],
     description="Updates a service offering.",
-    response_object="serviceoffering",
+    response=SERVICE_OFFERING,
 )
 def update_service_offering(call: Call) -> ObjectResponse:
     offering = offerings.get_service_offering(call.session, call.get("id"), parameter="id")
     offerings.update_service_offering(
         call.session, offering, name=call.get("name"), display_text=call.get("displaytext"),
         sort_key=call.get("sortkey"), host_tag=call.get("hosttags"),
-        external_details=map_param(call, "externaldetails"),
+        external_details=call.map_param("externaldetails"),
         clean_up_external_details=bool(call.get("cleanupexternaldetails")),
     )
     details = _details(call, [offering.id])
@@ -159,6 +193,7 @@ def update_service_offering(call: Call) -> ObjectResponse:
     "deleteServiceOffering",
     params=[Param("id", ParamType.UUID, required=True, description="the ID of the service offering")],
     description="Deletes a service offering.",
+    response=SUCCESS,
 )
 def delete_service_offering(call: Call) -> SuccessResponse:
     offering = offerings.get_service_offering(call.session, call.get("id"), parameter="id")
@@ -166,6 +201,40 @@ def delete_service_offering(call: Call) -> SuccessResponse:
     audit(call, "SERVICE.OFFERING.DELETE", f"Deleted service offering {offering.name}",
           resource_type="ServiceOffering", resource_uuid=offering.uuid)
     return SuccessResponse()
+
+
+_PROVIDER = Shape("provider", [Field("name", T.STRING, "the provider name")])
+_SERVICE = Shape("service", [
+    Field("name", T.STRING, "the service name"),
+    Field("provider", T.LIST, "the service provider name", shape=_PROVIDER),
+])
+NETWORK_OFFERING = Shape("networkoffering", [
+    Field("id", T.STRING, "the id of the network offering"),
+    Field("name", T.STRING, "the name of the network offering"),
+    Field("displaytext", T.STRING, "an alternate display text of the network offering."),
+    Field("traffictype", T.STRING, "the traffic type for the network offering, supported types are Public, "
+          "Management, Control, Guest, Vlan or Storage."),
+    Field("isdefault", T.BOOLEAN, "true if network offering is default, false otherwise"),
+    Field("specifyvlan", T.BOOLEAN, "true if network offering supports vlans, false otherwise"),
+    Field("conservemode", T.BOOLEAN, "true if network offering is ip conserve mode enabled"),
+    Field("specifyipranges", T.BOOLEAN, "true if network offering supports specifying ip ranges, false otherwise"),
+    Field("availability", T.STRING, "availability of the network offering"),
+    Field("networkrate", T.INTEGER, "data transfer rate in megabits per second allowed."),
+    Field("state", T.STRING, "state of the network offering. Can be Disabled/Enabled/Inactive"),
+    Field("guestiptype", T.STRING, "guest type of the network offering, can be Shared or Isolated"),
+    Field("ispersistent", T.BOOLEAN, "true if network offering supports persistent networks, false otherwise"),
+    Field("forvpc", T.BOOLEAN, "true if network offering can be used by VPC networks only"),
+    Field("fornsx", T.BOOLEAN, "true if network offering can be used by NSX networks only"),
+    Field("egressdefaultpolicy", T.BOOLEAN, "true if guest network default egress policy is allow; false if "
+          "default egress policy is deny"),
+    Field("supportsstrechedl2subnet", T.BOOLEAN, "true if network offering supports network that span multiple "
+          "zones"),
+    Field("supportspublicaccess", T.BOOLEAN, "true if network offering supports public access for guest networks"),
+    Field("internetprotocol", T.STRING, "the internet protocol of the network offering"),
+    Field("service", T.LIST, "the list of supported services", shape=_SERVICE),
+    Field("created", T.DATE, "the date this network offering was created"),
+    HAS_ANNOTATIONS_FIELD,
+])
 
 
 def network_offering_view(offering: NetworkOffering) -> dict[str, Any]:
@@ -214,7 +283,7 @@ def network_offering_view(offering: NetworkOffering) -> dict[str, Any]:
     ],
     roles=ALL_ROLES,
     description="Lists all available network offerings.",
-    response_object="networkoffering",
+    response=NETWORK_OFFERING,
     is_list=True,
 )
 def list_network_offerings(call: Call) -> ListResponse:

@@ -4,13 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
+from switchboard.api.audit import audit
 from switchboard.api.call import Call
-from switchboard.api.commands.infra_common import audit, listing, page_of, without_none
+from switchboard.api.paging import listing, page_of
 from switchboard.api.params import Param, ParamType
 from switchboard.api.registry import api_command
 from switchboard.api.responses import ListResponse, ObjectResponse, SuccessResponse
+from switchboard.api.shapes import SUCCESS, Field, Shape, T
+from switchboard.api.views.fields import HAS_ANNOTATIONS_FIELD, without_none
 from switchboard.db.models.infrastructure import Pod, Zone
 from switchboard.infra import pods, zones
+
+_IP_RANGE = Shape("ipranges", [
+    Field("startip", T.STRING, "the starting IP for the range"),
+    Field("endip", T.STRING, "the ending IP for the range"),
+    Field("forsystemvms", T.STRING, "indicates if range is dedicated for CPVM and SSVM"),
+    Field("vlanid", T.STRING, "indicates Vlan ID for the range"),
+])
+POD = Shape("pod", [
+    Field("id", T.STRING, "the ID of the Pod"),
+    Field("name", T.STRING, "the name of the Pod"),
+    Field("zoneid", T.STRING, "the Zone ID of the Pod"),
+    Field("zonename", T.STRING, "the Zone name of the Pod"),
+    Field("gateway", T.STRING, "the gateway of the Pod"),
+    Field("netmask", T.STRING, "the netmask of the Pod"),
+    Field("startip", T.LIST, "the starting IP for the Pod (deprecated: see ipranges)", items=T.STRING),
+    Field("endip", T.LIST, "the ending IP for the Pod (deprecated: see ipranges)", items=T.STRING),
+    Field("ipranges", T.LIST, "the IP ranges for the Pod", shape=_IP_RANGE),
+    Field("allocationstate", T.STRING, "the allocation state of the Pod"),
+    HAS_ANNOTATIONS_FIELD,
+])
 
 
 def pod_view(pod: Pod, zone: Zone) -> dict[str, Any]:
@@ -44,7 +67,7 @@ def pod_view(pod: Pod, zone: Zone) -> dict[str, Any]:
         Param("allocationstate", description="Allocation state of this Pod for allocation of new resources"),
     ],
     description="Creates a new Pod.",
-    response_object="pod",
+    response=POD,
 )
 def create_pod(call: Call) -> ObjectResponse:
     zone = zones.get_zone(call.session, call.get("zoneid"))
@@ -66,7 +89,7 @@ def create_pod(call: Call) -> ObjectResponse:
         Param("showcapacities", ParamType.BOOLEAN, description="flag to display the capacity of the pods"),
     ],
     description="Lists all Pods.",
-    response_object="pod",
+    response=POD,
     is_list=True,
 )
 def list_pods(call: Call) -> ListResponse:
@@ -82,6 +105,7 @@ def list_pods(call: Call) -> ListResponse:
     "deletePod",
     params=[Param("id", ParamType.UUID, required=True, description="the ID of the Pod")],
     description="Deletes a Pod.",
+    response=SUCCESS,
 )
 def delete_pod(call: Call) -> SuccessResponse:
     pod = pods.get_pod(call.session, call.get("id"), parameter="id")

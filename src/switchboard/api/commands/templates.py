@@ -6,32 +6,75 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from switchboard.api.audit import audit
 from switchboard.api.call import Call
-from switchboard.api.commands.infra_common import (
-    audit,
-    extension_fields,
-    extension_of,
-    linker,
-    listing,
-    map_param,
-    owner_fields,
-    page_of,
-)
+from switchboard.api.commands.tags import TAGS_PARAM, tag_filter, tag_views
+from switchboard.api.paging import listing, page_of
 from switchboard.api.params import Param, ParamType, format_date
 from switchboard.api.registry import api_command
 from switchboard.api.responses import AsyncJobRequest, ListResponse, ObjectResponse, SuccessResponse
-from switchboard.db.models.infrastructure import GuestOs, GuestOsCategory, TemplateDetail, Zone
+from switchboard.api.shapes import SUCCESS, Field, Shape, T
+from switchboard.api.views.fields import (
+    EXTENSION_FIELDS,
+    HAS_ANNOTATIONS_FIELD,
+    OWNER_FIELDS,
+    TAGS_FIELD,
+    extension_fields,
+    owner_fields,
+)
+from switchboard.db.models.infrastructure import GuestOs, GuestOsCategory, Template, TemplateDetail, Zone
 from switchboard.errors import InvalidParameter
 from switchboard.infra import details as detail_store
 from switchboard.infra import guest_os, templates, zones
 from switchboard.infra.common import Page, one_of
 from switchboard.infra.extension_link import ExtensionRef
+from switchboard.infra.jobs import DELETE_TEMPLATE_JOB
 from switchboard.infra.owners import resolve_owner
 from switchboard.infra.templates import TemplateFilter, TemplateRecord
 from switchboard.roles import ALL_ROLES
 
-DELETE_TEMPLATE_JOB = "infra.deleteTemplate"
 ALL_ZONES = "-1"
+
+
+TEMPLATE = Shape("template", [
+    Field("id", T.STRING, "the template ID"),
+    Field("name", T.STRING, "the template name"),
+    Field("displaytext", T.STRING, "the template display text"),
+    Field("ispublic", T.BOOLEAN, "true if this template is a public template, false otherwise"),
+    Field("isfeatured", T.BOOLEAN, "true if this template is a featured template, false otherwise"),
+    Field("isextractable", T.BOOLEAN, "true if the template is extractable, false otherwise"),
+    Field("isready", T.BOOLEAN, "true if the template is ready to be deployed from, false otherwise."),
+    Field("status", T.STRING, "the status of the template"),
+    Field("passwordenabled", T.BOOLEAN, "true if the reset password feature is enabled, false otherwise"),
+    Field("format", T.STRING, "the format of the template."),
+    Field("hypervisor", T.STRING, "the hypervisor on which the template runs"),
+    Field("templatetype", T.STRING, "the type of the template"),
+    Field("crossZones", T.BOOLEAN, "true if the template is managed across all Zones, false otherwise"),
+    Field("zoneid", T.STRING, "the ID of the zone for this template"),
+    Field("zonename", T.STRING, "the name of the zone for this template"),
+    Field("created", T.DATE, "the date this template was created"),
+    Field("size", T.LONG, "the size of the template"),
+    Field("bootable", T.BOOLEAN, "true if the ISO is bootable, false otherwise"),
+    Field("isdynamicallyscalable", T.BOOLEAN, "true if template contains XS/VMWare tools inorder to support "
+          "dynamic scaling of VM cpu/memory"),
+    Field("requireshvm", T.BOOLEAN, "true if template requires HVM enabled, false otherwise"),
+    Field("sshkeyenabled", T.BOOLEAN, "true if template is sshkey enabled, false otherwise"),
+    Field("directdownload", T.BOOLEAN, "KVM Only: true if template is directly downloaded to Primary Storage "
+          "bypassing Secondary Storage"),
+    Field("deployasis", T.BOOLEAN, "VMware only: true if template is deployed without orchestrating disks and "
+          "networks but \"as-is\" defined in the template."),
+    Field("arch", T.STRING, "CPU Arch of the template"),
+    Field("state", T.STRING, "the state of the template"),
+    Field("checksum", T.STRING, "checksum of the template"),
+    Field("url", T.STRING, "the URL which the template/iso is registered from"),
+    Field("details", T.MAP, "additional key/value details tied with template"),
+    TAGS_FIELD,
+    HAS_ANNOTATIONS_FIELD,
+    *OWNER_FIELDS,
+    *EXTENSION_FIELDS,
+    Field("ostypeid", T.STRING, "the ID of the OS type for this template."),
+    Field("ostypename", T.STRING, "the name of the OS type for this template."),
+])
 
 
 def template_view(record: TemplateRecord, details: dict[str, str], refs: dict[int, ExtensionRef]) -> dict[str, Any]:
@@ -82,15 +125,17 @@ def _render(call: Call, records: list[TemplateRecord], total: int) -> ListRespon
     template_ids = [r.template.id for r in records]
     details = detail_store.all_details(call.session, TemplateDetail, template_ids)
     ids = {r.template.extension_id for r in records if r.template.extension_id is not None}
-    refs = linker(call).describe(call.session, ids) if ids else {}
+    refs = call.services.linker.describe(call.session, ids) if ids else {}
     # External details may carry the extension's settings: only admins and owners see them.
     caller = call.who
+
+    tagged = tag_views(call, "Template", template_ids)
 
     def view(record: TemplateRecord) -> dict[str, Any]:
         shown = details[record.template.id]
         if not (caller.is_admin or record.template.account_id == caller.account_id):
             shown = detail_store.plain_only(shown)
-        return template_view(record, shown, refs)
+        return {**template_view(record, shown, refs), "tags": tagged.get(record.template.id, [])}
 
     return listing("template", records, total, view)
 
@@ -151,7 +196,7 @@ def _uuid(value: str, parameter: str) -> str:
     ],
     roles=ALL_ROLES,
     description="Registers an existing template into the CloudStack cloud.",
-    response_object="template",
+    response=TEMPLATE,
 )
 def register_template(call: Call) -> ListResponse:
     target_zones = _zones(call)
@@ -159,8 +204,8 @@ def register_template(call: Call) -> ListResponse:
     spec = templates.TemplateSpec(
         name=call.get("name"), display_text=call.get("displaytext"), url=call.get("url"),
         format=call.get("format"), hypervisor=call.get("hypervisor"), guest_os=os_type,
-        extension=extension_of(call, purpose="template"),
-        external_details=map_param(call, "externaldetails"), details=map_param(call, "details"),
+        extension=call.extension_param(purpose="template"),
+        external_details=call.map_param("externaldetails"), details=call.map_param("details"),
         is_public=bool(call.get("ispublic")), is_featured=bool(call.get("isfeatured")),
         is_extractable=bool(call.get("isextractable")), password_enabled=bool(call.get("passwordenabled")),
         dynamically_scalable=bool(call.get("isdynamicallyscalable")),
@@ -190,10 +235,11 @@ def register_template(call: Call) -> ListResponse:
         Param("arch", description="the CPU arch of the template"),
         Param("showremoved", ParamType.BOOLEAN, description="show removed templates as well (ignored)"),
         Param("details", ParamType.LIST, description="comma separated list of template details requested"),
+        TAGS_PARAM,
     ],
     roles=ALL_ROLES,
     description="List all public, private, and privileged templates.",
-    response_object="template",
+    response=TEMPLATE,
     is_list=True,
 )
 def list_templates(call: Call) -> ListResponse:
@@ -201,13 +247,14 @@ def list_templates(call: Call) -> ListResponse:
                                             parameter="templatefilter"))
     extension_id = None
     if call.get("extensionid"):
-        extension_id = linker(call).resolve(call.session, call.get("extensionid"), parameter="extensionid",
+        extension_id = call.services.linker.resolve(call.session, call.get("extensionid"), parameter="extensionid",
                                             purpose="template").id
     records, total = templates.list_templates(
         call.session, call.who, template_filter, page_of(call), uuid=call.get("id"), uuids=call.get("ids"),
         name=call.get("name"),
         zone_id=zones.get_zone(call.session, call.get("zoneid")).id if call.get("zoneid") else None,
         hypervisor=call.get("hypervisor"), extension_id=extension_id, arch=call.get("arch"),
+        tagged=tag_filter(call, "Template", Template.id),
     )
     return _render(call, records, total)
 
@@ -231,7 +278,7 @@ def list_templates(call: Call) -> ListResponse:
     ],
     roles=ALL_ROLES,
     description="Updates attributes of a template.",
-    response_object="template",
+    response=TEMPLATE,
 )
 def update_template(call: Call) -> ObjectResponse:
     template = templates.get_template(call.session, call.get("id"))
@@ -241,7 +288,7 @@ def update_template(call: Call) -> ObjectResponse:
         call.session, template, name=call.get("name"), display_text=call.get("displaytext"), guest_os=os_type,
         password_enabled=call.get("passwordenabled"), bootable=call.get("bootable"),
         dynamically_scalable=call.get("isdynamicallyscalable"), arch=call.get("arch"),
-        details=map_param(call, "details"), external_details=map_param(call, "externaldetails"),
+        details=call.map_param("details"), external_details=call.map_param("externaldetails"),
         clean_up_details=bool(call.get("cleanupdetails")),
     )
     records, total = templates.list_templates(call.session, call.who, TemplateFilter.ALL, Page(), uuid=template.uuid)
@@ -251,13 +298,14 @@ def update_template(call: Call) -> ObjectResponse:
 @api_command(
     "updateTemplatePermissions",
     params=[
-        Param("id", ParamType.UUID, required=True, description="the template ID"),
+        Param("id", ParamType.UUID, required=True, description="the template ID", entity="template"),
         Param("ispublic", ParamType.BOOLEAN, description="true for public template/iso, false for private"),
         Param("isfeatured", ParamType.BOOLEAN, description="true for featured template/iso, false otherwise"),
         Param("isextractable", ParamType.BOOLEAN, description="true if the template/iso is extractable"),
     ],
     roles=ALL_ROLES,
     description="Updates a template visibility permissions.",
+    response=SUCCESS,
 )
 def update_template_permissions(call: Call) -> SuccessResponse:
     template = templates.get_template(call.session, call.get("id"))
@@ -276,6 +324,7 @@ def update_template_permissions(call: Call) -> SuccessResponse:
     ],
     roles=ALL_ROLES,
     description="Deletes a template from the system.",
+    response=SUCCESS,
     is_async=True,
 )
 def delete_template(call: Call) -> AsyncJobRequest:
@@ -286,6 +335,21 @@ def delete_template(call: Call) -> AsyncJobRequest:
         zones.get_zone(call.session, zone_uuid)
     return AsyncJobRequest(handler=DELETE_TEMPLATE_JOB, args={"id": template.uuid, "zoneid": zone_uuid},
                            instance_type="Template", instance_id=template.uuid)
+
+
+OS_TYPE = Shape("ostype", [
+    Field("id", T.STRING, "the ID of the OS type"),
+    Field("name", T.STRING, "the name of the OS type"),
+    Field("description", T.STRING, "the name/description of the OS type"),
+    Field("oscategoryid", T.STRING, "the ID of the OS category"),
+    Field("oscategoryname", T.STRING, "the name of the OS category"),
+    Field("isuserdefined", T.BOOLEAN, "is the guest OS user defined"),
+    Field("fordisplay", T.BOOLEAN, "is the guest OS visible for the users"),
+])
+OS_CATEGORY = Shape("oscategory", [
+    Field("id", T.STRING, "the ID of the OS category"),
+    Field("name", T.STRING, "the name of the OS category"),
+])
 
 
 def os_type_view(os_type: GuestOs, category: GuestOsCategory) -> dict[str, Any]:
@@ -309,7 +373,7 @@ def os_type_view(os_type: GuestOs, category: GuestOsCategory) -> dict[str, Any]:
     ],
     roles=ALL_ROLES,
     description="Lists all supported OS types for this cloud.",
-    response_object="ostype",
+    response=OS_TYPE,
     is_list=True,
 )
 def list_os_types(call: Call) -> ListResponse:
@@ -325,7 +389,7 @@ def list_os_types(call: Call) -> ListResponse:
             Param("name", description="list os category by name")],
     roles=ALL_ROLES,
     description="Lists all supported OS categories for this cloud.",
-    response_object="oscategory",
+    response=OS_CATEGORY,
     is_list=True,
 )
 def list_os_categories(call: Call) -> ListResponse:

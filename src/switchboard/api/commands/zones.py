@@ -7,11 +7,13 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from switchboard.api.audit import audit
 from switchboard.api.call import Call
-from switchboard.api.commands.infra_common import audit, listing, page_of
+from switchboard.api.paging import listing, page_of
 from switchboard.api.params import Param, ParamType
 from switchboard.api.registry import api_command
 from switchboard.api.responses import ListResponse, ObjectResponse, SuccessResponse
+from switchboard.api.shapes import SUCCESS, Field, Shape, T
 from switchboard.db.models.infrastructure import Zone
 from switchboard.infra import zones
 from switchboard.roles import ALL_ROLES
@@ -30,37 +32,56 @@ _SETTABLE = [
 ]
 
 
-# A ZoneResponse in CloudStack's field order: (response key, Zone attribute or None for a fixed value,
-# the fixed value). The admin's (full) view adds the addresses. Fields whose value is None are left out.
-_SHOWN: tuple[tuple[str, str | None, Any], ...] = (
-    ("id", "uuid", None), ("name", "name", None), ("description", "description", None),
-    ("networktype", "network_type", None), ("securitygroupsenabled", "security_groups_enabled", None),
-    ("allocationstate", "allocation_state", None), ("zonetoken", "zone_token", None),
-    ("dhcpprovider", None, "VirtualRouter"), ("localstorageenabled", "local_storage_enabled", None),
-    ("type", None, "Core"), ("tags", None, []), ("hasannotations", None, False), ("isnsxenabled", None, False),
-    ("allowuserspecifyvrmtu", None, False),
+# A ZoneResponse in CloudStack's field order: (the field, the Zone attribute it shows or None for a fixed
+# value, the fixed value). The admin's (full) view adds the addresses. Fields whose value is None are left out.
+# The ZONE shape is made of these very declarations.
+_SHOWN: tuple[tuple[Field, str | None, Any], ...] = (
+    (Field("id", T.STRING, "Zone id"), "uuid", None),
+    (Field("name", T.STRING, "Zone name"), "name", None),
+    (Field("description", T.STRING, "Zone description"), "description", None),
+    (Field("networktype", T.STRING, "the network type of the zone; can be Basic or Advanced"), "network_type",
+     None),
+    (Field("securitygroupsenabled", T.BOOLEAN, "true if security groups support is enabled, false otherwise"),
+     "security_groups_enabled", None),
+    (Field("allocationstate", T.STRING, "the allocation state of the zone"), "allocation_state", None),
+    (Field("zonetoken", T.STRING, "Zone Token"), "zone_token", None),
+    (Field("dhcpprovider", T.STRING, "the dhcp Provider for the Zone"), None, "VirtualRouter"),
+    (Field("localstorageenabled", T.BOOLEAN, "true if local storage offering enabled, false otherwise"),
+     "local_storage_enabled", None),
+    (Field("type", T.STRING, "the type of the zone - core or edge"), None, "Core"),
+    (Field("tags", T.SET, "the list of resource tags associated with zone."), None, []),
+    (Field("hasannotations", T.BOOLEAN, "true if the entity/resource has annotations"), None, False),
+    (Field("isnsxenabled", T.BOOLEAN, "true, if zone is NSX enabled"), None, False),
+    (Field("allowuserspecifyvrmtu", T.BOOLEAN, "Allow end users to specify VR MTU"), None, False),
 )
-_ADDRESSES = (("dns1", "dns1", None), ("dns2", "dns2", None), ("ip6dns1", "ip6_dns1", None),
-              ("ip6dns2", "ip6_dns2", None), ("internaldns1", "internal_dns1", None),
-              ("internaldns2", "internal_dns2", None), ("guestcidraddress", "guest_cidr", None),
-              ("domain", "network_domain", None))
-_ATTRIBUTES = tuple(attribute for _key, attribute, _fixed in _SHOWN + _ADDRESSES if attribute is not None)
+_ADDRESSES: tuple[tuple[Field, str | None, Any], ...] = (
+    (Field("dns1", T.STRING, "the first DNS for the Zone"), "dns1", None),
+    (Field("dns2", T.STRING, "the second DNS for the Zone"), "dns2", None),
+    (Field("ip6dns1", T.STRING, "the first IPv6 DNS for the Zone"), "ip6_dns1", None),
+    (Field("ip6dns2", T.STRING, "the second IPv6 DNS for the Zone"), "ip6_dns2", None),
+    (Field("internaldns1", T.STRING, "the first internal DNS for the Zone"), "internal_dns1", None),
+    (Field("internaldns2", T.STRING, "the second internal DNS for the Zone"), "internal_dns2", None),
+    (Field("guestcidraddress", T.STRING, "the guest CIDR address for the Zone"), "guest_cidr", None),
+    (Field("domain", T.STRING, "Network domain name for the networks in the zone"), "network_domain", None),
+)
+ZONE = Shape("zone", [field for field, _attribute, _fixed in _SHOWN + _ADDRESSES])
+_ATTRIBUTES = tuple(attribute for _field, attribute, _fixed in _SHOWN + _ADDRESSES if attribute is not None)
 _FROM_ZONE = operator.attrgetter(*_ATTRIBUTES)
 # Rows (Row or ZoneRow) are read by position: attribute access on a Row costs more than the whole view.
 _FROM_ROW = operator.itemgetter(*(zones.ZONE_ROW_FIELDS.index(attribute) for attribute in _ATTRIBUTES))
 # The view is then picked from (attribute values + fixed values) in response order.
-_FIXED_VALUES = tuple(fixed for _key, attribute, fixed in _SHOWN if attribute is None)
+_FIXED_VALUES = tuple(fixed for _field, attribute, fixed in _SHOWN if attribute is None)
 
 
-def _picker(shown: tuple[tuple[str, str | None, Any], ...]) -> tuple[tuple[str, ...], operator.itemgetter[Any]]:
+def _picker(shown: tuple[tuple[Field, str | None, Any], ...]) -> tuple[tuple[str, ...], operator.itemgetter[Any]]:
     positions, fixed_seen = [], 0
-    for _key, attribute, _fixed in shown:
+    for _field, attribute, _fixed in shown:
         if attribute is None:
             positions.append(len(_ATTRIBUTES) + fixed_seen)
             fixed_seen += 1
         else:
             positions.append(_ATTRIBUTES.index(attribute))
-    return tuple(key for key, _attribute, _fixed in shown), operator.itemgetter(*positions)
+    return tuple(field.name for field, _attribute, _fixed in shown), operator.itemgetter(*positions)
 
 
 _SHORT_VIEW = _picker(_SHOWN)
@@ -102,7 +123,7 @@ def _spec(call: Call) -> zones.ZoneSpec:
         Param("isedge", ParamType.BOOLEAN, description="true if the zone is an edge zone"),
     ],
     description="Creates a Zone.",
-    response_object="zone",
+    response=ZONE,
 )
 def create_zone(call: Call) -> ObjectResponse:
     zone = zones.create_zone(call.session, _spec(call))
@@ -123,7 +144,7 @@ def create_zone(call: Call) -> ObjectResponse:
     ],
     roles=ALL_ROLES,
     description="Lists zones",
-    response_object="zone",
+    response=ZONE,
     is_list=True,
 )
 def list_zones(call: Call) -> ListResponse:
@@ -144,7 +165,7 @@ def list_zones(call: Call) -> ListResponse:
         Param("description", description="the description of the Zone"),
     ],
     description="Updates a Zone.",
-    response_object="zone",
+    response=ZONE,
 )
 def update_zone(call: Call) -> ObjectResponse:
     zone = zones.get_zone(call.session, call.get("id"), parameter="id")
@@ -157,6 +178,7 @@ def update_zone(call: Call) -> ObjectResponse:
     "deleteZone",
     params=[Param("id", ParamType.UUID, required=True, description="the ID of the Zone")],
     description="Deletes a Zone.",
+    response=SUCCESS,
 )
 def delete_zone(call: Call) -> SuccessResponse:
     zone = zones.get_zone(call.session, call.get("id"), parameter="id")

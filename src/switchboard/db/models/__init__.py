@@ -7,6 +7,10 @@ import switchboard.db.models.compute
 import switchboard.db.models.configuration
 import switchboard.db.models.events
 import switchboard.db.models.extensions
+import switchboard.db.models.guest_data
 import switchboard.db.models.identity
 import switchboard.db.models.infrastructure
-import switchboard.db.models.jobs  # noqa: F401
+import switchboard.db.models.jobs
+import switchboard.db.models.projects
+import switchboard.db.models.storage
+import switchboard.db.models.tags  # noqa: F401

@@ -11,6 +11,16 @@
 * `instance_details` — key/value details: `External:<k>` (deploy-time and template external details),
   `deployvm` ("true" until the first successful start), and whatever `prepare` returned.
 * `compute_lease` — named leases (`power-sync`): the holder's id and until when it holds it.
+* `extension_run` — one lifecycle run of an extension on an instance (prepare, create, start, stop,
+  reboot, delete), recorded before it starts so that it outlives the server that started it: the server
+  run that owns it now, the machine and boot it runs in, the process (pid = process group, start time in
+  clock ticks), its output and exit-status files, its deadline, and once its outcome is recorded on the
+  instance, how it ended. At most one run per instance is unsettled (a partial unique index), so no two
+  actions on one instance ever overlap. See `switchboard.compute.runs` and ADR 0005.
+* `console_session` — one console endpoint handed out (CloudStack's `console_session`): who asked for which
+  instance, from where, until when its single-use ticket may be claimed and when it was. Only the ticket's
+  SHA-256 is stored; the VNC address and password the extension gave are sealed with the server key (bound
+  to the session uuid) and wiped when the ticket is claimed or expires.
 
 NICs live in the infrastructure `nic` table (`nic.instance_id` = `instance.id`); the service keeps that
 link (NICs are released when an instance is expunged).
@@ -20,8 +30,21 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from switchboard.db.base import Base, TimestampMixin, UtcDateTime, UuidMixin, utcnow
@@ -100,3 +123,69 @@ class ComputeLease(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str | None] = mapped_column(String(64), default=None)
     expires: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class RunState(enum.StrEnum):
+    """Whether a run's outcome has been recorded on its instance."""
+
+    RUNNING = "Running"  # started (or about to start); nobody has recorded its outcome yet
+    SETTLED = "Settled"
+
+
+class RunOutcome(enum.StrEnum):
+    """How a settled run ended, as far as Switchboard knows."""
+
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    TIMED_OUT = "TimedOut"
+    LOST = "Lost"  # its process vanished without an exit status: the backend was asked (`status`)
+
+
+class ExtensionRun(UuidMixin, Base):
+    __tablename__ = "extension_run"
+    __table_args__ = (
+        Index("uq_extension_run_instance_running", "instance_id", unique=True,
+              sqlite_where=text("state = 'Running'"), postgresql_where=text("state = 'Running'")),
+        Index("ix_extension_run_state", "state"),
+    )
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    extension_name: Mapped[str] = mapped_column(String(255))
+    host_id: Mapped[int | None] = mapped_column(ForeignKey("host.id"), default=None)
+    # What settling needs besides the action: {"deploying": bool, "forced": bool}.
+    context: Mapped[dict[str, Any]] = mapped_column(JSON(), default=dict)
+    # The server run that waits for it (the one that started it, or the one that took it over).
+    owner_server_id: Mapped[int | None] = mapped_column(ForeignKey("management_server.id"), default=None)
+    owner_runid: Mapped[str | None] = mapped_column(String(36), default=None)
+    started_by: Mapped[str] = mapped_column(String(255))  # the starting server's name, for events
+    machine_id: Mapped[str] = mapped_column(String(64))
+    boot_id: Mapped[str] = mapped_column(String(64))
+    pid: Mapped[int | None] = mapped_column(Integer, default=None)
+    start_ticks: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    output_file: Mapped[str] = mapped_column(String(4096))
+    status_file: Mapped[str] = mapped_column(String(4096))
+    started: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    deadline: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    state: Mapped[str] = mapped_column(String(16), default=RunState.RUNNING.value)
+    outcome: Mapped[str | None] = mapped_column(String(16), default=None)
+    exit_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    settled: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)
+
+
+class ConsoleSession(UuidMixin, TimestampMixin, Base):
+    """A console endpoint handed out by createConsoleEndpoint; its ticket opens the console once."""
+
+    __tablename__ = "console_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), index=True)
+    host_id: Mapped[int | None] = mapped_column(ForeignKey("host.id"), default=None)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    creator_address: Mapped[str] = mapped_column(String(64), default="")
+    client_address: Mapped[str | None] = mapped_column(String(64), default=None)
+    expires: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
+    acquired: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)
+    connection_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)

@@ -101,3 +101,19 @@ class CredentialsGeneration(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     generation: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ResourceLimit(Base):
+    """A resource limit set with updateResourceLimit for one account or one domain (`owner_type`
+    "account"/"domain", `owner_id` its id): at most `max` of CloudStack's resource type `type` (0 instances,
+    8 CPU cores, 9 memory in MiB); -1 is unlimited. Without a row the settings' defaults apply
+    (max.account.*, max.domain.*)."""
+
+    __tablename__ = "resource_limit"
+    __table_args__ = (UniqueConstraint("owner_type", "owner_id", "type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    owner_type: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[int] = mapped_column(Integer)
+    type: Mapped[int] = mapped_column(Integer)
+    max: Mapped[int] = mapped_column(BigInteger)

@@ -2,7 +2,7 @@
 
 An instance is served by the extension of the cluster of its host, or of its last host when it is not
 running. Visibility follows the identity rules: an Admin sees every instance, a DomainAdmin or ResourceAdmin
-those of its domain's subtree, a User only its own account's.
+those of its domain's subtree, a User only its own account's and its projects'.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from switchboard.db.models.compute import Instance
 from switchboard.db.models.identity import Domain
 from switchboard.db.models.infrastructure import Cluster, Host, Template
 from switchboard.identity import paths
+from switchboard.identity.projects import is_project_member
 from switchboard.roles import RoleType
 
 __all__ = ["VIRTUAL_MACHINE", "InstanceRef", "Viewer", "find_instance"]
@@ -63,7 +64,9 @@ def find_instance(session: Session, uuid: str, viewer: Viewer) -> InstanceRef | 
     if row is None:
         return None
     instance, domain_path = row
-    if not viewer.may_see(account_id=instance.account_id, domain_path_stored=domain_path):
+    if not (viewer.may_see(account_id=instance.account_id, domain_path_stored=domain_path)
+            or is_project_member(session, project_account_id=instance.account_id,
+                                 member_account_id=viewer.account_id)):
         return None
     host_id = instance.host_id if instance.host_id is not None else instance.last_host_id
     if host_id is not None:

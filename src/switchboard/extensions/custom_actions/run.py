@@ -1,10 +1,10 @@
 """runCustomAction: the checks before a run, the run itself, and its result (protocol notes §4.5, §4.6).
 
-The job handler calls `ActionRunner.run`. Where CloudStack fails every bad request with "Internal error
-running action", the checks here say what is wrong — an unknown action, a disabled action or extension, a
-wrong resource type, an unknown instance, an instance on another extension, a bad parameter value — except
-that an action the caller's role may not run reads exactly like an unknown one, and another account's
-instance exactly like an unknown one, so nobody learns what exists outside their reach.
+The job (switchboard.extensions.custom_actions.jobs) calls `ActionRunner.run`. Where CloudStack fails every
+bad request with "Internal error running action", the checks here say what is wrong — an unknown action, a
+disabled action or extension, a wrong resource type, an unknown instance, an instance on another extension, a
+bad parameter value — except that an action the caller's role may not run reads exactly like an unknown one,
+and another account's instance exactly like an unknown one, so nobody learns what exists outside their reach.
 
 Once the checks pass the job always succeeds: `success` says whether the executable did (exit code 0), the
 message is the action's rendered success or error template, and `details` is the executable's output
@@ -25,7 +25,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from switchboard.compute.records import HostTarget, host_target, instance_infos
 from switchboard.db.engine import Database
 from switchboard.db.models.compute import Instance
 from switchboard.db.models.events import EventLevel
@@ -37,8 +36,10 @@ from switchboard.extensions.custom_actions.caller import caller_of
 from switchboard.extensions.custom_actions.messages import MessageContext, render_error, render_success
 from switchboard.extensions.custom_actions.parameters import validate_values
 from switchboard.extensions.custom_actions.resources import VIRTUAL_MACHINE, Viewer, find_instance
+from switchboard.extensions.kept_output import ACTION_RESULT_CHARACTERS, kept_copy
 from switchboard.extensions.paths import ExtensionRoots
 from switchboard.extensions.payload import custom_action_payload
+from switchboard.extensions.payload_inputs import HostTarget, host_target, instance_infos
 from switchboard.extensions.payload_model import CallerInfo, CustomActionInfo, InstanceInfo
 from switchboard.extensions.runner import ExtensionRunner, RunResult
 from switchboard.identity.serverkey import ServerKey
@@ -49,7 +50,6 @@ from switchboard.roles import RoleType
 __all__ = [
     "EVENT_TYPE",
     "RESULT_OBJECT",
-    "RUN_JOB",
     "ActionRunner",
     "RunRequest",
     "seal_parameters",
@@ -58,7 +58,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-RUN_JOB = "extensions.custom_action.run"
 EVENT_TYPE = "CUSTOM.ACTION"
 RESULT_OBJECT = "customactionresult"
 
@@ -156,8 +155,10 @@ class ActionRunner:
 
         # The action has run: a database outage delays its event, it does not turn the run into a failure.
         until_available(record, what=f"the event of custom action {plan.action_name} on {plan.instance_name}")
+        # A successful action's output is its answer (kept larger); a failure's is a diagnosis (a few KiB).
+        details = kept_copy(result.details, ACTION_RESULT_CHARACTERS) if result.success else kept_copy(result.details)
         return {RESULT_OBJECT: {"id": plan.action_uuid, "name": plan.action_name, "success": result.success,
-                                "result": {"message": message, "details": result.details}}}
+                                "result": {"message": message, "details": details}}}
 
     def _refused(self, request: RunRequest, owner: JobOwner, message: str) -> None:
         """An ERROR event for a run its checks refused (the message never holds a PASSWORD value)."""

@@ -1,7 +1,7 @@
 """`switchboard ext …`: the extension author's kit on the command line.
 
     switchboard ext scaffold NAME --lang bash|python [--dir D]
-    switchboard ext check PATH [--timeout S] [--json]
+    switchboard ext check PATH [--timeout S] [--details FILE] [--python PY] [--json]
 
 Exit codes: 0 success / the executable passes, 1 the check found errors or the skeleton could not be
 written, 2 usage errors.
@@ -19,6 +19,7 @@ from typing import TextIO
 
 from switchboard.errors import Conflict
 from switchboard.extensions.kit.check import CheckReport, check_executable
+from switchboard.extensions.kit.details import DetailsError, load_details
 from switchboard.extensions.kit.scaffold import write_skeleton
 
 __all__ = ["main", "render_report"]
@@ -34,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="run an executable through every action and report problems")
     check.add_argument("path", help="the executable")
     check.add_argument("--timeout", type=int, default=10, help="seconds passed as argv[3] (default 10)")
+    check.add_argument("--details", metavar="FILE", help="JSON with a live backend's extension, cluster, host, "
+                       "template, offering and vm details, merged over the sample payloads (see docs/extensions.md)")
+    check.add_argument("--python", metavar="PY", help="run an entry file with this Python instead of its #! line "
+                       "(a built-in's runs with this one's Python, as the server runs it)")
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
 
@@ -73,7 +78,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.timeout < 1:
         print("error: --timeout must be at least 1 second", file=sys.stderr)
         return 2
-    report = asyncio.run(check_executable(Path(args.path), timeout=args.timeout))
+    try:
+        details = load_details(Path(args.details)) if args.details else None
+    except DetailsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report = asyncio.run(check_executable(Path(args.path), timeout=args.timeout, details=details,
+                                          python=args.python))
     if args.json:
         json.dump(report.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -1,1 +1,0 @@
-"""One module per area: `wire(parts)` contributes the area's services, routes and start-up steps."""
