@@ -357,7 +357,8 @@ def api_power_sync(fleet: int, pg_url: str | None, hosts_note: str = "one host")
                               server_key=ServerKey.load_or_create(data / "secret.key"),
                               journal=RunJournal(db=db, roots=roots, wait=lambda: 1800, server_name="bench",
                                                  owner=lambda: None))
-        sync = PowerSync(db=db, runner=runner, roots=roots, settings=settings, lifecycle=lifecycle, holder="bench")
+        sync = PowerSync(db=db, runner=runner, roots=roots, settings=settings, lifecycle=lifecycle,
+                         owner=lambda: None, heartbeat_timeout=30.0)
         try:
             sync.run_once(require_lease=False)  # first round records PowerOn everywhere
             started = time.perf_counter()

@@ -149,7 +149,7 @@ def assemble(settings: Settings, *, migrate: bool = True) -> ManagementServer:
                            output_limit=runner.output_limit)
     consoles = ConsoleAccess(db=db, actions=actions, server_key=server_key, vnc=lifecycle.vnc)
     power_sync = PowerSync(db=db, runner=runner, roots=roots, settings=compute, lifecycle=lifecycle,
-                           holder=f"{settings.node_name}:{settings.port}:{uuid.uuid4()}")
+                           owner=lambda: _server_run(runtime), heartbeat_timeout=job_settings.heartbeat_timeout)
     usage = UsageChecks()
     usage.register("host", host_in_use)
     custom_actions = ActionRunner(db=db, runner=runner, roots=roots, unseal=lifecycle.unseal_vnc)

@@ -1,6 +1,7 @@
 """Power sync: ask each Up host's extension what its instances' power is, and reconcile the database.
 
-One round (`run_once`), on the one server holding the `power-sync` lease:
+One round (`run_once`), on the one server holding the `power-sync` lease (held by the server's run, so a
+server restarted after a crash, or the survivor of a dead one, takes it over at once; see lease.py):
 
 1. read the Up hosts of External clusters whose extension is usable, and their Running / Stopped
    instances (placed there, or last there when stopped), leaving out those with a pending job or an
@@ -26,10 +27,11 @@ Values are read as §1.3/§2.7 say (case-insensitive `PowerOn`/`PowerOff`, anyth
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Row, func, select
@@ -56,7 +58,8 @@ from switchboard.extensions.power import parse_power_state, parse_power_states
 from switchboard.extensions.runner import ExtensionRunner
 from switchboard.infra.clusters import EXTERNAL
 from switchboard.infra.events import ActorIds, record_event
-from switchboard.jobs import JobStatus
+from switchboard.jobs import JobStatus, ServerRun
+from switchboard.jobs.repository import database_now
 
 __all__ = ["LEASE", "PowerSync", "SyncReport"]
 
@@ -95,13 +98,14 @@ class PowerSync:
     daemon thread; `run_once()` runs one round now (tests, benchmarks); `stop()` ends the loop."""
 
     def __init__(self, *, db: Database, runner: ExtensionRunner, roots: ExtensionRoots, settings: ComputeSettings,
-                 lifecycle: Lifecycle, holder: str) -> None:
+                 lifecycle: Lifecycle, owner: Callable[[], ServerRun | None], heartbeat_timeout: float) -> None:
         self._db = db
         self._runner = runner
         self._roots = roots
         self._settings = settings
         self._lifecycle = lifecycle
-        self._holder = holder
+        self._owner = owner  # the lease's holder is this server's run: a dead run's lease is free at once
+        self._heartbeat_timeout = heartbeat_timeout
         self._no_statuses: dict[str, float] = {}  # extension name → monotonic time to try `statuses` again
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -115,9 +119,12 @@ class PowerSync:
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+        own = self._owner()
+        if own is None:
+            return
         try:
             with self._db.session() as session:
-                lease.release(session, LEASE, self._holder)
+                lease.release(session, LEASE, own.runid)
         except SQLAlchemyError as exc:
             report_failure(log, exc, "power sync: could not release the lease")
 
@@ -138,8 +145,12 @@ class PowerSync:
         """One round; None when another server holds the lease. Raises SQLAlchemyError on database trouble."""
         with self._lock:
             if require_lease:
+                own = self._owner()
+                if own is None:  # not registered yet: no run to hold the lease
+                    return None
                 with self._db.session() as session:
-                    if not lease.acquire(session, LEASE, self._holder, self._settings.lease_ttl):
+                    live_since = database_now(session) - dt.timedelta(seconds=self._heartbeat_timeout)
+                    if not lease.acquire(session, LEASE, own.runid, self._settings.lease_ttl, live_since=live_since):
                         return None
             with self._db.session() as session:
                 targets, seen, postponed = _read(session)

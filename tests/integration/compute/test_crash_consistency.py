@@ -9,10 +9,10 @@ production. After every kill and restart, once everything has settled:
 * no two runs on one instance overlapped (the extension logged each run's begin and end).
 
 Right after each restart the instance whose deploy was cut short is destroyed with expunge as soon as the
-API accepts it (the create/delete overlap of an orphaned create). One server on SQLite, 20 rounds; two
-servers on one PostgreSQL database (one of them killed each round), 10 rounds (`SBT_FAULT_ROUNDS` sets
-the first number, the second is half of it). `SBT_FAULT_SEED` replays a round sequence; each test prints
-what it did (run pytest with -s to see it).
+API accepts it (the create/delete overlap of an orphaned create). One server on SQLite, and two servers on
+one PostgreSQL database (one of them killed each round), 20 rounds each (`SBT_FAULT_ROUNDS` sets another
+number). `SBT_FAULT_SEED` replays a round sequence; each test prints what it did (run pytest with -s to see
+it).
 """
 
 from __future__ import annotations
@@ -218,7 +218,7 @@ def test_a_server_killed_at_random_moments_leaves_the_database_saying_what_the_b
 
 def test_two_servers_on_postgresql_one_killed_at_random_moments(tmp_path: Path) -> None:
     with _postgresql(tmp_path) as url, cloud_of(tmp_path, url, servers=2) as cloud:
-        for _ in range(ROUNDS // 2):
+        for _ in range(ROUNDS):
             one_round(cloud)
         _report(cloud)
 

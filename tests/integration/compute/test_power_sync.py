@@ -31,7 +31,9 @@ pytestmark = pytest.mark.database
 
 @pytest.fixture(scope="module")
 def sync_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    env = {**ENV, "SWITCHBOARD_POWER_SYNC_INTERVAL": "0.5", "SWITCHBOARD_EXTENSION_WAIT": "20"}
+    # A short heartbeat timeout: after a kill, the restarted server takes the dead one's runs over in seconds.
+    env = {**ENV, "SWITCHBOARD_POWER_SYNC_INTERVAL": "0.5", "SWITCHBOARD_EXTENSION_WAIT": "20",
+           "SWITCHBOARD_HEARTBEAT_INTERVAL": "0.5", "SWITCHBOARD_HEARTBEAT_TIMEOUT": "3"}
     with start_server(tmp_path_factory.mktemp("power-sync"), env=env) as server:
         yield server
 

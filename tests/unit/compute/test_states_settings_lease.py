@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from sqlalchemy import update
 
 from switchboard.compute import lease
 from switchboard.compute.settings import ComputeSettings
@@ -10,6 +13,9 @@ from switchboard.compute.states import TRANSITIONS, can_move
 from switchboard.db.engine import Database
 from switchboard.db.migrate import upgrade
 from switchboard.db.models.compute import InstanceState as S
+from switchboard.db.models.jobs import ManagementServer
+from switchboard.jobs import ServerStatus
+from switchboard.jobs.repository import database_now
 from tests.support.eventually import eventually
 
 
@@ -55,5 +61,37 @@ def test_one_holder_at_a_time_and_a_lapsed_lease_is_taken_over(database_url: str
             lease.release(session, "power-sync", "b")
         with db.session() as session:
             assert lease.acquire(session, "power-sync", "a", ttl=30)
+    finally:
+        db.dispose()
+
+
+@pytest.mark.database
+def test_a_lease_held_by_a_run_no_live_server_has_is_taken_at_once(database_url: str) -> None:
+    """A server restarted after a crash (its row has a new run) or the survivor of a server that stopped
+    heartbeating takes power sync over without waiting out the lease's time-to-live."""
+    db = Database.from_url(database_url)
+    try:
+        upgrade(db.engine)
+        with db.session() as session:
+            now = database_now(session)
+            session.add(ManagementServer(name="ms-a", runid="run-a1", status=ServerStatus.UP.value,
+                                         last_heartbeat=now))
+            session.add(ManagementServer(name="ms-b", runid="run-b1", status=ServerStatus.UP.value,
+                                         last_heartbeat=now))
+        live_since = now - dt.timedelta(seconds=10)
+        with db.session() as session:
+            assert lease.acquire(session, "power-sync", "run-a1", ttl=300, live_since=live_since)
+        with db.session() as session:  # run-a1 is alive: its lease holds
+            assert not lease.acquire(session, "power-sync", "run-b1", ttl=300, live_since=live_since)
+            session.execute(update(ManagementServer).where(ManagementServer.name == "ms-a").values(runid="run-a2"))
+        with db.session() as session:  # ms-a restarted: its old run is gone, and so is the lease it held
+            assert lease.acquire(session, "power-sync", "run-a2", ttl=300, live_since=live_since)
+        with db.session() as session:  # ms-a stops heartbeating: ms-b takes over once it counts as dead
+            stale = now - dt.timedelta(seconds=60)
+            session.execute(update(ManagementServer).where(ManagementServer.name == "ms-a")
+                            .values(last_heartbeat=stale))
+            assert lease.acquire(session, "power-sync", "run-b1", ttl=300, live_since=live_since)
+        with db.session() as session:  # without `live_since`, only the time-to-live frees a lease
+            assert not lease.acquire(session, "power-sync", "run-a2", ttl=300)
     finally:
         db.dispose()
