@@ -150,7 +150,7 @@ def server(directory: Path, workers: int, db_url: str) -> Iterator[tuple[subproc
         proc.wait(30)
 
 
-def _bed(api: Api, data: Path) -> dict[str, str]:
+def make_bed(api: Api, data: Path) -> dict[str, str]:
     name = f"bench-{uuid.uuid4().hex[:6]}"
     entry = data / "extensions" / name / "noop.sh"
     entry.parent.mkdir(parents=True)
@@ -288,7 +288,7 @@ def api_lifecycle(instances: int, concurrency: int, pg_url: str | None, servers:
     with tempfile.TemporaryDirectory(prefix="sb-bench-api-") as tmp, fresh_database(Path(tmp), pg_url) as db_url:
         with ExitStack() as stack:
             proc, url, keys = stack.enter_context(server(Path(tmp), concurrency, db_url))
-            bed = _bed(Api(url, keys), Path(tmp) / "data")
+            bed = make_bed(Api(url, keys), Path(tmp) / "data")
             # The others start once the extension exists, so they find it ready at their first check.
             others = [stack.enter_context(server(Path(tmp), concurrency, db_url)) for _ in range(servers - 1)]
             api = Api(url, keys, urls=(url, *(other[1] for other in others)))
@@ -335,7 +335,7 @@ def api_power_sync(fleet: int, pg_url: str | None, hosts_note: str = "one host")
             server(Path(tmp), 2, db_url) as (_p, url, keys):
         data = Path(tmp) / "data"
         api = Api(url, keys)
-        bed = _bed(api, data)
+        bed = make_bed(api, data)
         first = api.wait(api.call("deployVirtualMachine", zoneid=bed["zone"], templateid=bed["template"],
                                   serviceofferingid=bed["offering"], networkids=bed["network"], name="seed"))
         db = Database.from_url(db_url)
