@@ -140,7 +140,7 @@ def driver(case: Case, base: Path) -> Iterator[SupervisedDriver]:
     vmm = create_vmm(case.kind, case.options(), state_dir=base / "state" / "vmm")
     assert isinstance(vmm, SupervisedDriver)
     yield vmm
-    cleanup(vmm, *(case.name(n) for n in range(1, 4)))
+    cleanup(vmm, *(case.name(n) for n in range(1, 5)))
 
 
 @pytest.fixture(scope="module")
@@ -289,6 +289,19 @@ def test_a_vmm_killed_from_outside_is_a_crash(case: Case, driver: SupervisedDriv
     wait_state(driver, config.name, PowerState.STOPPED, timeout=10)
     assert driver.exit_reason(config.name) == "crash"
     assert config.name not in driver.running_vms()
+
+
+def test_a_stop_sent_while_the_guest_still_boots_is_not_lost(case: Case, driver: SupervisedDriver,
+                                                             base: Path) -> None:
+    """Ctrl-Alt-Del reaches no guest before its keyboard driver is up. The driver asks again during the
+    grace, so the guest's kernel still ends it (a shutdown, or a reset while no init handles the keys yet)
+    instead of the VMM being terminated when the grace runs out."""
+    config = make_config(base, case.name(4), with_initrd=case.with_initrd)
+    driver.launch(config)  # returns once the VMM runs the guest: it is still booting
+    driver.shutdown(config.name, grace_seconds=45)
+    assert driver.power_state(config.name) is PowerState.STOPPED
+    out = config.console_log.read_text(errors="replace")
+    assert "reboot: Power down" in out or "reboot: Restarting system" in out, out[-2000:]
 
 
 def test_a_refused_configuration_raises_with_the_vmms_message_and_leaves_nothing(

@@ -186,13 +186,11 @@ class AgentHost:
         self.port = free_port()
         self.address = netns.inside if netns else "127.0.0.1"
         self.templates = templates(root / "templates")
-        # Ctrl-Alt-Del sent while the guest still boots is lost and the stop waits the whole grace: 10 s
-        # (not the 30 s default) still lets a booted test guest power off cleanly under TCG.
         host: dict[str, Any] = {
             "vmm": vmm, "qemu_accel": "tcg", "firecracker_bin": str(FIRECRACKER),
             "kernel_dir": str(self.templates / "kernel"), "image_dir": str(self.templates / "images"),
             "state_dir": str(root / "state"), "run_dir": str(root / "run"), "log_dir": str(root / "log"),
-            "stop_grace_seconds": 10, "reconcile_interval_seconds": 1, "boot_id_file": str(root / "boot_id"),
+            "stop_grace_seconds": 30, "reconcile_interval_seconds": 1, "boot_id_file": str(root / "boot_id"),
         }
         net: dict[str, Any] = {"driver": "none"}
         if netns is not None:

@@ -38,6 +38,10 @@ _log = logging.getLogger(__name__)
 
 _RESET = b"reboot: Restarting system"
 _POWEROFF = (b"reboot: Power down", b"reboot: System halted")
+# A guest still booting has no keyboard driver yet and never sees a Ctrl-Alt-Del: a stop asks again this
+# often until the grace ends. A guest already shutting down takes a repeat as the request it is carrying
+# out (and far below systemd's seven-presses-in-two-seconds burst that forces a reboot).
+_ASK_AGAIN_SECONDS = 5.0
 # Unix socket paths are limited to 108 bytes including the terminating NUL.
 _MAX_SOCKET_PATH = 107
 
@@ -239,8 +243,9 @@ class SupervisedDriver:
         return PowerState.PAUSED if self._flag(name, "paused").exists() else PowerState.RUNNING
 
     def shutdown(self, name: str, *, grace_seconds: float) -> None:
-        """Ask the guest to shut down, wait up to `grace_seconds` for it to power off or reset, then
-        terminate the VMM. Returns once no VMM process is left; a stopped VM is fine."""
+        """Ask the guest to shut down (again every few seconds: one still booting misses the request),
+        wait up to `grace_seconds` for it to power off or reset, then terminate the VMM. Returns once no
+        VMM process is left; a stopped VM is fine."""
         record = self.record(name)
         pid = self.pid(name)
         if record is None or pid is None:
@@ -254,12 +259,25 @@ class SupervisedDriver:
         except VmmError as exc:
             _log.warning("%s: graceful shutdown request failed (%s); terminating", name, exc)
         else:
-            deadline = time.monotonic() + grace_seconds
-            while pid_alive(pid, record.token) and time.monotonic() < deadline:
-                if self._guest_powered_off(record):
-                    break
-                time.sleep(0.1)
+            self._wait_for_guest_shutdown(record, pid, grace_seconds)
         self._terminate(name, record, pid)
+
+    def _wait_for_guest_shutdown(self, record: LaunchRecord, pid: int, grace_seconds: float) -> None:
+        """Until the VMM exits, the console says the guest powered off, or the grace ends; asking again
+        every `_ASK_AGAIN_SECONDS`."""
+        now = time.monotonic()
+        deadline, ask_again = now + grace_seconds, now + _ASK_AGAIN_SECONDS
+        while pid_alive(pid, record.token) and not self._guest_powered_off(record):
+            now = time.monotonic()
+            if now >= deadline:
+                return
+            if now >= ask_again:
+                ask_again = now + _ASK_AGAIN_SECONDS
+                try:
+                    self._request_shutdown(record)
+                except VmmError as exc:  # the VMM may be going away: its exit ends the wait
+                    _log.debug("%s: asking the guest again failed (%s)", record.name, exc)
+            time.sleep(0.1)
 
     def kill(self, name: str) -> None:
         """Terminate the VMM at once and forget the launch (the VM's driver directory is removed, so a
