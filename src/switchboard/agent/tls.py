@@ -112,8 +112,26 @@ def _with_tls(app: Asgi, tls: dict[str, Any]) -> Asgi:
     return wrapped
 
 
+# How long an idle connection's TLS close may wait for the client's close_notify when the agent stops.
+_IDLE_CLOSE_SECONDS = 1.0
+
+
 class PeerCertH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol, plus the verified peer certificate in every request's scope."""
+    """uvicorn's h11 protocol, plus the verified peer certificate in every request's scope, and a stop
+    that idle keep-alive clients cannot hold up."""
+
+    def shutdown(self) -> None:
+        # A TLS close sends close_notify and waits (asyncio: 30 s) for the client's; a client keeping the
+        # connection idle in its pool never reads it, and uvicorn waits for every connection to go. An idle
+        # connection is closed politely, then dropped if the client has not answered within a second.
+        idle = self.cycle is None or self.cycle.response_complete
+        super().shutdown()
+        if idle:
+            self.loop.call_later(_IDLE_CLOSE_SECONDS, self._drop_if_open)
+
+    def _drop_if_open(self) -> None:
+        if self in self.connections:
+            self.transport.abort()
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)

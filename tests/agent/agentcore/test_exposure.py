@@ -5,6 +5,7 @@ and the allow-list reloaded on SIGHUP."""
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -134,3 +135,21 @@ def _fingerprints(pki: Pki) -> dict[str, str]:
         .fingerprint(hashes.SHA256()).hex()
         for name in ("mgmt", "other", "ro")
     }
+
+
+def test_a_stop_is_not_held_by_an_idle_client_connection(tmp_path: Path, pki: Pki) -> None:
+    """A client keeping an idle keep-alive TLS connection never answers the close_notify a TLS close sends
+    (asyncio waits 30 s for it, and uvicorn for the connection): the agent closes such connections itself
+    and exits once its requests are done."""
+    config = {**_config(tmp_path, pki), "auth": {"enabled": False}}
+    agent = AgentProcess(tmp_path, pki, config)
+    agent.start()
+    assert agent.proc is not None
+    try:
+        with client(agent.url, pki, cert="mgmt", auth=None) as http:
+            assert http.get("/v1/vms").status_code == 200  # the connection stays open in the client's pool
+            agent.proc.send_signal(signal.SIGTERM)
+            agent.proc.wait(15)  # it was held for uvicorn's whole graceful-shutdown timeout (30 s)
+        assert "Application shutdown complete" in agent.log()  # a clean stop, not a kill
+    finally:
+        agent.stop()
