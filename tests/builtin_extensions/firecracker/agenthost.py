@@ -239,8 +239,6 @@ class AgentHost:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"agent exited with {self.proc.returncode}: {self.log()}")
             try:
-                # Closed at once: an idle TLS connection left open holds the agent's shutdown for 30 s (its
-                # TLS close waits for the peer's close_notify).
                 with self.http(auth=False) as client:
                     if client.get("/healthz").status_code == 200:
                         return
