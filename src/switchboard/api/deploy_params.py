@@ -8,9 +8,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from switchboard.api.call import Call
-from switchboard.api.commands.userdata import max_length
+from switchboard.api.commands.userdata import user_data_of_call
 from switchboard.api.params import Param, ParamType
 from switchboard.compute.deploy import GuestDataSpec
+from switchboard.db.models.guest_data import UserData
 from switchboard.db.models.identity import Domain
 from switchboard.errors import InvalidParameter
 from switchboard.identity.projects import check_owner
@@ -45,17 +46,12 @@ def guest_data(call: Call, owner: Owner) -> GuestDataSpec:
     if call.get("keypair"):
         names.append(call.get("keypair"))
     pairs = keypairs.keypairs_named(call.session, owner, names) if names else []
-    content = userdata.validate_user_data(call.get("userdata"), method=call.meta.method,
-                                          max_length=max_length(call))
-    registered_id = None
-    if call.get("userdataid") is not None:
-        if content is not None:
-            raise InvalidParameter("Both userdata and userdata ID inputs are not allowed, please provide only one",
-                                   parameter="userdataid")
-        registered = userdata.get_user_data(call.session, call.get("userdataid"))
+
+    def may_use(registered: UserData) -> None:  # the caller may act for its account
         path = call.session.execute(select(Domain.path).where(Domain.id == registered.domain_id)).scalar_one()
         check_owner(call.session, call.who, account_id=registered.account_id, domain_path_stored=path)
-        content, registered_id = registered.content, registered.id
+
+    content, registered_id = user_data_of_call(call, may_use)
     return GuestDataSpec(
         keypairs=[(pair.name, pair.public_key) for pair in pairs], user_data=content, user_data_id=registered_id,
         user_data_details=userdata.details_text(call.map_param("userdatadetails")) if content else None,

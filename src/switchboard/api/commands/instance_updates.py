@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from switchboard.api.audit import audit
 from switchboard.api.call import Call
 from switchboard.api.commands.instances import VM, _owned, _owned_instance
-from switchboard.api.commands.userdata import max_length
+from switchboard.api.commands.userdata import user_data_of_call
 from switchboard.api.done_jobs import refused
 from switchboard.api.params import Param, ParamType
 from switchboard.api.registry import api_command
@@ -25,7 +25,7 @@ from switchboard.api.responses import AsyncJobRequest, ObjectResponse
 from switchboard.api.views.instances import VIRTUAL_MACHINE, instance_response
 from switchboard.compute.deploy import DEPLOY_VM, SSH_KEYPAIR_NAMES, SSH_PUBLIC_KEY, valid_hostname
 from switchboard.db.models.compute import Instance, InstanceDetail, InstanceState
-from switchboard.db.models.guest_data import InstanceUserData
+from switchboard.db.models.guest_data import InstanceUserData, UserData
 from switchboard.db.models.infrastructure import EXTERNAL_PREFIX, ServiceOffering, Template
 from switchboard.errors import InvalidParameter
 from switchboard.infra import userdata
@@ -143,18 +143,13 @@ def _update_details(call: Call, instance: Instance) -> bool:
 
 
 def _update_user_data(call: Call, instance: Instance) -> bool:
-    content = userdata.validate_user_data(call.get("userdata"), method=call.meta.method,
-                                          max_length=max_length(call))
-    registered_id = None
-    if call.get("userdataid") is not None:
-        if content is not None:
-            raise InvalidParameter("Both userdata and userdata ID inputs are not allowed, please provide only one",
-                                   parameter="userdataid")
-        registered = userdata.get_user_data(call.session, call.get("userdataid"))
+
+    def may_use(registered: UserData) -> None:
         if registered.account_id != instance.account_id:
             raise InvalidParameter("The user data belongs to another account than the instance",
                                    parameter="userdataid")
-        content, registered_id = registered.content, registered.id
+
+    content, registered_id = user_data_of_call(call, may_use)
     details = call.map_param("userdatadetails")
     if content is None and details is None:
         return False

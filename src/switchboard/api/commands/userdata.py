@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from switchboard.api.views.fields import OWNED_FIELDS
 from switchboard.compute.instance_rows import get_instance
 from switchboard.db.models.guest_data import InstanceUserData, UserData
 from switchboard.db.models.identity import Domain
+from switchboard.errors import InvalidParameter
 from switchboard.identity.projects import check_owner
 from switchboard.infra import userdata
 from switchboard.infra.owned import OwnerNames, owner_names
@@ -45,6 +47,20 @@ VM_USER_DATA = Shape("virtualmachineuserdata", [
 def max_length(call: Call) -> int:
     """`vm.userdata.max.length`, the longest user data (base64 characters) a command accepts."""
     return int(configuration.effective_value(call.session, MAX_LENGTH))
+
+
+def user_data_of_call(call: Call, may_use: Callable[[UserData], None]) -> tuple[str | None, int | None]:
+    """The user data a deploy or update gives: `userdata` text, or registered user data `userdataid` that
+    `may_use` accepts (it raises otherwise), never both. Returns (content, registered user data's id)."""
+    content = userdata.validate_user_data(call.get("userdata"), method=call.meta.method, max_length=max_length(call))
+    if call.get("userdataid") is None:
+        return content, None
+    if content is not None:
+        raise InvalidParameter("Both userdata and userdata ID inputs are not allowed, please provide only one",
+                               parameter="userdataid")
+    registered = userdata.get_user_data(call.session, call.get("userdataid"))
+    may_use(registered)
+    return registered.content, registered.id
 
 
 def user_data_view(row: UserData, owner: OwnerNames | None) -> dict[str, Any]:
