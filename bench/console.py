@@ -15,7 +15,6 @@ Usage: `.venv/bin/python bench/console.py [--connections 10] [--frames 20]`
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import socket
 import struct
@@ -30,8 +29,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from cs import CloudStack  # noqa: E402
-from tests.builtin_extensions.firecracker.agenthost import AgentHost, make_pki, pam_users  # noqa: E402
-from tests.builtin_extensions.firecracker.site import build_cloud, succeeded  # noqa: E402
+from tests.builtin_extensions.firecracker.agenthost import pam_users  # noqa: E402
+from tests.builtin_extensions.firecracker.site import bench_site, succeeded  # noqa: E402
 from tests.support.server import ServerProcess  # noqa: E402
 from websockets.sync.client import connect  # noqa: E402
 
@@ -153,39 +152,28 @@ def main() -> int:
     env = {"SWITCHBOARD_ADMIN_PASSWORD": "sbt-bench-admin", "SWITCHBOARD_EXTENSION_WAIT": "600"}
     results: dict[str, Any] = {"direct_first": [], "direct_frames": [], "proxy_first": [], "proxy_frames": [],
                                "endpoint": []}
-    with tempfile.TemporaryDirectory(prefix="sb-bench-console-") as tmp, pam_users():
-        root = Path(tmp)
-        pki = make_pki(root)
-        agent = AgentHost(root / "host", pki)
-        server = ServerProcess(data_dir=root / "server", env=env)
-        try:
-            agent.start()
-            server.start()
-            keys = json.loads(server.cli("admin", "api-keys", "--username", "admin").stdout)
-            admin = CloudStack(endpoint=server.url, key=keys["apikey"], secret=keys["secretkey"])
-            cloud = build_cloud(admin, agent, pki)
-            vm = succeeded(admin, admin.deployVirtualMachine(
-                zoneid=cloud["zone"]["id"], templateid=cloud["template"]["id"],
-                serviceofferingid=cloud["offering"]["id"], networkids=cloud["network"]["id"]))["virtualmachine"]
-            proxied(server, admin, vm["id"], 2)  # warm-up: starts the agent's console
-            with agent.http() as http:
-                port = int(http.post(f"/v1/vms/{vm['instancename']}/console").json()["port"])
-            password = (agent.root / "run" / vm["instancename"] / "console" / "password").read_text().strip()
-            direct(port, password, 2)
-            size = 0
-            for _ in range(args.connections):  # interleaved, so both see the same machine
-                first, times, size = direct(port, password, args.frames)
-                results["direct_first"].append(first)
-                results["direct_frames"] += times
-                asked, first, times, _ = proxied(server, admin, vm["id"], args.frames)
-                results["endpoint"].append(asked)
-                results["proxy_first"].append(first)
-                results["proxy_frames"] += times
-            load = os.getloadavg()[0]
-            succeeded(admin, admin.destroyVirtualMachine(id=vm["id"], expunge=True))
-        finally:
-            server.stop()
-            agent.close()
+    with tempfile.TemporaryDirectory(prefix="sb-bench-console-") as tmp, pam_users(), \
+            bench_site(Path(tmp), env) as site:
+        agent, server, admin, cloud = site.agent, site.server, site.admin, site.cloud
+        vm = succeeded(admin, admin.deployVirtualMachine(
+            zoneid=cloud["zone"]["id"], templateid=cloud["template"]["id"],
+            serviceofferingid=cloud["offering"]["id"], networkids=cloud["network"]["id"]))["virtualmachine"]
+        proxied(server, admin, vm["id"], 2)  # warm-up: starts the agent's console
+        with agent.http() as http:
+            port = int(http.post(f"/v1/vms/{vm['instancename']}/console").json()["port"])
+        password = (agent.root / "run" / vm["instancename"] / "console" / "password").read_text().strip()
+        direct(port, password, 2)
+        size = 0
+        for _ in range(args.connections):  # interleaved, so both see the same machine
+            first, times, size = direct(port, password, args.frames)
+            results["direct_first"].append(first)
+            results["direct_frames"] += times
+            asked, first, times, _ = proxied(server, admin, vm["id"], args.frames)
+            results["endpoint"].append(asked)
+            results["proxy_first"].append(first)
+            results["proxy_frames"] += times
+        load = os.getloadavg()[0]
+        succeeded(admin, admin.destroyVirtualMachine(id=vm["id"], expunge=True))
     report(args, results, size, load)
     return 0
 

@@ -23,7 +23,6 @@ Usage: `.venv/bin/python bench/e2e.py [--deploys 10] [--vmm qemu|firecracker] [-
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -40,13 +39,11 @@ from cs import CloudStack  # noqa: E402
 from tests.builtin_extensions.firecracker.agenthost import (  # noqa: E402
     MARKER,
     AgentHost,
-    make_pki,
     pam_users,
     template_details,
 )
 from tests.builtin_extensions.firecracker.cloud import Cloud  # noqa: E402
-from tests.builtin_extensions.firecracker.site import build_cloud, succeeded, wait_job  # noqa: E402
-from tests.support.server import ServerProcess  # noqa: E402
+from tests.builtin_extensions.firecracker.site import bench_site, succeeded, wait_job  # noqa: E402
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -153,27 +150,16 @@ def main() -> int:
     env = {"SWITCHBOARD_ADMIN_PASSWORD": "sbt-bench-admin", "SWITCHBOARD_EXTENSION_WAIT": "600"}
     if args.workers:
         env["SWITCHBOARD_JOB_WORKERS"] = str(args.workers)
-    with tempfile.TemporaryDirectory(prefix="sb-bench-e2e-") as tmp, pam_users():
-        root = Path(tmp)
-        pki = make_pki(root)
-        agent = AgentHost(root / "host", pki, vmm=args.vmm)
-        server = ServerProcess(data_dir=root / "server", env=env)
-        try:
-            agent.start()
-            server.start()
-            keys = json.loads(server.cli("admin", "api-keys", "--username", "admin").stdout)
-            admin = CloudStack(endpoint=server.url, key=keys["apikey"], secret=keys["secretkey"])
-            cloud = build_cloud(admin, agent, pki)
-            # Warm-up: one VM each way (PAM's login cache, imports, the first copy of the image).
-            direct_phase(agent, [Cloud(agent.details(), template_details(), instance_id=9000)])
-            stack_phase(admin, agent, cloud, 1)
-            direct, direct_boot, direct_sums = direct_phase(
-                agent, [Cloud(agent.details(), template_details(), instance_id=9100 + i) for i in range(args.deploys)])
-            stack, stack_boot, stack_sums = stack_phase(admin, agent, cloud, args.deploys)
-            load = os.getloadavg()[0]
-        finally:
-            server.stop()
-            agent.close()
+    with tempfile.TemporaryDirectory(prefix="sb-bench-e2e-") as tmp, pam_users(), \
+            bench_site(Path(tmp), env, vmm=args.vmm) as site:
+        agent, admin, cloud = site.agent, site.admin, site.cloud
+        # Warm-up: one VM each way (PAM's login cache, imports, the first copy of the image).
+        direct_phase(agent, [Cloud(agent.details(), template_details(), instance_id=9000)])
+        stack_phase(admin, agent, cloud, 1)
+        direct, direct_boot, direct_sums = direct_phase(
+            agent, [Cloud(agent.details(), template_details(), instance_id=9100 + i) for i in range(args.deploys)])
+        stack, stack_boot, stack_sums = stack_phase(admin, agent, cloud, args.deploys)
+        load = os.getloadavg()[0]
     report(args, direct, direct_boot, direct_sums, stack, stack_boot, stack_sums, load)
     return 0
 

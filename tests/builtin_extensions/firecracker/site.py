@@ -1,14 +1,21 @@
 """A cloud of the Firecracker extension on a management server, set up through the API as an operator does
-(docs/operator-guide.md), and the waits on async jobs and instance states that tests and benches share."""
+(docs/operator-guide.md), the waits on async jobs and instance states that tests and benches share, and the
+whole site (agent, server, cloud) the benches run on."""
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cs import CloudStack
 
-from tests.builtin_extensions.firecracker.agenthost import AgentHost, Pki, template_details
+from tests.builtin_extensions.firecracker.agenthost import AgentHost, Pki, make_pki, template_details
+from tests.support.server import ServerProcess
 
 JOB_TIMEOUT = 300.0
 
@@ -82,3 +89,29 @@ def build_cloud(admin: CloudStack, agent: AgentHost, pki: Pki) -> dict[str, Any]
     actions = {action["name"]: action["id"] for action in listed}
     return {"zone": zone, "host": host, "template": template, "offering": offering, "network": network,
             "actions": actions}
+
+
+@dataclass
+class BenchSite:
+    agent: AgentHost
+    server: ServerProcess
+    admin: CloudStack
+    cloud: dict[str, Any]
+
+
+@contextmanager
+def bench_site(root: Path, env: dict[str, str], *, vmm: str = "qemu") -> Iterator[BenchSite]:
+    """An agent and a management server under `root` (the agent's PAM users must exist: `pam_users()`), with
+    the admin's client and a cloud tied to the agent; both processes are stopped afterwards."""
+    pki = make_pki(root)
+    agent = AgentHost(root / "host", pki, vmm=vmm)
+    server = ServerProcess(data_dir=root / "server", env=env)
+    try:
+        agent.start()
+        server.start()
+        keys = json.loads(server.cli("admin", "api-keys", "--username", "admin").stdout)
+        admin = CloudStack(endpoint=server.url, key=keys["apikey"], secret=keys["secretkey"])
+        yield BenchSite(agent, server, admin, build_cloud(admin, agent, pki))
+    finally:
+        server.stop()
+        agent.close()
